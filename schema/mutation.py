@@ -1,0 +1,87 @@
+"""Mutations. Expected failures are typed results; exceptions are for the unexpected."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from schema.context import Info
+from server.measurements.record import MeasurementItem, record_measurements
+from server.organisations import queries
+
+
+@strawberry.input
+class MeasurementInput:
+    indicator_code: str
+    unit_code: str
+    period: dt.date
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    status: str = "provisional"
+
+
+@strawberry.type
+class RecordedMeasurement:
+    indicator_code: str
+    unit_code: str
+    period: dt.date
+    revision: int
+
+
+@strawberry.type
+class MeasurementsRecorded:
+    count: int
+    measurements: list[RecordedMeasurement]
+
+
+@strawberry.type
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@strawberry.type
+class MeasurementsRejected:
+    message: str
+    errors: list[RowError]
+
+
+RecordMeasurementsResult = Annotated[MeasurementsRecorded | MeasurementsRejected, strawberry.union("RecordMeasurementsResult")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Record measurements for one organisation: all rows are stored, or none.")
+    async def record_measurements(
+        self, info: Info, organisation_code: str, measurements: list[MeasurementInput], reason: str | None = None
+    ) -> RecordMeasurementsResult:
+        context = info.context
+        principal = context.require(organisation_code, "measurement", "submit")
+        if len(measurements) > 5000:
+            return MeasurementsRejected(message="Send at most 5,000 rows per request", errors=[])
+        items = [
+            MeasurementItem(m.indicator_code, m.unit_code, m.period, m.value, m.numerator, m.denominator, m.status)
+            for m in measurements
+        ]
+        async with context.session() as session:
+            organisation = await queries.organisation_by_code(session, organisation_code)
+            assert organisation is not None  # the policy check above named a known domain
+            outcome = await record_measurements(
+                session, org_id=organisation.id, user_id=principal.user_id, items=items,
+                source="api" if principal.via == "token" else "manual", reason=reason,
+            )
+        if not outcome.ok:
+            return MeasurementsRejected(
+                message=f"{len(outcome.problems)} problem(s) found; nothing was stored",
+                errors=[RowError(row=p.row, field=p.field, message=p.message) for p in outcome.problems],
+            )
+        return MeasurementsRecorded(
+            count=len(outcome.recorded),
+            measurements=[
+                RecordedMeasurement(indicator_code=m.indicator_code, unit_code=m.unit_code, period=m.period, revision=r.revision)
+                for m, r in zip(measurements, outcome.recorded)
+            ],
+        )

@@ -1,0 +1,90 @@
+"""The Starlette application: services, routes, middleware, lifespan."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.auth.authz import Authorizer
+from server.db import migrate
+from server.db.server import EmbeddedPostgres, resolve_database
+from server.db.session import Database
+from server.settings import Settings, get_settings
+from server.web.middleware import AccordMiddleware
+from server.web.templating import make_templates
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    authorizer: Authorizer
+    templates: object
+    embedded: EmbeddedPostgres | None = None
+
+
+class LazyServices:
+    """Filled in by the lifespan (or by the caller, in tests) before the first request."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    def set(self, services: Services) -> None:
+        self._services = services
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if self._services is None:
+            raise RuntimeError("Accord services are not started")
+        return getattr(self._services, name)
+
+
+def build_services(settings: Settings, database: Database, embedded: EmbeddedPostgres | None = None) -> Services:
+    return Services(
+        settings=settings, database=database, authorizer=Authorizer(settings.policies_dir),
+        templates=make_templates(settings), embedded=embedded,
+    )
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    """The app. With ``services`` given (tests) the lifespan starts nothing; otherwise it starts
+    the database (embedded unless configured), applies pending migrations and stops it on exit."""
+    from schema.app import graphql_app
+    from server.web.routes import page_routes
+
+    settings = settings or (services.settings if services else get_settings())
+    holder = LazyServices()
+    if services is not None:
+        holder.set(services)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if services is not None:
+            yield
+            return
+        urls, embedded = resolve_database(settings)
+        database = Database(urls, pool_size=settings.database_pool_size)
+        try:
+            await migrate.upgrade(database.owner_engine)
+            holder.set(build_services(settings, database, embedded))
+            yield
+        finally:
+            await database.dispose()
+            if embedded is not None:
+                embedded.stop()
+
+    routes = [
+        *page_routes(),
+        Route("/graphql", graphql_app(holder), methods=["GET", "POST"]),
+        Mount("/static", app=StaticFiles(directory=settings.static_dir, check_dir=False), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = holder
+    app.add_middleware(AccordMiddleware, state=holder)
+    return app

@@ -1,0 +1,86 @@
+"""Read an organisation's series, rolled up in SQL through its unit tree, into dense arrays.
+
+A series is indicator x unit, where the unit is any node of the tree (the organisation level is
+the root). Each node's value per period is the roll-up of the leaf measurements beneath it, by
+the indicator's method (DOMAIN 4.2): sum, sum(numerator)/sum(denominator), max or min; an
+indicator that cannot be rolled up keeps only the value recorded at that node.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.organisations.queries import ROLLUP_SQL
+
+POLARITY_SIGN = {"higher_is_better": 1, "lower_is_better": -1, "neutral": 0}
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    indicator_id: int
+    unit_id: int
+    depth: int
+    parent_unit_id: int | None
+
+
+@dataclass(frozen=True)
+class OrganisationSeries:
+    org_id: int
+    periods: list[dt.date]
+    keys: list[SeriesKey]
+    values: np.ndarray  # series x periods, NaN where there is no data
+    polarity: np.ndarray  # +1 higher is better, -1 lower is better, 0 neutral
+    indicator_codes: dict[int, str]
+    indicator_domains: dict[int, int]
+    indicator_is_key: dict[int, bool]
+
+
+async def read_organisation_series(session: AsyncSession, org_id: int, indicator_ids: list[int] | None = None) -> OrganisationSeries:
+    indicator_filter = "and i.id = any(:indicator_ids)" if indicator_ids else ""
+    indicators = (await session.exec(
+        text(f"select i.id, i.code, i.polarity, i.domain_id, i.is_key from indicator i where i.org_id = :org {indicator_filter} order by i.position"),
+        params={"org": org_id, "indicator_ids": indicator_ids or []},
+    )).all()
+    rows = (await session.exec(
+        text(
+            f"""
+            select u.id, u.depth, u.parent_id, i.id, m.period, {ROLLUP_SQL} as value
+            from org_unit u
+            join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%'
+            join measurement m on m.unit_id = leaf.id
+            join indicator i on i.id = m.indicator_id
+            where u.org_id = :org {indicator_filter}
+              and (i.rollup <> 'none' or leaf.id = u.id)
+            group by u.id, u.depth, u.parent_id, i.id, i.rollup, i.unit, m.period
+            """
+        ),
+        params={"org": org_id, "indicator_ids": indicator_ids or []},
+    )).all()
+    periods = sorted({row[4] for row in rows})
+    period_index = {period: index for index, period in enumerate(periods)}
+    key_index: dict[tuple[int, int], int] = {}
+    keys: list[SeriesKey] = []
+    cells: list[tuple[int, int, float]] = []
+    for unit_id, depth, parent_id, indicator_id, period, value in rows:
+        index = key_index.get((indicator_id, unit_id))
+        if index is None:
+            index = key_index[(indicator_id, unit_id)] = len(keys)
+            keys.append(SeriesKey(indicator_id, unit_id, depth, parent_id))
+        if value is not None:
+            cells.append((index, period_index[period], float(value)))
+    values = np.full((len(keys), len(periods)), np.nan)
+    if cells:
+        series_index, column, data = zip(*cells)
+        values[list(series_index), list(column)] = data
+    polarity_of = {row[0]: POLARITY_SIGN[row[2]] for row in indicators}
+    return OrganisationSeries(
+        org_id=org_id, periods=periods, keys=keys, values=values,
+        polarity=np.array([polarity_of[k.indicator_id] for k in keys], dtype=int),
+        indicator_codes={row[0]: row[1] for row in indicators},
+        indicator_domains={row[0]: row[3] for row in indicators},
+        indicator_is_key={row[0]: row[4] for row in indicators},
+    )

@@ -1,0 +1,145 @@
+"""Casbin decides; SQL resolves relationships; the result is the request's AccessContext.
+
+The database is the source of truth for role assignments. When a request authenticates we read
+the subject's assignments (one indexed query) and bring the enforcer's grouping rules for that
+subject into line with them, so a grant or revocation made by another process is honoured on the
+very next request without a watcher.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import casbin
+from sqlalchemy import select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.models import Contract, HealthSystem, Organisation, SystemMembership
+from server.db.session import AccessContext
+
+
+def org_domain(code: str) -> str:
+    return f"org:{code}"
+
+
+def system_domain(code: str) -> str:
+    return f"system:{code}"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    role: str
+    domain: str  # org:<code> or system:<code>
+
+
+@dataclass
+class Principal:
+    """Who is asking: a person (session) or a tool (bearer token), with their role assignments."""
+
+    subject: str  # user:<id> or token:<id>
+    user_id: int
+    name: str
+    email: str
+    assignments: tuple[Assignment, ...]
+    via: str = "session"  # or "token"
+    csrf_token: str | None = None
+    home_org_code: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def domains(self) -> list[str]:
+        return sorted({a.domain for a in self.assignments})
+
+    def roles_in(self, domain: str) -> list[str]:
+        return sorted(a.role for a in self.assignments if a.domain == domain)
+
+
+class Authorizer:
+    def __init__(self, policies_dir: Path):
+        self.enforcer = casbin.Enforcer(str(policies_dir / "model.conf"), str(policies_dir / "policy.csv"))
+
+    def sync_subject(self, principal: Principal) -> None:
+        wanted = {(principal.subject, a.role, a.domain) for a in principal.assignments}
+        current = {tuple(rule) for rule in self.enforcer.get_filtered_grouping_policy(0, principal.subject)}
+        for rule in current - wanted:
+            self.enforcer.remove_grouping_policy(*rule)
+        for rule in wanted - current:
+            self.enforcer.add_grouping_policy(*rule)
+
+    def allows(self, principal: Principal | None, domain: str, obj: str, act: str) -> bool:
+        if principal is None:
+            return False
+        return bool(self.enforcer.enforce(principal.subject, domain, obj, act))
+
+    def roles_granting(self, obj: str, act: str) -> list[str]:
+        return sorted({rule[0] for rule in self.enforcer.get_filtered_policy(2, obj, act)})
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Organisation and system codes and ids, and who belongs to which system: small, read per request."""
+
+    org_ids: dict[str, int]
+    system_members: dict[str, list[str]]  # system code -> member organisation codes (incl. the system's own org)
+    contracts: dict[str, list[str]]  # commissioner code -> provider codes
+
+
+async def read_directory(session: AsyncSession) -> Directory:
+    org_ids = {code: org_id for code, org_id in (await session.exec(select(Organisation.code, Organisation.id))).all()}
+    code_of = {org_id: code for code, org_id in org_ids.items()}
+    members: dict[str, list[str]] = {}
+    rows = await session.exec(
+        select(HealthSystem.code, HealthSystem.organisation_id, SystemMembership.organisation_id)
+        .join(SystemMembership, SystemMembership.system_id == HealthSystem.id, isouter=True)
+    )
+    for system_code, system_org_id, member_id in rows.all():
+        codes = members.setdefault(system_code, [code_of[system_org_id]])
+        if member_id is not None and code_of[member_id] not in codes:
+            codes.append(code_of[member_id])
+    contracts: dict[str, list[str]] = {}
+    for commissioner_id, provider_id in (await session.exec(select(Contract.commissioner_id, Contract.provider_id))).all():
+        contracts.setdefault(code_of[commissioner_id], []).append(code_of[provider_id])
+    return Directory(org_ids=org_ids, system_members=members, contracts=contracts)
+
+
+def resolve_access(authorizer: Authorizer, principal: Principal | None, directory: Directory) -> AccessContext:
+    """The organisations this principal may read in full, write, and read contractually."""
+    if principal is None:
+        return AccessContext()
+    read: set[int] = set()
+    write: set[int] = set()
+    contract: set[int] = set()
+    for domain in principal.domains():
+        kind, _, code = domain.partition(":")
+        if kind == "org" and code in directory.org_ids:
+            if authorizer.allows(principal, domain, "organisation", "read"):
+                read.add(directory.org_ids[code])
+            if any(authorizer.allows(principal, domain, obj, act) for obj, act in _WRITE_PERMISSIONS):
+                write.add(directory.org_ids[code])
+            if authorizer.allows(principal, domain, "contractual_indicators", "read"):
+                contract.update(directory.org_ids[p] for p in directory.contracts.get(code, []))
+        elif kind == "system" and authorizer.allows(principal, domain, "system", "read"):
+            read.update(directory.org_ids[m] for m in directory.system_members.get(code, []))
+    return AccessContext(
+        read_org_ids=frozenset(read), write_org_ids=frozenset(write),
+        contract_org_ids=frozenset(contract - read), user_id=principal.user_id,
+    )
+
+
+# Any of these in an organisation lets the request's transaction write that organisation's rows;
+# which rows and how is still decided action by action in the service layer.
+_WRITE_PERMISSIONS = (
+    ("measurement", "submit"), ("measurement", "validate"), ("escalation", "manage"), ("escalation", "acknowledge"),
+    ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"),
+)
+
+
+async def load_principal_assignments(session: AsyncSession, user_id: int) -> tuple[Assignment, ...]:
+    rows = await session.exec(
+        text(
+            "select ra.role, coalesce('org:' || o.code, 'system:' || s.code) from role_assignment ra"
+            " left join organisation o on o.id = ra.org_id left join health_system s on s.id = ra.system_id"
+            " where ra.user_id = :user_id"
+        ),
+        params={"user_id": user_id},
+    )
+    return tuple(Assignment(role, domain) for role, domain in rows.all())

@@ -1,0 +1,66 @@
+"""Who is calling: a session cookie (people) or a bearer token (tools), resolved to a Principal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from starlette.requests import HTTPConnection
+
+from server.auth.authz import Assignment, Authorizer, Principal, load_principal_assignments, org_domain, system_domain
+from server.auth.sessions import SESSION_COOKIE, find_live_session
+from server.auth.tokens import find_live_token
+from server.db.models import AppUser, HealthSystem, Organisation
+from server.db.session import Database
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Authentication:
+    principal: Principal | None
+    bad_token: bool = False  # a bearer token was sent but is unknown, expired or revoked
+
+
+async def authenticate(connection: HTTPConnection, database: Database, settings: Settings, authorizer: Authorizer) -> Authentication:
+    authorization = connection.headers.get("authorization", "")
+    async with database.session() as session:
+        if authorization.lower().startswith("bearer "):
+            token = await find_live_token(session, authorization[7:].strip())
+            if token is None:
+                return Authentication(None, bad_token=True)
+            user = await session.get(AppUser, token.user_id)
+            if user is None or not user.is_active:
+                return Authentication(None, bad_token=True)
+            scope = await _token_scope(session, token.org_id, token.system_id)
+            held = {a for a in await load_principal_assignments(session, user.id) if a.domain == scope}
+            # A token carries at most the roles it was issued with and its account still holds.
+            allowed = {Assignment(role, scope) for role in token.roles.split(",") if role} & held
+            principal = Principal(
+                subject=f"token:{token.id}", user_id=user.id, name=f"{user.name} (token {token.prefix}…)",
+                email=user.email, assignments=tuple(sorted(allowed, key=lambda a: (a.domain, a.role))), via="token",
+            )
+        else:
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if not cookie:
+                return Authentication(None)
+            web_session = await find_live_session(session, settings, cookie)
+            if web_session is None:
+                return Authentication(None)
+            user = await session.get(AppUser, web_session.user_id)
+            if user is None or not user.is_active:
+                return Authentication(None)
+            home = await session.get(Organisation, user.home_org_id) if user.home_org_id else None
+            principal = Principal(
+                subject=f"user:{user.id}", user_id=user.id, name=user.name, email=user.email,
+                assignments=await load_principal_assignments(session, user.id), via="session",
+                csrf_token=web_session.csrf_token, home_org_code=home.code if home else None,
+            )
+    authorizer.sync_subject(principal)
+    return Authentication(principal)
+
+
+async def _token_scope(session, org_id: int | None, system_id: int | None) -> str:  # type: ignore[no-untyped-def]
+    if org_id is not None:
+        code = (await session.exec(select(Organisation.code).where(Organisation.id == org_id))).scalar_one()
+        return org_domain(code)
+    code = (await session.exec(select(HealthSystem.code).where(HealthSystem.id == system_id))).scalar_one()
+    return system_domain(code)

@@ -1,0 +1,136 @@
+"""The ``accord`` command: serve, migrate, load tenants, make demo data, run the demo."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from server.settings import Settings, get_settings
+
+log = logging.getLogger("accord")
+
+
+@contextlib.asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator["Database"]:  # type: ignore[name-defined]  # noqa: F821
+    from server.db import migrate
+    from server.db.server import resolve_database
+    from server.db.session import Database
+
+    urls, embedded = resolve_database(settings)
+    database = Database(urls, pool_size=2)
+    try:
+        await migrate.upgrade(database.owner_engine)
+        yield database
+    finally:
+        await database.dispose()
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _migrate(settings: Settings) -> None:
+    async with open_database(settings):
+        log.info("database schema is current")
+
+
+async def _load_tenants(settings: Settings) -> None:
+    from server.tenants.load import load_tenants
+
+    async with open_database(settings) as database:
+        summary = await load_tenants(database, settings.tenants_dir)
+    log.info("loaded %d tenants: %d units, %d indicators, %d forums", summary.organisations, summary.units, summary.indicators, summary.forums)
+
+
+async def _demo_data(settings: Settings, months: int) -> None:
+    from server.assessment_store.recompute import recompute_all
+    from server.db.session import AccessContext
+    from server.demo.generate import create_demo_users, generate_demo_measurements
+    from server.tenants.load import load_tenants, organisation_ids, validate_tenants
+
+    async with open_database(settings) as database:
+        await load_tenants(database, settings.tenants_dir)
+        tenants = validate_tenants(settings.tenants_dir)
+        async with database.session() as session:
+            ids = await organisation_ids(session)
+            users = await create_demo_users(session)
+        async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
+            rows = await generate_demo_measurements(session, tenants, months=months)
+        if rows:
+            await recompute_all(database, settings.tenants_dir)
+    log.info("demo data: %d measurements added, %d demo users created", rows, users)
+
+
+def _print_demo_logins(settings: Settings) -> None:
+    from server.demo.users import DEMO_PASSWORD, DEMO_USERS
+
+    print(f"\nAccord demo at http://{settings.host}:{settings.port}/  (data in {settings.data_dir})")
+    print(f"Every demo account's password is: {DEMO_PASSWORD}")
+    for user in DEMO_USERS:
+        print(f"  {user.email:<40} {user.purpose}")
+    print("Stop with Ctrl+C.\n", flush=True)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.assets import fetch_assets
+
+    fetch_assets(settings.static_dir)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="accord", description="Accord: performance management for NHS health systems")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web service (applies pending migrations first)")
+    demo = commands.add_parser("demo", help="load tenants, make demo data if there is none, and serve")
+    for command in (serve, demo):
+        command.add_argument("--host")
+        command.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("load-tenants", help="validate and load every file in tenants/")
+    demo_data = commands.add_parser("demo-data", help="load tenants and generate demo measurements and accounts")
+    for command in (demo, demo_data):
+        command.add_argument("--months", type=int, default=60)
+    commands.add_parser("fetch-assets", help="download the NHS.UK frontend and htmx files (checked by hash)")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    overrides = {key: value for key, value in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None))) if value}
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    try:
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "load-tenants":
+            asyncio.run(_load_tenants(settings))
+        elif args.command == "demo-data":
+            asyncio.run(_demo_data(settings, args.months))
+        elif args.command == "fetch-assets":
+            from server.assets import fetch_assets
+
+            fetch_assets(settings.static_dir)
+        elif args.command == "serve":
+            _serve(settings)
+        elif args.command == "demo":
+            asyncio.run(_demo_data(settings, args.months))
+            _print_demo_logins(settings)
+            _serve(settings)
+    except Exception as error:  # noqa: BLE001 (a command-line boundary: say what went wrong, plainly)
+        from server.tenants.parse import TenantFileError
+
+        if isinstance(error, TenantFileError):
+            print("Tenant files are not valid; nothing was loaded:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Every table model, imported so that SQLModel.metadata (and Alembic) sees them all."""
+from server.db.models.assessments import Assessment
+from server.db.models.audit import AuditEvent
+from server.db.models.forums import Forum
+from server.db.models.indicators import Domain, Indicator, Target, Trajectory
+from server.db.models.measurements import Measurement, MeasurementRevision
+from server.db.models.organisations import Contract, HealthSystem, Organisation, SystemMembership
+from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignment, WebSession
+from server.db.models.structure import OrgUnit, UnitTier
+
+__all__ = [
+    "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
+    "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "RoleAssignment",
+    "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
+]

@@ -1,0 +1,101 @@
+"""Engines and per-request sessions. Each transaction carries the organisations it may touch.
+
+Row-level security reads three transaction-local settings, set right after BEGIN:
+``app.org_ids`` (organisations readable in full), ``app.contract_org_ids`` (providers whose
+contractual indicators a commissioner may read) and ``app.write_org_ids`` (organisations this
+request may change). With no access context all three are empty and every policy returns nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import sqlmodel
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.server import APP_ROLE, DatabaseUrls
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """What one request may see and change, resolved before the transaction opens."""
+
+    read_org_ids: frozenset[int] = frozenset()
+    write_org_ids: frozenset[int] = frozenset()
+    contract_org_ids: frozenset[int] = frozenset()
+    user_id: int | None = None
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def for_orgs(cls, org_ids: Iterable[int], *, write: bool = False, user_id: int | None = None) -> "AccessContext":
+        ids = frozenset(org_ids)
+        return cls(read_org_ids=ids, write_org_ids=ids if write else frozenset(), user_id=user_id)
+
+
+NO_ACCESS = AccessContext()
+
+
+def _csv(ids: frozenset[int]) -> str:
+    return ",".join(str(i) for i in sorted(ids))
+
+
+class AccordSession(sqlmodel.Session):
+    """Sync session class behind AsyncSession; its after_begin hook applies the access context."""
+
+
+@event.listens_for(AccordSession, "after_begin")
+def _apply_access_context(session: AccordSession, transaction, connection) -> None:  # type: ignore[no-untyped-def]
+    access: AccessContext = session.info.get("access", NO_ACCESS)
+    connection.execute(
+        text(
+            "select set_config('app.org_ids', :read, true), set_config('app.write_org_ids', :write, true),"
+            " set_config('app.contract_org_ids', :contract, true), set_config('app.user_id', :user, true)"
+        ),
+        {
+            "read": _csv(access.read_org_ids),
+            "write": _csv(access.write_org_ids),
+            "contract": _csv(access.contract_org_ids),
+            "user": "" if access.user_id is None else str(access.user_id),
+        },
+    )
+
+
+class Database:
+    """The owner engine (migrations, role set-up) and the application engine (every request)."""
+
+    def __init__(self, urls: DatabaseUrls, *, pool_size: int = 10):
+        self.urls = urls
+        connect_args = {"server_settings": {"role": APP_ROLE}} if urls.assume_app_role else {}
+        self.app_engine: AsyncEngine = create_async_engine(
+            urls.app, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+        )
+        self._owner_engine: AsyncEngine | None = None
+        self._sessions = async_sessionmaker(
+            self.app_engine, class_=AsyncSession, sync_session_class=AccordSession, expire_on_commit=False
+        )
+
+    @property
+    def owner_engine(self) -> AsyncEngine:
+        if self._owner_engine is None:
+            self._owner_engine = create_async_engine(self.urls.owner, pool_size=2, max_overflow=0)
+        return self._owner_engine
+
+    @asynccontextmanager
+    async def session(self, access: AccessContext = NO_ACCESS) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends cleanly, rolled back otherwise."""
+        async with self._sessions() as session:
+            session.info["access"] = access
+            async with session.begin():
+                yield session
+
+    def session_factory(self, access: AccessContext):  # type: ignore[no-untyped-def]
+        """For strawberry DataLoaders: each batch gets its own session, with the same access."""
+        return lambda: self.session(access)
+
+    async def dispose(self) -> None:
+        await self.app_engine.dispose()
+        if self._owner_engine is not None:
+            await self._owner_engine.dispose()

@@ -1,0 +1,155 @@
+"""Deterministic demo data: five years of monthly measures at the lowest unit level.
+
+Each series is drawn from the indicator's ``demo`` block in its tenant file: a baseline, a yearly
+trend, winter seasonality, noise, and for some series a step change, so that some fail their
+targets for months and others pass. The same inputs always give the same numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.auth.passwords import hash_password
+from server.db.models import AppUser, HealthSystem, Indicator, Measurement, Organisation, OrgUnit, RoleAssignment
+from server.demo.users import DEMO_PASSWORD, DEMO_USERS
+from server.tenants.spec import DemoSeriesSpec, IndicatorSpec, TenantFile
+
+
+def month_starts(months: int, until: dt.date) -> list[dt.date]:
+    """The ``months`` month-starts ending with the last complete month before ``until``."""
+    year, month = until.year, until.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    periods = []
+    for _ in range(months):
+        periods.append(dt.date(year, month, 1))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return periods[::-1]
+
+
+def _rng(*parts: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32("/".join(parts).encode()))
+
+
+def _default_demo(spec: IndicatorSpec) -> DemoSeriesSpec:
+    target = next((t.value for t in spec.targets), None)
+    if spec.unit == "percent":
+        return DemoSeriesSpec(baseline=target if target is not None else 0.8, noise=0.02, denominator=500)
+    base = target if target is not None else 100.0
+    return DemoSeriesSpec(baseline=base, noise=abs(base) * 0.08 + 0.5)
+
+
+@dataclass(frozen=True)
+class SeriesValues:
+    unit_id: int
+    values: np.ndarray | None
+    numerators: np.ndarray | None
+    denominators: np.ndarray | None
+
+
+def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], periods: list[dt.date]) -> list[SeriesValues]:
+    demo = spec.demo or _default_demo(spec)
+    n = len(periods)
+    years = np.arange(n) / 12.0
+    month_index = np.array([p.month for p in periods])
+    # Winter pressure peaks in January (NHS seasonality); the sign makes it hurt on either polarity.
+    winter = np.cos(2 * np.pi * (month_index - 1) / 12.0)
+    hurt = -1.0 if spec.polarity == "higher_is_better" else 1.0
+    shared = _rng(org, spec.code, "shared")
+    step = np.zeros(n)
+    if shared.random() < 0.35:  # a step change partway through for about a third of indicators
+        at = int(shared.integers(n // 3, n - 6))
+        step[at:] = hurt * abs(demo.noise) * shared.uniform(1.5, 3.0)
+    level = demo.baseline + demo.trend_per_year * years + hurt * demo.seasonal_amplitude * winter + step
+    series: list[SeriesValues] = []
+    share = 1.0 / max(len(units), 1)
+    for unit_id, unit_code in units:
+        rng = _rng(org, spec.code, unit_code)
+        unit_bias = rng.normal(0, abs(demo.noise) * 0.5)
+        noise = rng.normal(0, abs(demo.noise), n)
+        if spec.rollup == "rate":
+            proportion = np.clip(level + unit_bias + noise, 0.0, 1.0)
+            denominators = np.maximum(1, np.round((demo.denominator or 400) * share * rng.uniform(0.6, 1.4) * (1 + 0.05 * rng.normal(size=n))))
+            numerators = np.clip(np.round(proportion * denominators), 0, denominators)
+            series.append(SeriesValues(unit_id, None, numerators, denominators))
+            continue
+        if spec.rollup == "sum":
+            raw = (level + unit_bias + noise) * share
+        else:  # max / min / none: each unit varies around the organisation's level
+            raw = (level + unit_bias + noise) * rng.uniform(0.7, 1.0)
+        if spec.unit == "percent":
+            raw = np.clip(raw, 0.0, 1.0)
+        elif spec.unit in ("count", "minutes", "hours", "days", "weeks"):
+            raw = np.maximum(raw, 0.0)
+        values = np.round(raw) if spec.unit == "count" else np.round(raw, 4)
+        series.append(SeriesValues(unit_id, values, None, None))
+    return series
+
+
+async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, TenantFile], *, months: int = 60, until: dt.date | None = None) -> int:
+    """Insert demo measurements for every tenant with none yet. Returns the number of rows added."""
+    periods = month_starts(months, until or dt.date.today())
+    added = 0
+    for code, tenant in tenants.items():
+        org_id = (await session.exec(select(Organisation.id).where(Organisation.code == code))).scalar_one()
+        existing = (await session.exec(select(func.count()).select_from(Measurement).where(Measurement.org_id == org_id))).scalar_one()
+        if existing:
+            continue  # a second run keeps what people entered
+        units = (await session.exec(select(OrgUnit.id, OrgUnit.code, OrgUnit.parent_id, OrgUnit.depth).where(OrgUnit.org_id == org_id))).all()
+        parents = {parent for _, _, parent, _ in units if parent is not None}
+        leaves = [(unit_id, unit_code) for unit_id, unit_code, _, _ in units if unit_id not in parents]
+        roots = [(unit_id, unit_code) for unit_id, unit_code, _, depth in units if depth == 0]
+        indicator_ids = dict((await session.exec(select(Indicator.code, Indicator.id).where(Indicator.org_id == org_id))).all())
+        rows = []
+        for spec in tenant.indicators:
+            target_units = roots if spec.rollup == "none" else leaves
+            for drawn in draw_series(code, spec, target_units, periods):
+                for index, period in enumerate(periods):
+                    rows.append({
+                        "org_id": org_id, "indicator_id": indicator_ids[spec.code], "unit_id": drawn.unit_id, "period": period,
+                        "value": None if drawn.values is None else float(drawn.values[index]),
+                        "numerator": None if drawn.numerators is None else float(drawn.numerators[index]),
+                        "denominator": None if drawn.denominators is None else float(drawn.denominators[index]),
+                        "status": "validated" if index < len(periods) - 1 else "provisional", "source": "demo", "revision": 1,
+                    })
+        for start in range(0, len(rows), 5000):
+            await session.exec(Measurement.__table__.insert(), params=rows[start:start + 5000])
+        await session.exec(
+            text(
+                "insert into measurement_revision (org_id, measurement_id, revision, value, numerator, denominator, status, source, recorded_at)"
+                " select org_id, id, revision, value, numerator, denominator, status, source, recorded_at from measurement where org_id = :org"
+            ),
+            params={"org": org_id},
+        )
+        added += len(rows)
+    return added
+
+
+async def create_demo_users(session: AsyncSession) -> int:
+    """Create the demo accounts that do not exist yet (passwords hashed with argon2)."""
+    org_ids = dict((await session.exec(select(Organisation.code, Organisation.id))).all())
+    system_ids = dict((await session.exec(select(HealthSystem.code, HealthSystem.id))).all())
+    created = 0
+    password_hash = hash_password(DEMO_PASSWORD)
+    for demo in DEMO_USERS:
+        if (await session.exec(select(AppUser.id).where(AppUser.email == demo.email))).first():
+            continue
+        user = AppUser(email=demo.email, name=demo.name, password_hash=password_hash, home_org_id=org_ids.get(demo.home))
+        session.add(user)
+        await session.flush()
+        for role, domain in demo.roles:
+            kind, _, code = domain.partition(":")
+            if kind == "org" and code in org_ids:
+                session.add(RoleAssignment(user_id=user.id, role=role, org_id=org_ids[code]))
+            elif kind == "system" and code in system_ids:
+                session.add(RoleAssignment(user_id=user.id, role=role, system_id=system_ids[code]))
+        created += 1
+    await session.flush()
+    return created

@@ -1,0 +1,52 @@
+"""One typed settings object, read from ``ACCORD_*`` environment variables, that fails fast."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # Owner connection: runs migrations and owns the tables. Unset: an embedded PostgreSQL.
+    database_url: SecretStr | None = None
+    # Optional separate login for the application role; by default the app connects with
+    # database_url and assumes the ``accord_app`` role, which neither owns tables nor bypasses RLS.
+    app_database_url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("accord")))
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tenants_dir: Path = PROJECT_ROOT / "tenants"
+    policies_dir: Path = PROJECT_ROOT / "policies"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "server" / "static"
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    database_pool_size: int = 10
+
+    @model_validator(mode="after")
+    def refuse_placeholder_secret(self) -> "Settings":
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            raise ValueError("ACCORD_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,7 @@
+// Progressive enhancement only: every page works without this file.
+import { initAll } from "/static/vendor/nhsuk/nhsuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
+initAll();
+// Content swapped in by htmx gets the same component behaviour as the first render.
+document.body.addEventListener("htmx:afterSwap", (event) => initAll({ scope: event.target }));

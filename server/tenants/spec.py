@@ -1,0 +1,387 @@
+"""Typed models of a tenant file (``tenants/<code>.yaml``).
+
+A tenant file declares one organisation's Performance Management Framework: who it is, its unit
+tree and tier names, its scorecard domains, indicators and targets, its forums, its assessment
+settings and its escalation ladder. Systems (an ICS) are declared the same way with ``kind: system``.
+
+Every model forbids unknown keys, so a misspelt field is an error naming the path, not a silent
+default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")]
+FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+
+OrganisationKind = Literal[
+    "icb", "ccg", "trust", "gp_federation", "specialised_commissioner", "health_board", "system",
+    "independent_provider",
+]
+Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
+RollUp = Literal["sum", "rate", "max", "min", "none"]
+Frequency = Literal["weekly", "monthly", "quarterly"]
+IndicatorUnit = Literal["percent", "count", "rate", "minutes", "hours", "days", "weeks", "currency", "ratio", "score"]
+IndicatorSource = Literal["national", "contractual", "cquin", "local"]
+TargetKind = Literal["national", "contractual", "local", "stretch"]
+ForumTier = Literal["oversight", "assurance", "management_escalation", "management_delivery"]
+MeetingFrequency = Literal[
+    "weekly", "fortnightly", "monthly", "bi-monthly", "quarterly", "twice-yearly", "six-monthly", "annual", "ad-hoc",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions: a small, safe language for ladder rules. Structured data only, no eval.
+#   {fact: months_under_target, op: ">=", value: 2}
+#   {all: [...]}, {any: [...]}, {not: {...}}
+# ---------------------------------------------------------------------------------------------
+Scalar = Union[bool, int, float, str]
+
+
+class Compare(Strict):
+    fact: FactName
+    op: Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"] = "=="
+    value: Union[Scalar, list[Scalar]]
+
+    @model_validator(mode="after")
+    def list_only_for_membership(self) -> "Compare":
+        if self.op in ("in", "not_in") and not isinstance(self.value, list):
+            raise ValueError(f"op '{self.op}' needs a list value")
+        if self.op not in ("in", "not_in") and isinstance(self.value, list):
+            raise ValueError(f"op '{self.op}' needs a single value, not a list")
+        return self
+
+
+class AllOf(Strict):
+    all: list["Condition"] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list["Condition"] = Field(min_length=1)
+
+
+class Not(Strict):
+    not_: "Condition" = Field(alias="not")
+
+
+Condition = Union[Compare, AllOf, AnyOf, Not]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+Not.model_rebuild()
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisation, structure, indicators
+# ---------------------------------------------------------------------------------------------
+class OrganisationSpec(Strict):
+    code: Code
+    name: str
+    short_name: str | None = None
+    kind: OrganisationKind
+    nation: Literal["England", "Wales", "Scotland", "Northern Ireland"] = "England"
+    ods_code: str | None = None
+
+
+class UnitSpec(Strict):
+    code: Code
+    name: str
+    tier: str
+    children: list["UnitSpec"] = []
+
+
+UnitSpec.model_rebuild()
+
+
+class DomainSpec(Strict):
+    code: Code
+    name: str
+    description: str | None = None
+
+
+class Kitemark(Strict):
+    """Data-quality kitemark (ULHT PMF 2.5): each dimension rated by the data owner."""
+
+    timeliness: Literal["assured", "partial", "not_assured"] | None = None
+    completeness: Literal["assured", "partial", "not_assured"] | None = None
+    validation: Literal["assured", "partial", "not_assured"] | None = None
+    audit: Literal["assured", "partial", "not_assured"] | None = None
+    overall: Literal["assured", "partial", "not_assured"] = "partial"
+
+
+class TargetSpec(Strict):
+    kind: TargetKind
+    value: float
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    description: str | None = None
+
+
+class TrajectoryPoint(Strict):
+    period: dt.date
+    value: float
+
+
+class DemoSeriesSpec(Strict):
+    """How the demo-data generator draws this indicator (not used outside the demo)."""
+
+    baseline: float
+    noise: float = 0.0
+    seasonal_amplitude: float = 0.0
+    trend_per_year: float = 0.0
+    denominator: float | None = None  # for rate indicators: typical denominator per unit
+
+
+class IndicatorSpec(Strict):
+    code: Code
+    name: str
+    definition: str | None = None
+    unit: IndicatorUnit
+    polarity: Polarity
+    rollup: RollUp
+    frequency: Frequency = "monthly"
+    domain: Code
+    cohort: str | None = None  # WHSSC patient cohort (seed 003 appendix 1)
+    source: IndicatorSource
+    key: bool = False
+    kitemark: Kitemark = Kitemark()
+    owner: str | None = None
+    targets: list[TargetSpec] = []
+    trajectory: list[TrajectoryPoint] = []
+    demo: DemoSeriesSpec | None = None
+
+    @model_validator(mode="after")
+    def rate_indicators_are_percent_or_rate(self) -> "IndicatorSpec":
+        if self.rollup == "rate" and self.unit not in ("percent", "rate", "ratio"):
+            raise ValueError("rollup 'rate' needs unit percent, rate or ratio")
+        return self
+
+
+class ForumSpec(Strict):
+    code: Code
+    name: str
+    tier: ForumTier
+    chair: str
+    members: list[str] = []
+    frequency: MeetingFrequency
+    quorum: int | None = Field(default=None, ge=1)
+    attendance_threshold: float | None = Field(default=None, gt=0, le=1)  # e.g. 0.75 (THGPCG 13)
+    reports_to: Code | None = None
+    pack_deadlines_days: dict[str, int] = {}  # e.g. {division: 7, invitees: 2} (ULHT 5.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessment settings
+# ---------------------------------------------------------------------------------------------
+class RagSpec(Strict):
+    # Amber band as a fraction of the target value on the failing side (0.05 = within 5% of target).
+    amber_band: float = Field(default=0.0, ge=0, le=1)
+    # STW: on trajectory but below target is amber.
+    on_trajectory_below_target: Literal["amber", "red"] = "amber"
+
+
+class SpcSpec(Strict):
+    run_length: int = Field(default=7, ge=5, le=9)
+    trend_length: int = Field(default=7, ge=5, le=9)
+    minimum_points: int = Field(default=15, ge=2)
+    screen_moving_ranges: bool = True
+    fix_after_points: int | None = Field(default=None, ge=12)
+    rebase_dates: list[dt.date] = []
+
+
+class SpectrumThreshold(Strict):
+    rating: Literal["unacceptable", "requires_improvement", "good", "outstanding"]
+    when: Condition
+
+
+class AssessmentSpec(Strict):
+    rag: RagSpec = RagSpec()
+    spc: SpcSpec = SpcSpec()
+    # Performance spectrum (STW): first matching rating wins, checked in the order given.
+    spectrum: list[SpectrumThreshold] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalation ladders, cadence rules, reporting schedule
+# ---------------------------------------------------------------------------------------------
+class RouteSpec(Strict):
+    """One route through a level, chosen by the subject's facts (STW: sole / joint / system accountability).
+
+    The first route whose ``when`` holds (or that has no ``when``) sets the owning forum and adds its
+    required actions to the level's own.
+    """
+
+    code: Code
+    name: str | None = None
+    when: Condition | None = None  # None: the default route
+    forum: Code | None = None  # None: the level's forum
+    requires: list[str] = []
+
+
+class LevelSpec(Strict):
+    level: int = Field(ge=0)
+    code: Code
+    name: str
+    when: Condition | None = None  # None: the resting level (e.g. "performing")
+    forum: Code | None = None
+    additional_forums: list[Code] = []  # also informed/engaged, e.g. STW level 2: System QPC *and* STG
+    routes: list[RouteSpec] = []  # optional; see RouteSpec
+    requires: list[str] = []  # e.g. [monitor], [improvement_plan, risk_assessment]
+    review_frequency: MeetingFrequency | None = None
+    description: str | None = None
+
+
+class LadderSpec(Strict):
+    code: Code
+    name: str
+    # "autonomy" ladders (ULHT earned autonomy) are evaluated the same way but raise no escalation.
+    purpose: Literal["escalation", "autonomy"] = "escalation"
+    applies_to: Literal["indicator", "unit", "organisation", "contract", "programme", "plan"]
+    source: str | None = None  # where the rule comes from, e.g. "STW SAPF, Performance Improvement"
+    levels: list[LevelSpec] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def levels_ascend(cls, levels: list[LevelSpec]) -> list[LevelSpec]:
+        numbers = [level.level for level in levels]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("levels must be listed in ascending order with no repeats")
+        return levels
+
+
+class CadenceRule(Strict):
+    """A rule that sets how often a forum meets for a subject (ULHT autonomy, WHSSC contract tier)."""
+
+    code: Code
+    applies_to: Literal["unit", "organisation", "contract", "escalation"]
+    when: Condition
+    forum: Code
+    frequency: MeetingFrequency
+    description: str | None = None
+
+
+class ReportSpec(Strict):
+    code: Code
+    name: str
+    frequency: MeetingFrequency
+    audience: str
+    purpose: str | None = None
+    sro: str
+
+
+class EscalationSpec(Strict):
+    ladders: list[LadderSpec] = []
+    cadence_rules: list[CadenceRule] = []
+
+
+# ---------------------------------------------------------------------------------------------
+# Relationships and people
+# ---------------------------------------------------------------------------------------------
+class ContractSpec(Strict):
+    provider: Code
+    provider_name: str | None = None
+    annual_value: float = Field(ge=0)
+    services: list[str] = []
+    strategically_important: bool = False
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class SystemSpec(Strict):
+    code: Code
+    name: str
+    members: list[Code] = Field(min_length=1)
+
+
+class TenantFile(Strict):
+    organisation: OrganisationSpec
+    system: SystemSpec | None = None  # only in a system's file
+    tiers: list[str] = []  # top-down tier names, e.g. [trust, division, service, team]
+    units: list[UnitSpec] = []  # usually one root
+    domains: list[DomainSpec] = []
+    indicators: list[IndicatorSpec] = []
+    forums: list[ForumSpec] = []
+    assessment: AssessmentSpec = AssessmentSpec()
+    escalation: EscalationSpec = EscalationSpec()
+    reporting_schedule: list[ReportSpec] = []
+    contracts: list[ContractSpec] = []
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def references_resolve(self) -> "TenantFile":
+        errors: list[str] = []
+        tiers = set(self.tiers)
+        seen_units: set[str] = set()
+
+        def walk(unit: UnitSpec, depth: int, path: str) -> None:
+            if unit.tier not in tiers:
+                errors.append(f"{path}.tier: '{unit.tier}' is not one of tiers {self.tiers}")
+            elif self.tiers.index(unit.tier) != depth:
+                errors.append(f"{path}.tier: '{unit.tier}' is at depth {depth} but tiers list it at {self.tiers.index(unit.tier)}")
+            if unit.code in seen_units:
+                errors.append(f"{path}.code: duplicate unit code '{unit.code}'")
+            seen_units.add(unit.code)
+            for index, child in enumerate(unit.children):
+                walk(child, depth + 1, f"{path}.children[{index}]")
+
+        for index, unit in enumerate(self.units):
+            walk(unit, 0, f"units[{index}]")
+        _no_duplicates(errors, "domains", [d.code for d in self.domains])
+        _no_duplicates(errors, "indicators", [i.code for i in self.indicators])
+        _no_duplicates(errors, "forums", [f.code for f in self.forums])
+        domains = {d.code for d in self.domains}
+        for index, indicator in enumerate(self.indicators):
+            if indicator.domain not in domains:
+                errors.append(f"indicators[{index}].domain: '{indicator.domain}' is not a declared domain")
+        forums = {f.code for f in self.forums}
+        for index, forum in enumerate(self.forums):
+            if forum.reports_to and forum.reports_to not in forums:
+                errors.append(f"forums[{index}].reports_to: '{forum.reports_to}' is not a declared forum")
+        for l_index, ladder in enumerate(self.escalation.ladders):
+            for index, level in enumerate(ladder.levels):
+                level_path = f"escalation.ladders[{l_index}].levels[{index}]"
+                if level.forum and level.forum not in forums:
+                    errors.append(f"{level_path}.forum: '{level.forum}' is not a declared forum")
+                for f_index, forum_code in enumerate(level.additional_forums):
+                    if forum_code not in forums:
+                        errors.append(f"{level_path}.additional_forums[{f_index}]: '{forum_code}' is not a declared forum")
+                for r_index, route in enumerate(level.routes):
+                    if route.forum and route.forum not in forums:
+                        errors.append(f"{level_path}.routes[{r_index}].forum: '{route.forum}' is not a declared forum")
+        for index, rule in enumerate(self.escalation.cadence_rules):
+            if rule.forum not in forums:
+                errors.append(f"escalation.cadence_rules[{index}].forum: '{rule.forum}' is not a declared forum")
+        if self.organisation.kind == "system" and self.system is None:
+            errors.append("system: a file with organisation.kind 'system' must declare its system")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+def _no_duplicates(errors: list[str], field: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        if code in seen:
+            errors.append(f"{field}[{index}].code: duplicate code '{code}'")
+        seen.add(code)
+
+
+def walk_conditions(condition: Condition) -> list[Compare]:
+    """Every comparison inside a condition, for validating fact names against a registry."""
+    if isinstance(condition, Compare):
+        return [condition]
+    if isinstance(condition, AllOf):
+        return [c for child in condition.all for c in walk_conditions(child)]
+    if isinstance(condition, AnyOf):
+        return [c for child in condition.any for c in walk_conditions(child)]
+    return walk_conditions(condition.not_)
+
+
+def dump_condition(condition: Condition) -> Any:
+    return condition.model_dump(by_alias=True, mode="json")

@@ -1,0 +1,141 @@
+"""The request boundary: authenticate, resolve access, refuse cross-site writes, add security headers.
+
+Pure ASGI (not BaseHTTPMiddleware) so that a form body read here for the CSRF check can be
+replayed unchanged to the route that needs it.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import parse_qs
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.auth.authz import read_directory, resolve_access
+from server.auth.principal import authenticate
+from server.db.session import AccessContext
+
+CSRF_COOKIE = "accord_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/favicon.ico")
+
+SECURITY_HEADERS = {
+    # No inline script anywhere: htmx and the NHS.UK script are files served from 'self'.
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+class AccordMiddleware:
+    def __init__(self, app: ASGIApp, state) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.state = state  # the application's services: database, settings, authorizer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = self._with_security_headers(send)
+        path: str = scope["path"]
+        if path.startswith(OPEN_PATHS):
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        services = self.state
+        authentication = await authenticate(connection, services.database, services.settings, services.authorizer)
+        principal = authentication.principal
+        if principal is None:
+            access = AccessContext()
+        else:
+            async with services.database.session() as session:
+                directory = await read_directory(session)
+            access = resolve_access(services.authorizer, principal, directory)
+        scope.setdefault("state", {})
+        scope["state"].update(principal=principal, access=access, bad_token=authentication.bad_token)
+
+        csrf_cookie = connection.cookies.get(CSRF_COOKIE)
+        new_csrf_cookie = None
+        if principal is None and not csrf_cookie:
+            # Anonymous visitors get a double-submit token so the login form itself is protected.
+            new_csrf_cookie = csrf_cookie = secrets.token_urlsafe(32)
+        scope["state"]["csrf_token"] = principal.csrf_token if principal and principal.csrf_token else csrf_cookie
+
+        if scope["method"] in UNSAFE_METHODS and (principal is None or principal.via == "session"):
+            body, receive = await _buffer_body(receive)
+            submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)
+            expected = scope["state"]["csrf_token"]
+            if not submitted or not expected or not hmac.compare_digest(submitted, expected):
+                response = PlainTextResponse(
+                    "This form has expired or did not come from Accord. Go back, reload the page and try again.",
+                    status_code=403,
+                )
+                await response(scope, receive, send)
+                return
+
+        if new_csrf_cookie:
+            send = self._with_cookie(send, new_csrf_cookie)
+        await self.app(scope, receive, send)
+
+    def _with_security_headers(self, send: Send) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if self.state.settings.secure_cookies:
+                    headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
+            await send(message)
+
+        return wrapped
+
+    def _with_cookie(self, send: Send, value: str) -> Send:
+        secure = "; Secure" if self.state.settings.secure_cookies else ""
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("set-cookie", f"{CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}")
+            await send(message)
+
+        return wrapped
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _form_field(connection: HTTPConnection, body: bytes, name: str) -> str | None:
+    content_type = connection.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body.decode("utf-8", errors="replace")).get(name)
+        return values[0] if values else None
+    return None

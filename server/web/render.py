@@ -1,0 +1,75 @@
+"""Rendering helpers for pages: the shared context, login requirement, fragments for htmx."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from server.auth.authz import Principal
+from server.db.session import AccessContext
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+NAVIGATION = (("/", "Home"),)
+
+
+def principal_of(request: Request) -> Principal | None:
+    return request.state.principal
+
+
+def access_of(request: Request) -> AccessContext:
+    return request.state.access
+
+
+def services_of(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.services
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200, block: str | None = None) -> Response:
+    """A full page, or only ``block`` for a non-boosted htmx request (TECH_NOTES)."""
+    page = {
+        "request": request,
+        "principal": principal_of(request),
+        "csrf_token": request.state.csrf_token,
+        "navigation": [{"href": href, "text": text, "current": request.url.path == href} for href, text in NAVIGATION],
+        **(context or {}),
+    }
+    templates = services_of(request).templates
+    is_fragment = block and request.headers.get("hx-request") and not request.headers.get("hx-boosted")
+    if is_fragment:
+        response = templates.TemplateResponse(request, template, page, status_code=status_code, block_name=block)
+    else:
+        response = templates.TemplateResponse(request, template, page, status_code=status_code)
+    response.headers["vary"] = "HX-Request"
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def login_required(endpoint: Endpoint) -> Endpoint:
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request) -> Response:
+        if principal_of(request) is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return await endpoint(request)
+
+    return wrapper
+
+
+def not_found(request: Request, message: str = "Page not found") -> Response:
+    """Used for missing *and* forbidden organisation data: never confirm what exists elsewhere."""
+    return render(request, "pages/not_found.html", {"message": message}, status_code=404)
+
+
+def safe_next(url: str | None) -> str:
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/"
+
+
+def html(text: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status_code)
