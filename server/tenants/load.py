@@ -50,7 +50,7 @@ def validate_tenants(directory: Path) -> dict[str, TenantFile]:
 
 
 def _fact_problems(tenant: TenantFile, file: str) -> list[TenantFileProblem]:
-    from server.escalation.facts import validate_tenant_conditions
+    from server.escalation.validation import validate_tenant_conditions
 
     return list(validate_tenant_conditions(tenant, file))
 

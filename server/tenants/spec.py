@@ -189,7 +189,7 @@ class RagSpec(Strict):
 class SpcSpec(Strict):
     run_length: int = Field(default=7, ge=5, le=9)
     trend_length: int = Field(default=7, ge=5, le=9)
-    minimum_points: int = Field(default=15, ge=2)
+    minimum_points: int = Field(default=12, ge=2)  # NHSRplotthedots warns below 12 points
     screen_moving_ranges: bool = True
     fix_after_points: int | None = Field(default=None, ge=12)
     rebase_dates: list[dt.date] = []

@@ -23,6 +23,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/favicon.ico")
+CSRF_ANONYMOUS_PATHS = ("/login",)
 
 SECURITY_HEADERS = {
     # No inline script anywhere: htmx and the NHS.UK script are files served from 'self'.
@@ -72,7 +73,10 @@ class AccordMiddleware:
             new_csrf_cookie = csrf_cookie = secrets.token_urlsafe(32)
         scope["state"]["csrf_token"] = principal.csrf_token if principal and principal.csrf_token else csrf_cookie
 
-        if scope["method"] in UNSAFE_METHODS and (principal is None or principal.via == "session"):
+        # A write needs a CSRF token when it carries ambient authority (a live session cookie), and
+        # on the login form itself (login CSRF). Anonymous writes elsewhere are refused downstream.
+        needs_csrf = (principal is not None and principal.via == "session") or (principal is None and path in CSRF_ANONYMOUS_PATHS)
+        if scope["method"] in UNSAFE_METHODS and needs_csrf:
             body, receive = await _buffer_body(receive)
             submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)
             expected = scope["state"]["csrf_token"]

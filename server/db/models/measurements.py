@@ -13,7 +13,7 @@ STATUSES = ("provisional", "validated")
 
 _VALUE_SHAPE = (
     "(value is not null and numerator is null and denominator is null)"
-    " or (numerator is not null and denominator is not null and denominator > 0 and numerator >= 0)"
+    " or (value is null and numerator is not null and denominator is not null and denominator > 0 and numerator >= 0)"
 )
 
 

@@ -1,0 +1,158 @@
+"""Derive and store assessments when data changes, so that every read is a cheap lookup.
+
+For one organisation (or some of its indicators): read the rolled-up series, run the assessment
+engine on all of them at once (vectorised), and replace the stored rows in the same transaction
+as the change that caused it. Each stored row carries its evidence and the rule set that made it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.assessment import codes
+from server.assessment.masking import find_masked_failures
+from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION, RagThresholds, SpcParameters
+from server.assessment.rag import rate_against_target
+from server.assessment.spc import compute_spc
+from server.assessment.targets import fails_target
+from server.assessment_store.series import OrganisationSeries, read_organisation_series
+from server.db.models import Assessment, Organisation
+from server.db.session import AccessContext, Database
+from server.organisations.queries import current_targets
+from server.tenants.parse import parse_tenant_directory
+from server.tenants.spec import AssessmentSpec
+
+
+def engine_parameters(spec: AssessmentSpec) -> tuple[SpcParameters, RagThresholds]:
+    """The tenant's declared settings as the engine's parameter objects."""
+    spc = SpcParameters(
+        run_length=spec.spc.run_length, trend_length=spec.spc.trend_length, screen_moving_ranges=spec.spc.screen_moving_ranges,
+        fix_after_points=spec.spc.fix_after_points, minimum_points=spec.spc.minimum_points,
+    )
+    rag = RagThresholds(amber_band=spec.rag.amber_band, on_trajectory_below_target=spec.rag.on_trajectory_below_target)
+    return spc, rag
+
+
+async def recompute_all(database: Database, tenants_dir: Path) -> int:
+    """Every tenant organisation, each in its own transaction. Returns the rows stored."""
+    tenants = parse_tenant_directory(tenants_dir)
+    async with database.session() as session:
+        orgs = (await session.exec(select(Organisation.code, Organisation.id).where(Organisation.is_tenant))).all()
+    stored = 0
+    for code, org_id in orgs:
+        async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:
+            stored += await recompute_organisation(session, org_id, tenants[code].assessment if code in tenants else AssessmentSpec())
+    return stored
+
+
+async def recompute_organisation(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int] | None = None) -> int:
+    series = await read_organisation_series(session, org_id, indicator_ids)
+    affected = indicator_ids or list(series.indicator_codes)
+    await session.exec(delete(Assessment).where(Assessment.org_id == org_id, Assessment.indicator_id.in_(affected)))
+    if not series.keys:
+        return 0
+    rows = await _assess(session, series, spec)
+    for start in range(0, len(rows), 5000):
+        await session.exec(Assessment.__table__.insert(), params=rows[start:start + 5000])
+    return len(rows)
+
+
+async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> list[dict]:
+    spc_parameters, rag_thresholds = engine_parameters(spec)
+    targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
+    target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
+    trajectory = await _organisation_trajectories(session, series)
+    rebase = _rebase_mask(series, spec)
+    spc = compute_spc(series.values, series.polarity, target, rebase=rebase, parameters=spc_parameters)
+    rag = rate_against_target(series.values, target[:, None], series.polarity[:, None], trajectory, rag_thresholds)
+    failing = fails_target(series.values, target[:, None], series.polarity[:, None])
+    masked = _masked_failures(series, target)
+    observed = ~np.isnan(series.values)
+    rule_set = f"{RULE_SET_NAME}/{RULE_SET_VERSION}"
+    computed_at = dt.datetime.now(dt.UTC)
+    rows: list[dict] = []
+    for s, key in enumerate(series.keys):
+        columns = np.flatnonzero(observed[s])
+        if columns.size == 0:
+            continue
+        latest = int(columns[-1])
+        under = _trailing_run(failing[s, : latest + 1])
+        for t in columns:
+            is_latest = int(t) == latest
+            rows.append({
+                "org_id": series.org_id, "indicator_id": key.indicator_id, "unit_id": None if key.depth == 0 else key.unit_id,
+                "period": series.periods[t], "value": float(series.values[s, t]), "target": _float(target[s]),
+                "trajectory": _float(trajectory[s, t]), "rag": codes.RAGS[rag.rating[s, t]],
+                # Verdicts belong to the latest point (R takes the last row); the points' own rule
+                # flags are in the latest row's evidence.
+                "variation": codes.VARIATIONS[spc.variation[s]] if is_latest else "none",
+                "assurance": codes.ASSURANCES[spc.assurance[s]] if is_latest else "none",
+                "periods_under_target": under if is_latest else 0,
+                "failure_forecast": False,
+                "masked_failure": bool(masked[s, t]),
+                "is_latest": is_latest,
+                "evidence": {"spc": spc.explain(s), "rag": rag.explain((s, int(t)))} if is_latest else {},
+                "rule_set": rule_set, "computed_at": computed_at,
+            })
+    return rows
+
+
+def _trailing_run(failing: np.ndarray) -> int:
+    """Consecutive failing periods ending at the latest one."""
+    run = 0
+    for value in failing[::-1]:
+        if not value:
+            break
+        run += 1
+    return run
+
+
+async def _organisation_trajectories(session: AsyncSession, series: OrganisationSeries) -> np.ndarray:
+    trajectory = np.full(series.values.shape, np.nan)
+    rows = (await session.exec(
+        text("select indicator_id, period, value from trajectory where org_id = :org and unit_id is null"), params={"org": series.org_id}
+    )).all()
+    if not rows:
+        return trajectory
+    column = {p: i for i, p in enumerate(series.periods)}
+    root_series = {k.indicator_id: s for s, k in enumerate(series.keys) if k.depth == 0}
+    for indicator_id, period, value in rows:
+        if indicator_id in root_series and period in column:
+            trajectory[root_series[indicator_id], column[period]] = float(value)
+    return trajectory
+
+
+def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:
+    if not spec.spc.rebase_dates:
+        return None
+    mask = np.zeros(series.values.shape, dtype=bool)
+    for rebase_date in spec.spc.rebase_dates:
+        later = [i for i, p in enumerate(series.periods) if p >= rebase_date]
+        if later and later[0] > 0:
+            mask[:, later[0]] = True
+    return mask
+
+
+def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarray:
+    """Per series and period: fails while its parent unit passes (THGPCG 13)."""
+    masked = np.zeros(series.values.shape, dtype=bool)
+    by_indicator: dict[int, list[int]] = {}
+    for s, key in enumerate(series.keys):
+        by_indicator.setdefault(key.indicator_id, []).append(s)
+    for indicator_id, members in by_indicator.items():
+        position = {series.keys[s].unit_id: i for i, s in enumerate(members)}
+        parent = np.array([position.get(series.keys[s].parent_unit_id, -1) for s in members])
+        polarity = int(series.polarity[members[0]])
+        if polarity == 0 or np.isnan(target[members[0]]):
+            continue
+        found = find_masked_failures(parent, series.values[members], target[members[0]], polarity)
+        masked[members] = found.masked
+    return masked
+
+
+def _float(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
