@@ -67,7 +67,8 @@ def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], per
     if shared.random() < 0.35:  # a step change partway through for about a third of indicators
         at = int(shared.integers(n // 3, n - 6))
         step[at:] = hurt * abs(demo.noise) * shared.uniform(1.5, 3.0)
-    level = demo.baseline + demo.trend_per_year * years + hurt * demo.seasonal_amplitude * winter + step
+    # The baseline is where the series stands now: the trend runs up to it, not away from it.
+    level = demo.baseline + demo.trend_per_year * (years - years[-1]) + hurt * demo.seasonal_amplitude * winter + step
     series: list[SeriesValues] = []
     share = 1.0 / max(len(units), 1)
     for unit_id, unit_code in units:

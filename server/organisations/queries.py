@@ -68,18 +68,25 @@ async def tiers_of(session: AsyncSession, *, org_id: int) -> list[UnitTier]:
 
 
 async def current_targets(session: AsyncSession, indicator_ids: Sequence[int], on: dt.date | None = None) -> dict[int, Target]:
-    """The target in force per indicator: a local or stretch target beats the national one (THGPCG 5)."""
+    """The target in force per indicator: the most stretching of those valid on the day.
+
+    A tenant may set a local or stretch target more demanding than the national one (THGPCG 5);
+    it cannot lower the standard, so a less demanding local figure (a plan's stepping stone) is
+    tracked as a trajectory, not as the target.
+    """
     if not indicator_ids:
         return {}
     on = on or dt.date.today()
-    rows = (await session.exec(select(Target).where(Target.indicator_id.in_(indicator_ids)))).all()
-    precedence = {"stretch": 0, "local": 1, "contractual": 2, "national": 3}
+    rows = (await session.exec(
+        select(Target, Indicator.polarity).join(Indicator, Indicator.id == Target.indicator_id).where(Target.indicator_id.in_(indicator_ids))
+    )).all()
     chosen: dict[int, Target] = {}
-    for target in rows:
+    for target, polarity in rows:
         if (target.valid_from and target.valid_from > on) or (target.valid_to and target.valid_to < on):
             continue
         best = chosen.get(target.indicator_id)
-        if best is None or precedence[target.kind] < precedence[best.kind]:
+        sign = -1 if polarity == "lower_is_better" else 1
+        if best is None or sign * target.value > sign * best.value:
             chosen[target.indicator_id] = target
     return chosen
 
