@@ -18,7 +18,8 @@ from server.assessment.masking import find_masked_failures
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION, RagThresholds, SpcParameters
 from server.assessment.rag import rate_against_target
 from server.assessment.spc import compute_spc
-from server.assessment.targets import fails_target
+from server.assessment.forecast import forecast_failure
+from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.db.models import Assessment, Organisation
 from server.db.session import AccessContext, Database
@@ -65,11 +66,14 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     spc_parameters, rag_thresholds = engine_parameters(spec)
     targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
     target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
-    trajectory = await _organisation_trajectories(session, series)
+    trajectory, trajectory_ahead = await _organisation_trajectories(session, series, horizon=3)
     rebase = _rebase_mask(series, spec)
     spc = compute_spc(series.values, series.polarity, target, rebase=rebase, parameters=spc_parameters)
     rag = rate_against_target(series.values, target[:, None], series.polarity[:, None], trajectory, rag_thresholds)
-    failing = fails_target(series.values, target[:, None], series.polarity[:, None])
+    under = consecutive_periods_under_target(series.values, target, series.polarity)
+    # STW: "take proactive forward look for the next 3 months" — the agreed trajectory where one
+    # covers the quarter ahead, otherwise a projection of the process (forecast.py, METHOD.md).
+    forecast = forecast_failure(series.values, target, series.polarity, trajectory_ahead, spc.limits.mean[:, -1])
     masked = _masked_failures(series, target)
     observed = ~np.isnan(series.values)
     rule_set = f"{RULE_SET_NAME}/{RULE_SET_VERSION}"
@@ -80,7 +84,10 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
         if columns.size == 0:
             continue
         latest = int(columns[-1])
-        under = _trailing_run(failing[s, : latest + 1])
+        evidence = {
+            "spc": spc.explain(s), "rag": rag.explain((s, latest)), "under_target": under.explain(s),
+            "forecast": forecast.explain(s),
+        }
         for t in columns:
             is_latest = int(t) == latest
             rows.append({
@@ -91,39 +98,48 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
                 # flags are in the latest row's evidence.
                 "variation": codes.VARIATIONS[spc.variation[s]] if is_latest else "none",
                 "assurance": codes.ASSURANCES[spc.assurance[s]] if is_latest else "none",
-                "periods_under_target": under if is_latest else 0,
-                "failure_forecast": False,
+                "periods_under_target": int(under.periods_under_target[s]) if is_latest else 0,
+                "failure_forecast": bool(forecast.failure_predicted[s]) if is_latest else False,
                 "masked_failure": bool(masked[s, t]),
                 "is_latest": is_latest,
-                "evidence": {"spc": spc.explain(s), "rag": rag.explain((s, int(t)))} if is_latest else {},
+                "evidence": evidence if is_latest else {},
                 "rule_set": rule_set, "computed_at": computed_at,
             })
     return rows
 
 
-def _trailing_run(failing: np.ndarray) -> int:
-    """Consecutive failing periods ending at the latest one."""
-    run = 0
-    for value in failing[::-1]:
-        if not value:
-            break
-        run += 1
-    return run
+async def _organisation_trajectories(session: AsyncSession, series: OrganisationSeries, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """The agreed trajectory on the series' periods, and for the ``horizon`` months after them.
 
-
-async def _organisation_trajectories(session: AsyncSession, series: OrganisationSeries) -> np.ndarray:
+    Trajectories are organisation-level plans, so only the root unit's series carry them.
+    """
     trajectory = np.full(series.values.shape, np.nan)
+    ahead = np.full((len(series.keys), horizon), np.nan)
     rows = (await session.exec(
         text("select indicator_id, period, value from trajectory where org_id = :org and unit_id is null"), params={"org": series.org_id}
     )).all()
-    if not rows:
-        return trajectory
+    if not rows or not series.periods:
+        return trajectory, ahead
     column = {p: i for i, p in enumerate(series.periods)}
+    future = {p: i for i, p in enumerate(_months_after(series.periods[-1], horizon))}
     root_series = {k.indicator_id: s for s, k in enumerate(series.keys) if k.depth == 0}
     for indicator_id, period, value in rows:
-        if indicator_id in root_series and period in column:
+        if indicator_id not in root_series:
+            continue
+        if period in column:
             trajectory[root_series[indicator_id], column[period]] = float(value)
-    return trajectory
+        elif period in future:
+            ahead[root_series[indicator_id], future[period]] = float(value)
+    return trajectory, ahead
+
+
+def _months_after(period: dt.date, count: int) -> list[dt.date]:
+    months = []
+    year, month = period.year, period.month
+    for _ in range(count):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        months.append(dt.date(year, month, 1))
+    return months
 
 
 def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:

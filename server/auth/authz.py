@@ -118,7 +118,12 @@ def resolve_access(authorizer: Authorizer, principal: Principal | None, director
             if authorizer.allows(principal, domain, "contractual_indicators", "read"):
                 contract.update(directory.org_ids[p] for p in directory.contracts.get(code, []))
         elif kind == "system" and authorizer.allows(principal, domain, "system", "read"):
-            read.update(directory.org_ids[m] for m in directory.system_members.get(code, []))
+            members = directory.system_members.get(code, [])
+            read.update(directory.org_ids[m] for m in members)
+            # System roles act on the system's own organisation (its SPIPs, forums, escalations),
+            # never on a member's rows: members[0] is the system's organisation.
+            if members and any(authorizer.allows(principal, domain, obj, act) for obj, act in _SYSTEM_WRITE_PERMISSIONS):
+                write.add(directory.org_ids[members[0]])
     return AccessContext(
         read_org_ids=frozenset(read), write_org_ids=frozenset(write),
         contract_org_ids=frozenset(contract - read), user_id=principal.user_id,
@@ -130,6 +135,13 @@ def resolve_access(authorizer: Authorizer, principal: Principal | None, director
 _WRITE_PERMISSIONS = (
     ("measurement", "submit"), ("measurement", "validate"), ("escalation", "manage"), ("escalation", "acknowledge"),
     ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"),
+)
+
+
+_SYSTEM_WRITE_PERMISSIONS = (
+    ("improvement_plan", "draft"), ("improvement_plan", "edit"), ("improvement_plan", "critique"),
+    ("improvement_plan", "sign_off_formal"), ("improvement_plan", "present"), ("improvement_plan", "oversee"),
+    ("escalation", "acknowledge"), ("escalation", "decide_assurance"), ("meeting", "manage"),
 )
 
 

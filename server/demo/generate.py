@@ -76,9 +76,12 @@ def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], per
         unit_bias = rng.normal(0, abs(demo.noise) * 0.5)
         noise = rng.normal(0, abs(demo.noise), n)
         if spec.rollup == "rate":
-            proportion = np.clip(level + unit_bias + noise, 0.0, 1.0)
+            # A percentage is a proportion of 0..1; other rates (e.g. length-of-stay ratios) only >= 0.
+            proportion = np.clip(level + unit_bias + noise, 0.0, 1.0 if spec.unit == "percent" else None)
             denominators = np.maximum(1, np.round((demo.denominator or 400) * share * rng.uniform(0.6, 1.4) * (1 + 0.05 * rng.normal(size=n))))
-            numerators = np.clip(np.round(proportion * denominators), 0, denominators)
+            numerators = np.round(proportion * denominators)
+            if spec.unit == "percent":
+                numerators = np.clip(numerators, 0, denominators)
             series.append(SeriesValues(unit_id, None, numerators, denominators))
             continue
         if spec.rollup == "sum":

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import (
     Contract, Domain, Forum, HealthSystem, Indicator, Organisation, OrgUnit, SystemMembership, Target,
-    Trajectory, UnitTier,
+    TenantFramework, Trajectory, UnitTier,
 )
 from server.db.session import AccessContext, Database
 from server.tenants.parse import TenantFileError, TenantFileProblem, parse_tenant_directory_with_files
@@ -57,6 +57,7 @@ def _fact_problems(tenant: TenantFile, file: str) -> list[TenantFileProblem]:
 
 async def load_tenants(database: Database, directory: Path) -> LoadSummary:
     tenants = validate_tenants(directory)
+    file_of = {code: file for code, (file, _) in parse_tenant_directory_with_files(directory).items()}
     # Organisations, systems and counterparties first: they are directory rows without RLS,
     # and their ids define the access context for everything else.
     async with database.session() as session:
@@ -70,6 +71,7 @@ async def load_tenants(database: Database, directory: Path) -> LoadSummary:
             counts[1] += await _load_indicators(session, org_id, tenant)
             counts[2] += await _load_forums(session, org_id, tenant)
             await _load_contracts(session, org_id, tenant, org_ids)
+            await _store_framework(session, org_id, file_of[tenant.organisation.code], tenant)
         await _load_systems(session, tenants.values(), org_ids)
     return LoadSummary(organisations=len(tenants), units=counts[0], indicators=counts[1], forums=counts[2])
 
@@ -191,6 +193,23 @@ async def _load_systems(session: AsyncSession, tenants: Sequence[TenantFile], or
         for member in spec.members:
             session.add(SystemMembership(system_id=system_id, organisation_id=org_ids[member]))
     await session.flush()
+
+
+async def _store_framework(session: AsyncSession, org_id: int, file_name: str, tenant: TenantFile) -> None:
+    """Keep the validated file itself: escalation, cadence and assessment run from this copy."""
+    spec = tenant.model_dump(mode="json", by_alias=True, exclude_none=True)
+    values = {"org_id": org_id, "file_name": file_name, "spec": spec}
+    statement = insert(TenantFramework).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["org_id"], set_={"file_name": file_name, "spec": spec, "loaded_at": statement.excluded.loaded_at},
+        where=TenantFramework.spec != statement.excluded.spec,
+    )
+    await session.exec(statement)
+
+
+async def framework_of(session: AsyncSession, org_id: int) -> TenantFile | None:
+    row = await session.get(TenantFramework, org_id)
+    return None if row is None else TenantFile.model_validate(row.spec)
 
 
 async def organisation_ids(session: AsyncSession) -> dict[str, int]:

@@ -1,6 +1,9 @@
 """Every table model, imported so that SQLModel.metadata (and Alembic) sees them all."""
 from server.db.models.assessments import Assessment
 from server.db.models.audit import AuditEvent
+from server.db.models.escalations import Escalation, EscalationEvent
+from server.db.models.frameworks import MaturityAssessment, TenantFramework
+from server.db.models.plans import Action, ImprovementPlan, Meeting, MeetingAttendance, PlanAgreement, PlanEvent, PlanPartner, PlanTrajectory
 from server.db.models.forums import Forum
 from server.db.models.indicators import Domain, Indicator, Target, Trajectory
 from server.db.models.measurements import Measurement, MeasurementRevision
@@ -9,6 +12,8 @@ from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignm
 from server.db.models.structure import OrgUnit, UnitTier
 
 __all__ = [
+    "Action", "Escalation", "EscalationEvent", "ImprovementPlan", "MaturityAssessment", "Meeting", "MeetingAttendance",
+    "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
     "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
     "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "RoleAssignment",
     "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",

@@ -1,0 +1,134 @@
+"""Evidence for one SPC series as plain JSON: what data, which rule, which parameters (DOMAIN 5)."""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from server.assessment import codes
+
+if TYPE_CHECKING:
+    from server.assessment.spc import SpcBatch
+
+
+def number(value: Any) -> float | int | None:
+    """A JSON-safe number: NaN becomes None, numpy scalars become Python ones."""
+    if value is None:
+        return None
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def explain_spc(batch: SpcBatch, series_index: int) -> dict[str, Any]:
+    limits = batch.limits
+    s = series_index
+    polarity = int(batch.polarity[s])
+    return {
+        "rule_set": batch.parameters.describe(),
+        "polarity": polarity,
+        "target": number(batch.target[s]),
+        "points": [_point(batch, s, t) for t in range(batch.values.shape[1])],
+        "segments": _segments(batch, s),
+        "rules_fired": {
+            "astronomical": _indexes(batch.astronomical[s]),
+            "trend": _indexes(batch.trend[s]),
+            "two_in_three": _indexes(batch.two_in_three[s]),
+            "shift": _indexes(batch.shift[s]),
+        },
+        "variation": {
+            "verdict": codes.VARIATIONS[batch.variation[s]],
+            "from_point": number(batch.variation_index[s]) if batch.variation_index[s] >= 0 else None,
+            "reason": _variation_reason(batch, s),
+        },
+        "assurance": {
+            "verdict": codes.ASSURANCES[batch.assurance[s]],
+            "target": number(batch.target[s]),
+            "lower_limit": number(limits.lower[s, -1]),
+            "upper_limit": number(limits.upper[s, -1]),
+            "limit_equality_counts": batch.parameters.assurance_inclusive_limits,
+            "reason": _assurance_reason(batch, s),
+        },
+    }
+
+
+def _point(batch: SpcBatch, s: int, t: int) -> dict[str, Any]:
+    limits = batch.limits
+    fired = [name for name, flags in _rule_flags(batch) if flags[s, t]]
+    return {
+        "index": t,
+        "value": number(batch.values[s, t]),
+        "segment": int(limits.segment[s, t]),
+        "in_baseline": bool(limits.baseline[s, t]),
+        "mean": number(limits.mean[s, t]),
+        "lower_limit": number(limits.lower[s, t]),
+        "upper_limit": number(limits.upper[s, t]),
+        "lower_two_sigma": number(limits.lower_two_sigma[s, t]),
+        "upper_two_sigma": number(limits.upper_two_sigma[s, t]),
+        "moving_range": number(limits.moving_range[s, t]),
+        "moving_range_excluded": bool(limits.moving_range_excluded[s, t]),
+        "rules": fired,
+        "deciding_rule": codes.RULES[batch.rule[s, t]],
+        "direction": int(batch.direction[s, t]),
+        "point_type": codes.POINT_TYPES[batch.point_type[s, t]],
+    }
+
+
+def _rule_flags(batch: SpcBatch) -> list[tuple[str, np.ndarray]]:
+    return [
+        ("astronomical", batch.astronomical),
+        ("trend", batch.trend),
+        ("two_in_three", batch.two_in_three),
+        ("shift", batch.shift),
+    ]
+
+
+def _segments(batch: SpcBatch, s: int) -> list[dict[str, Any]]:
+    limits = batch.limits
+    starts = np.flatnonzero(limits.segment_start[s]).tolist()
+    ends = [start - 1 for start in starts[1:]] + [batch.values.shape[1] - 1]
+    return [
+        {
+            "first_period": start,
+            "last_period": end,
+            "baseline_periods": _indexes(limits.baseline[s, start : end + 1], offset=start),
+            "baseline_points": int(limits.baseline_points[s, start]),
+            "short_baseline": bool(limits.short_baseline[s, start]),
+            "limits_shown": bool(limits.shown[s, start]),
+            "limits_are_trial": bool(limits.shown[s, start] and limits.short_baseline[s, start]),
+            "mean": number(limits.mean[s, start]),
+            "mean_moving_range": number(limits.mean_moving_range[s, start]),
+            "lower_limit": number(limits.lower[s, start]),
+            "upper_limit": number(limits.upper[s, start]),
+            "excluded_moving_ranges_at": _indexes(limits.moving_range_excluded[s, start : end + 1], offset=start),
+        }
+        for start, end in zip(starts, ends)
+    ]
+
+
+def _indexes(flags: np.ndarray, offset: int = 0) -> list[int]:
+    return (np.flatnonzero(flags) + offset).tolist()
+
+
+def _variation_reason(batch: SpcBatch, s: int) -> str:
+    t = int(batch.variation_index[s])
+    if t < 0:
+        return "no observed values"
+    point_type = codes.POINT_TYPES[batch.point_type[s, t]]
+    if point_type == "not_assessed":
+        return "the latest segment has no limits (too few points or no moving range)"
+    rule = codes.RULES[batch.rule[s, t]]
+    return f"latest observed point (period {t}) is {point_type}" + ("" if rule == "none" else f" by the {rule} rule")
+
+
+def _assurance_reason(batch: SpcBatch, s: int) -> str:
+    if batch.polarity[s] == 0:
+        return "neutral polarity has no assurance"
+    if math.isnan(batch.target[s]):
+        return "no target"
+    if not batch.limits.shown[s, -1]:
+        return "the latest segment has no limits"
+    comparison = ">=" if batch.parameters.assurance_inclusive_limits else ">"
+    return f"target compared with the latest limits (consistent only when target {comparison} upper or mirrored for lower)"

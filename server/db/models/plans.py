@@ -1,0 +1,165 @@
+"""Improvement plans (recovery plan, exception action plan, SPIP) and the SPIP sign-off (DOMAIN 4.6)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, UniqueConstraint, func, text
+from sqlmodel import Field, SQLModel
+
+from server.db.models._base import jsonb_field, org_fk
+
+PLAN_KINDS = ("recovery", "exception", "spip")
+PLAN_STATUSES = ("draft", "critiqued", "agreed", "signed_off", "presented", "in_delivery", "closed", "escalated")
+ACCOUNTABILITIES = ("sole", "joint", "system")
+ACTION_STATUSES = ("open", "in_progress", "done", "closed")
+
+
+class ImprovementPlan(SQLModel, table=True):
+    __tablename__ = "improvement_plan"
+    __table_args__ = (
+        CheckConstraint(f"kind in {PLAN_KINDS}", name="plan_kind_known"),
+        CheckConstraint(f"status in {PLAN_STATUSES}", name="plan_status_known"),
+        CheckConstraint(f"accountability in {ACCOUNTABILITIES}", name="plan_accountability_known"),
+        CheckConstraint("version >= 1", name="plan_version_positive"),
+        CheckConstraint("length(trim(title)) > 0", name="plan_title_present"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = org_fk()  # the owning organisation (the system's organisation for a SPIP)
+    kind: str = "recovery"
+    title: str
+    programme: str | None = None
+    status: str = "draft"
+    accountability: str = "sole"
+    indicator_id: int | None = Field(default=None, foreign_key="indicator.id", ondelete="SET NULL")
+    sro: str
+    leads: dict = jsonb_field(default={}, nullable=False)  # delivery, performance, informatics, clinical, finance, pmo
+    pmo_support: str | None = None
+    national_target: str | None = None
+    local_target: str | None = None
+    longest_wait: str | None = None
+    narrative: str | None = None
+    queries_escalations: str | None = None
+    delivered_this_month: str | None = None
+    planned_next_month: str | None = None
+    started_on: dt.date | None = None
+    created_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    updated_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    version: int = 1  # bumped on every content change: stale forms are refused, agreements reset
+
+
+class PlanPartner(SQLModel, table=True):
+    """An organisation responsible for a plan: each must agree it (one sign-off per partner)."""
+
+    __tablename__ = "plan_partner"
+
+    plan_id: int = Field(foreign_key="improvement_plan.id", primary_key=True, ondelete="CASCADE")
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True, ondelete="CASCADE")
+    # The plan's owner, repeated so row-level security here need not read improvement_plan
+    # (whose own policy reads this table: policies must not refer to each other in a cycle).
+    owner_org_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+
+
+class PlanAgreement(SQLModel, table=True):
+    """A partner's agreement to one version of a plan; withdrawn (not deleted) when the plan changes."""
+
+    __tablename__ = "plan_agreement"
+    __table_args__ = (
+        Index("plan_agreement_one_live_per_partner", "plan_id", "org_id", unique=True, postgresql_where=text("withdrawn_at is null")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
+    org_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")  # the partner signed for
+    owner_org_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id", ondelete="RESTRICT")
+    role: str
+    plan_version: int
+    agreed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    withdrawn_reason: str | None = None
+
+
+class PlanEvent(SQLModel, table=True):
+    """Append-only history of a plan: every transition, edit and sign-off."""
+
+    __tablename__ = "plan_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
+    event: str
+    from_status: str | None = None
+    to_status: str | None = None
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    actor_name: str | None = None
+    actor_role: str | None = None
+    acting_for_org_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL")
+    reason: str | None = None
+    details: dict = jsonb_field(default={}, nullable=False)
+    plan_version: int
+    at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+
+
+class PlanTrajectory(SQLModel, table=True):
+    """The plan's monthly trajectory (the 'Plan' row, Apr-Mar); actuals come from measurements."""
+
+    __tablename__ = "plan_trajectory"
+    __table_args__ = (CheckConstraint("extract(day from period) = 1", name="plan_trajectory_month_start"),)
+
+    plan_id: int = Field(foreign_key="improvement_plan.id", primary_key=True, ondelete="CASCADE")
+    period: dt.date = Field(primary_key=True)
+    planned: Decimal = Field(sa_column=Column(Numeric(18, 6), nullable=False))
+
+
+class Action(SQLModel, table=True):
+    """An action on a plan's or a meeting's log: owner, due date, status; carried forward until closed."""
+
+    __table_args__ = (
+        CheckConstraint(f"status in {ACTION_STATUSES}", name="action_status_known"),
+        CheckConstraint("plan_id is not null or meeting_id is not null", name="action_belongs_somewhere"),
+        CheckConstraint("length(trim(description)) > 0", name="action_described"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = org_fk()
+    plan_id: int | None = Field(default=None, foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    description: str
+    owner: str
+    due_date: dt.date
+    status: str = "open"
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
+    closed_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Meeting(SQLModel, table=True):
+    """One sitting of a forum, scheduled from its cadence rule; its pack is frozen when issued."""
+
+    __table_args__ = (
+        CheckConstraint("status in ('scheduled', 'held', 'cancelled')", name="meeting_status_known"),
+        UniqueConstraint("forum_id", "scheduled_for", "subject_key", name="meeting_one_per_forum_day_subject", postgresql_nulls_not_distinct=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = org_fk()
+    forum_id: int = Field(foreign_key="forum.id", index=True, ondelete="CASCADE")
+    subject_key: str | None = None  # e.g. "unit:RWD-MED" for a divisional PRM, "contract:RXW" for an SLA meeting
+    scheduled_for: dt.date
+    status: str = "scheduled"
+    cadence_reason: dict = jsonb_field(default={}, nullable=False)
+    pack_issued_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    pack: dict | None = jsonb_field()
+    decisions: list = jsonb_field(default=[], nullable=False)
+    version: int = 1
+
+
+class MeetingAttendance(SQLModel, table=True):
+    __tablename__ = "meeting_attendance"
+
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True, ondelete="CASCADE")
+    member: str = Field(primary_key=True)
+    org_id: int = org_fk()
+    present: bool = False
+    deputy: str | None = None

@@ -1,0 +1,139 @@
+"""Evaluate a tenant's escalation ladder for one subject's facts.
+
+Level semantics (the same for every tenant):
+
+* Levels are listed in ascending order. The first level is the *resting* level ("performing",
+  "routine") and has no condition.
+* The level reached is the **highest** level whose ``when`` definitely holds. Levels are independent:
+  a level does not require the level below it to hold, so a subject can jump straight to a higher
+  level when that level's own rule says so (STW: "or more quickly if assessed risk is high"; ULHT:
+  critical failure with no recovery plan goes straight to FPEC). A tenant that wants a level to build
+  on the one below writes that into the higher level's condition. If no level holds, the subject
+  rests at the first level.
+* A condition that depends on a fact nobody supplied is unknown, never true: the level is not
+  reached, and the outcome lists the missing facts.
+* Within the level reached, the first route whose ``when`` holds (or that has none) chooses the
+  owning forum and adds its required actions; with no matching route the level's own forum stands.
+* Staying at a level over time (ULHT: "monthly until performance ... is achieved for a sustainable
+  period") is written with the lifecycle facts ``current_level`` and ``months_in_level``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from server.escalation.conditions import ConditionResult, ConditionTrace, FactValues, evaluate_condition
+from server.escalation.facts import check_fact_values
+from server.tenants.spec import LadderSpec, LevelSpec, RouteSpec, Scalar
+
+
+class InvalidFacts(ValueError):
+    """The caller supplied a fact the registry does not know, or a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class LevelCheck:
+    """Whether one non-resting level's rule held, and why."""
+
+    level: int
+    code: str
+    verdict: bool | None
+    trace: ConditionTrace
+
+
+@dataclass(frozen=True)
+class LadderOutcome:
+    ladder: str
+    purpose: str
+    level: int
+    level_code: str
+    level_name: str
+    resting: bool
+    forum: str | None
+    additional_forums: tuple[str, ...]
+    route: str | None
+    requires: tuple[str, ...]
+    review_frequency: str | None
+    fired: ConditionTrace | None  # the rule that placed the subject at this level; None at rest
+    route_trace: ConditionTrace | None
+    checks: tuple[LevelCheck, ...]
+    facts: Mapping[str, Scalar] = field(default_factory=dict)
+    missing_facts: tuple[str, ...] = ()
+    source: str | None = None
+
+    @property
+    def parameters(self) -> dict[str, Scalar | tuple[Scalar, ...]]:
+        """The thresholds of the comparisons that held in the fired rule, e.g. {'months_under_target >=': 2}."""
+        if self.fired is None:
+            return {}
+        return {f"{leaf.fact} {leaf.op}": leaf.expected for leaf in self.fired.deciding_comparisons() if leaf.expected is not None}
+
+    def explanation(self) -> str:
+        """One paragraph saying which rule placed the subject here, on which facts."""
+        if self.fired is None:
+            return f"{self.ladder}: resting at level {self.level} '{self.level_name}': no higher level's rule held."
+        held = "; ".join(leaf.describe() for leaf in self.fired.deciding_comparisons())
+        route = f" via route '{self.route}'" if self.route else ""
+        return (
+            f"{self.ladder}: level {self.level} '{self.level_name}'{route} because {self.fired.path} held "
+            f"({held}); owning forum {self.forum or 'none'}; required: {', '.join(self.requires) or 'nothing'}."
+        )
+
+
+def evaluate_ladder(ladder: LadderSpec, facts: FactValues) -> LadderOutcome:
+    """The level the subject reaches on this ladder, with the rule, facts and forum that explain it."""
+    problems = check_fact_values(facts)
+    if problems:
+        raise InvalidFacts("; ".join(problems))
+    resting, *others = ladder.levels
+    results = [(index, level, evaluate_condition(level.when, facts, f"levels[{index}].when"))
+               for index, level in enumerate(others, start=1) if level.when is not None]
+    checks = tuple(LevelCheck(level.level, level.code, result.trace.verdict, result.trace) for _, level, result in results)
+    held = [(level, result) for _, level, result in results if result.holds]
+    missing = tuple(dict.fromkeys(name for _, _, result in results for name in result.missing_facts))
+    if not held:
+        return _outcome(ladder, resting, None, None, checks, facts, missing)
+    level, result = held[-1]
+    return _outcome(ladder, level, result, _route(level, facts, ladder.levels.index(level)), checks, facts, missing)
+
+
+def _route(level: LevelSpec, facts: FactValues, index: int) -> tuple[RouteSpec, ConditionResult | None] | None:
+    for r_index, route in enumerate(level.routes):
+        if route.when is None:
+            return route, None
+        result = evaluate_condition(route.when, facts, f"levels[{index}].routes[{r_index}].when")
+        if result.holds:
+            return route, result
+    return None
+
+
+def _outcome(
+    ladder: LadderSpec,
+    level: LevelSpec,
+    fired: ConditionResult | None,
+    route: tuple[RouteSpec, ConditionResult | None] | None,
+    checks: tuple[LevelCheck, ...],
+    facts: FactValues,
+    missing: tuple[str, ...],
+) -> LadderOutcome:
+    chosen, route_result = route if route else (None, None)
+    requires = tuple(dict.fromkeys([*level.requires, *(chosen.requires if chosen else [])]))
+    return LadderOutcome(
+        ladder=ladder.code,
+        purpose=ladder.purpose,
+        level=level.level,
+        level_code=level.code,
+        level_name=level.name,
+        resting=fired is None,
+        forum=(chosen.forum if chosen and chosen.forum else level.forum),
+        additional_forums=tuple(level.additional_forums),
+        route=chosen.code if chosen else None,
+        requires=requires,
+        review_frequency=level.review_frequency,
+        fired=fired.trace if fired else None,
+        route_trace=route_result.trace if route_result else None,
+        checks=checks,
+        facts=dict(facts),
+        missing_facts=missing,
+        source=ladder.source,
+    )
