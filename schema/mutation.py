@@ -7,7 +7,8 @@ from typing import Annotated
 import strawberry
 
 from schema.context import Info
-from server.measurements.record import MeasurementItem, record_measurements
+from server.measurements.record import MeasurementItem
+from server.measurements.submit import submit_measurements
 from server.organisations import queries
 
 
@@ -69,7 +70,7 @@ class Mutation:
         async with context.session() as session:
             organisation = await queries.organisation_by_code(session, organisation_code)
             assert organisation is not None  # the policy check above named a known domain
-            outcome = await record_measurements(
+            outcome = await submit_measurements(
                 session, org_id=organisation.id, user_id=principal.user_id, items=items,
                 source="api" if principal.via == "token" else "manual", reason=reason,
             )

@@ -21,8 +21,9 @@ from server.assessment.spc import compute_spc
 from server.assessment.forecast import forecast_failure
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
-from server.db.models import Assessment, Organisation
+from server.db.models import Assessment, Contract, Organisation
 from server.db.session import AccessContext, Database
+from server.escalation_store.run import run_ladders
 from server.organisations.queries import current_targets
 from server.tenants.parse import parse_tenant_directory
 from server.tenants.spec import AssessmentSpec
@@ -45,9 +46,17 @@ async def recompute_all(database: Database, tenants_dir: Path) -> int:
         orgs = (await session.exec(select(Organisation.code, Organisation.id).where(Organisation.is_tenant))).all()
     stored = 0
     for code, org_id in orgs:
-        async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:
+        async with database.session(await runner_access(database, org_id)) as session:
             stored += await recompute_organisation(session, org_id, tenants[code].assessment if code in tenants else AssessmentSpec())
+            await run_ladders(session, org_id)
     return stored
+
+
+async def runner_access(database: Database, org_id: int) -> AccessContext:
+    """The engine acts for one organisation: its own rows, plus its providers' contractual ones."""
+    async with database.session() as session:
+        providers = (await session.exec(select(Contract.provider_id).where(Contract.commissioner_id == org_id))).scalars().all()
+    return AccessContext(read_org_ids=frozenset({org_id}), write_org_ids=frozenset({org_id}), contract_org_ids=frozenset(providers))
 
 
 async def recompute_organisation(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int] | None = None) -> int:

@@ -1,0 +1,76 @@
+"""The ladders run over stored assessments: escalations open with their reasons, re-runs are
+idempotent, and a month of new data moves an escalation with history."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from server.assessment_store.recompute import runner_access
+from server.escalation_store.run import run_ladders
+
+
+async def _escalations(database, org_id):
+    async with database.session(await runner_access(database, org_id)) as session:
+        return (await session.exec(text(
+            "select subject_key, level, level_code, forum_code, status, explanation from escalation where org_id = :o order by subject_key"),
+            params={"o": org_id})).all()
+
+
+async def test_failing_indicators_are_escalated_with_the_rule_and_facts(database, org_ids):
+    rows = await _escalations(database, org_ids["RXW"])
+    assert rows, "demo data has SaTH indicators under target, so the ladder must have opened escalations"
+    for subject, level, code, forum, status, explanation in rows:
+        assert level >= 1 and status != "closed"
+        assert "months_under_target" in explanation["facts"]
+        assert explanation["text"].startswith("sath-performance-improvement: level")
+
+
+async def test_running_again_changes_nothing(database, org_ids):
+    org = org_ids["RXW"]
+    before = await _escalations(database, org)
+    async with database.session(await runner_access(database, org)) as session:
+        events_before = (await session.exec(text("select count(*) from escalation_event where org_id = :o"), params={"o": org})).scalar_one()
+        summary = await run_ladders(session, org)
+        events_after = (await session.exec(text("select count(*) from escalation_event where org_id = :o"), params={"o": org})).scalar_one()
+    assert summary.opened == summary.moved == summary.closed == 0
+    assert events_after == events_before
+    assert await _escalations(database, org) == before
+
+
+async def test_divisions_and_contracts_have_ladders_too(database, org_ids):
+    ulht = {row[0].split(":")[0] for row in await _escalations(database, org_ids["RWD"])}
+    whssc_or_icb = await _escalations(database, org_ids["QOC"]) + await _escalations(database, org_ids["WHSSC"])
+    assert "unit" in ulht or "indicator" in ulht
+    assert all(row[0].startswith(("contract:", "indicator:")) for row in whssc_or_icb)
+
+
+async def test_new_data_rederives_assessment_and_moves_the_ladder(database, org_ids):
+    """A submission re-derives the series and the escalation in the same transaction."""
+    from server.db.session import AccessContext
+    from server.measurements.record import MeasurementItem
+    from server.measurements.submit import submit_measurements
+
+    org = org_ids["R1D"]
+    access = AccessContext.for_orgs([org], write=True)
+    async with database.session(access) as session:
+        indicator, polarity, target, latest = (await session.exec(text(
+            "select i.code, i.polarity, a.target, a.period from indicator i join assessment a on a.indicator_id = i.id"
+            " and a.unit_id is null and a.is_latest where i.org_id = :o and i.rollup = 'sum' and a.target is not null"
+            " and i.polarity <> 'neutral' order by i.position limit 1"), params={"o": org})).one()
+        leaves = (await session.exec(text(
+            "select code from org_unit u where org_id = :o and not exists (select 1 from org_unit c where c.parent_id = u.id)"),
+            params={"o": org})).scalars().all()
+    # Far on the failing side at every leaf for the latest month: the organisation total fails.
+    bad = float(target) * 10 + 1000 if polarity == "lower_is_better" else 0
+    items = [MeasurementItem(indicator, leaf, latest, value=bad / len(leaves) if polarity == "lower_is_better" else 0) for leaf in leaves]
+    async with database.session(access) as session:
+        outcome = await submit_measurements(session, org_id=org, user_id=None, items=items, reason="test")
+    assert outcome.ok, outcome.problems
+    async with database.session(access) as session:
+        rag, under = (await session.exec(text(
+            "select a.rag, a.periods_under_target from assessment a join indicator i on i.id = a.indicator_id"
+            " where i.code = :c and i.org_id = :o and a.unit_id is null and a.is_latest"), params={"c": indicator, "o": org})).one()
+        escalation = (await session.exec(text(
+            "select level, status from escalation where org_id = :o and subject_key = :k and status <> 'closed'"),
+            params={"o": org, "k": f"indicator:{indicator}"})).first()
+    assert rag == "red" and under >= 1
+    assert escalation is not None and escalation[0] >= 1
