@@ -160,3 +160,21 @@ def csrf_from(html: str) -> str:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+async def act_as(database, authorizer, email: str):  # type: ignore[no-untyped-def]
+    """(principal, access) for a demo user, resolved exactly as a request would resolve it."""
+    from sqlalchemy import select
+
+    from server.auth.authz import Principal, load_principal_assignments, read_directory, resolve_access
+    from server.db.models import AppUser
+
+    async with database.session() as session:
+        user = (await session.exec(select(AppUser).where(AppUser.email == email))).scalars().one()
+        principal = Principal(
+            subject=f"user:{user.id}", user_id=user.id, name=user.name, email=user.email,
+            assignments=await load_principal_assignments(session, user.id),
+        )
+        directory = await read_directory(session)
+    authorizer.sync_subject(principal)
+    return principal, resolve_access(authorizer, principal, directory)

@@ -23,12 +23,11 @@ WRITE = "(select app_org_ids('app.write_org_ids'))::int[]"
 ORG_TABLES = ("tenant_framework", "maturity_assessment", "escalation", "meeting", "meeting_attendance", "action")
 APPEND_ONLY = ("escalation_event", "plan_event")
 # A plan is visible to its owner and to every partner organisation; partners act on it (sign-off).
-PLAN_PARTNER_OF_WRITE = f"exists (select 1 from plan_partner pp where pp.plan_id = improvement_plan.id and pp.org_id = any({WRITE}))"
-PLAN_PARTNER_OF_READ = f"exists (select 1 from plan_partner pp where pp.plan_id = improvement_plan.id and pp.org_id = any({READ}))"
-PLAN_WRITABLE = (
-    f"exists (select 1 from improvement_plan p where p.id = plan_id and (p.org_id = any({WRITE})"
-    f" or exists (select 1 from plan_partner pp where pp.plan_id = p.id and pp.org_id = any({WRITE}))))"
-)
+# The plan row carries its partners (partner_org_ids), so its policy reads no other table; the
+# plan's child tables defer to it ("the plan is visible / writable"), and no policy cycle exists.
+PLAN_PARTNER_OF_WRITE = f"partner_org_ids && {WRITE}"
+PLAN_PARTNER_OF_READ = f"partner_org_ids && {READ}"
+PLAN_WRITABLE = f"exists (select 1 from improvement_plan p where p.id = plan_id and (p.org_id = any({WRITE}) or p.partner_org_ids && {WRITE}))"
 PLAN_VISIBLE = "exists (select 1 from improvement_plan p where p.id = plan_id)"  # the plan's own policy decides
 
 
@@ -79,6 +78,7 @@ def upgrade() -> None:
     op.create_table('improvement_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('partner_org_ids', sa.ARRAY(sa.Integer()), server_default='{}', nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('programme', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_improvement_plan_org_id'), 'improvement_plan', ['org_id'], unique=False)
+    op.create_index('improvement_plan_partners', 'improvement_plan', ['partner_org_ids'], postgresql_using='gin')
     op.create_table('meeting_attendance',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('member', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -287,15 +288,12 @@ def _security_up() -> None:
         f"create policy improvement_plan_update on improvement_plan for update"
         f" using (org_id = any({WRITE}) or {PLAN_PARTNER_OF_WRITE}) with check (org_id = any({WRITE}) or {PLAN_PARTNER_OF_WRITE})"
     )
-    op.execute(f"create policy plan_partner_read on plan_partner for select using (org_id = any({READ}) or owner_org_id = any({READ}))")
+    op.execute(f"create policy plan_partner_read on plan_partner for select using ({PLAN_VISIBLE})")
     op.execute(f"create policy plan_partner_write on plan_partner for all using (owner_org_id = any({WRITE})) with check (owner_org_id = any({WRITE}))")
-    op.execute(f"create policy plan_agreement_read on plan_agreement for select using (org_id = any({READ}) or owner_org_id = any({READ}))")
+    op.execute(f"create policy plan_agreement_read on plan_agreement for select using ({PLAN_VISIBLE})")
     # The database itself refuses an agreement signed for an organisation the request cannot act for.
     op.execute(f"create policy plan_agreement_insert on plan_agreement for insert with check (org_id = any({WRITE}))")
-    op.execute(
-        f"create policy plan_agreement_withdraw on plan_agreement for update using (owner_org_id = any({WRITE})"
-        f" or exists (select 1 from plan_partner pp where pp.plan_id = plan_agreement.plan_id and pp.org_id = any({WRITE})))"
-    )
+    op.execute(f"create policy plan_agreement_withdraw on plan_agreement for update using ({PLAN_WRITABLE})")
     op.execute(f"create policy plan_trajectory_read on plan_trajectory for select using ({PLAN_VISIBLE})")
     op.execute(f"create policy plan_trajectory_write on plan_trajectory for all using ({PLAN_WRITABLE}) with check ({PLAN_WRITABLE})")
 

@@ -10,6 +10,9 @@ from server.db.models._base import created_at_field, jsonb_field
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    # Appended without RETURNING: reading the new row back would apply the read policy, and an
+    # actor may record an event about an organisation they cannot read.
+    __table_args__ = {"implicit_returning": False}
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="RESTRICT")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, UniqueConstraint, func, text
+from sqlalchemy import ARRAY, CheckConstraint, Column, DateTime, Index, Integer, Numeric, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from server.db.models._base import jsonb_field, org_fk
@@ -27,6 +27,9 @@ class ImprovementPlan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()  # the owning organisation (the system's organisation for a SPIP)
+    # Every responsible partner, on the row itself: row-level security lets each partner see the
+    # whole plan (and so every co-partner) without a policy that reads another policed table.
+    partner_org_ids: list[int] = Field(default_factory=list, sa_column=Column(ARRAY(Integer), nullable=False, server_default="{}"))
     kind: str = "recovery"
     title: str
     programme: str | None = None
@@ -57,8 +60,6 @@ class PlanPartner(SQLModel, table=True):
 
     plan_id: int = Field(foreign_key="improvement_plan.id", primary_key=True, ondelete="CASCADE")
     org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True, ondelete="CASCADE")
-    # The plan's owner, repeated so row-level security here need not read improvement_plan
-    # (whose own policy reads this table: policies must not refer to each other in a cycle).
     owner_org_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
 
 
