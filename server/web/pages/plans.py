@@ -1,0 +1,233 @@
+"""Improvement plans: list, create, plan on a page, edit, sign-off steps and the action log.
+
+Every form is a real <form method="post">; htmx enhances the sign-off panel by swapping just
+that partial. The server checks every step regardless of which buttons were shown.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.db.models import HealthSystem, Indicator, Organisation, SystemMembership
+from server.plans.actions import add_action, set_action_status
+from server.plans.create import LEAD_ROLES, PMO_SUPPORT_LEVELS, PlanCreated, PlanDraft, create_plan
+from server.plans.view import plan_view, visible_plans
+from server.plans.workflow import NotAllowed, PlanChanged, StaleForm, advance, agree, edit
+from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+
+EDITABLE_TEXT_FIELDS = (
+    "title", "programme", "sro", "pmo_support", "national_target", "local_target", "longest_wait", "narrative",
+    "queries_escalations", "delivered_this_month", "planned_next_month",
+)
+
+
+@login_required
+async def plan_list(request: Request) -> Response:
+    services = services_of(request)
+    async with services.database.session(access_of(request)) as session:
+        plans = await visible_plans(session)
+        owners = await _owners_for(request, session)
+    return render(request, "pages/plans/list.html", {"plans": plans, "owners": owners})
+
+
+async def _owners_for(request: Request, session) -> list[Organisation]:  # type: ignore[no-untyped-def]
+    """Organisations (or systems) this person may draft plans for."""
+    services, principal = services_of(request), principal_of(request)
+    candidates = (await session.exec(select(Organisation).where(Organisation.is_tenant).order_by(Organisation.name))).scalars().all()
+    systems = dict((await session.exec(select(HealthSystem.organisation_id, HealthSystem.code))).all())
+    allowed = []
+    for org in candidates:
+        domain = f"system:{systems[org.id]}" if org.id in systems else f"org:{org.code}"
+        if services.authorizer.allows(principal, domain, "improvement_plan", "draft"):
+            allowed.append(org)
+    return allowed
+
+
+@login_required
+async def new_plan_form(request: Request) -> Response:
+    async with services_of(request).database.session(access_of(request)) as session:
+        context = await _form_context(request, session, owner_code=request.query_params.get("owner", ""))
+    if not context["owners"]:
+        return not_found(request, "You cannot draft improvement plans")
+    return render(request, "pages/plans/form.html", context)
+
+
+async def _form_context(request: Request, session, *, owner_code: str, draft: PlanDraft | None = None, errors=None, plan=None):  # type: ignore[no-untyped-def]
+    owners = await _owners_for(request, session)
+    owner = next((o for o in owners if o.code == owner_code), owners[0] if owners else None)
+    members: list[Organisation] = []
+    indicators: list[tuple[Indicator, Organisation]] = []
+    if owner is not None:
+        system = (await session.exec(select(HealthSystem).where(HealthSystem.organisation_id == owner.id))).scalars().first()
+        if system:
+            members = list((await session.exec(
+                select(Organisation).join(SystemMembership, SystemMembership.organisation_id == Organisation.id)
+                .where(SystemMembership.system_id == system.id, Organisation.id != owner.id).order_by(Organisation.name)
+            )).scalars())
+        org_ids = [m.id for m in members] or [owner.id]
+        indicators = list((await session.exec(
+            select(Indicator, Organisation).join(Organisation, Organisation.id == Indicator.org_id)
+            .where(Indicator.org_id.in_(org_ids)).order_by(Organisation.name, Indicator.position)
+        )).all())
+    return {
+        "owners": owners, "owner": owner, "members": members, "indicators": indicators, "draft": draft or PlanDraft(owner_code=owner.code if owner else ""),
+        "errors": errors or {}, "lead_roles": LEAD_ROLES, "pmo_levels": PMO_SUPPORT_LEVELS, "plan": plan,
+        "months": _plan_year_months(),
+    }
+
+
+def _plan_year_months() -> list[str]:
+    """The plan-on-a-page trajectory runs April to March of the current financial year."""
+    import datetime as dt
+
+    today = dt.date.today()
+    start_year = today.year if today.month >= 4 else today.year - 1
+    return [dt.date(start_year + (m < 4), m, 1).isoformat() for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+
+
+@login_required
+async def create_plan_page(request: Request) -> Response:
+    services = services_of(request)
+    form = await request.form()
+    draft = PlanDraft(
+        owner_code=str(form.get("owner", "")), title=str(form.get("title", "")), kind=str(form.get("kind", "recovery")),
+        programme=str(form.get("programme", "")), sro=str(form.get("sro", "")), pmo_support=str(form.get("pmo_support", "")),
+        national_target=str(form.get("national_target", "")), local_target=str(form.get("local_target", "")),
+        longest_wait=str(form.get("longest_wait", "")), narrative=str(form.get("narrative", "")), started_on=str(form.get("started_on", "")),
+        partner_codes=[str(code) for code in form.getlist("partners")],
+        leads={role: str(form.get(f"lead_{role}", "")) for role in LEAD_ROLES},
+        trajectory={key.removeprefix("trajectory-"): str(value) for key, value in form.items() if key.startswith("trajectory-")},
+    )
+    indicator = str(form.get("indicator", ""))
+    if ":" in indicator:
+        draft.indicator_org_code, draft.indicator_code = indicator.split(":", 1)
+    async with services.database.session(access_of(request)) as session:
+        result = await create_plan(session, services.authorizer, principal_of(request), draft)
+        if not isinstance(result, PlanCreated):
+            context = await _form_context(request, session, owner_code=draft.owner_code, draft=draft, errors=result.errors)
+    if isinstance(result, PlanCreated):
+        return RedirectResponse(f"/plans/{result.plan.id}?notice={quote('Plan drafted')}", status_code=303)
+    return render(request, "pages/plans/form.html", context, status_code=400)
+
+
+async def _view_response(request: Request, plan_id: int, *, notice: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+    services = services_of(request)
+    async with services.database.session(access_of(request)) as session:
+        view = await plan_view(session, services.authorizer, principal_of(request), plan_id)
+    if view is None:
+        return not_found(request)
+    return render(
+        request, "pages/plans/view.html",
+        {"view": view, "notice": notice or request.query_params.get("notice"), "error": error, "lead_roles": LEAD_ROLES},
+        status_code=status_code, block="signoffs" if request.headers.get("hx-target") == "signoffs" else None,
+    )
+
+
+@login_required
+async def plan_page(request: Request) -> Response:
+    return await _view_response(request, int(request.path_params["plan_id"]))
+
+
+async def _after(request: Request, plan_id: int, outcome) -> Response:  # type: ignore[no-untyped-def]
+    """After a step: post/redirect/get on success (htmx: the refreshed panel); the refusal shown on the plan otherwise."""
+    if isinstance(outcome, PlanChanged):
+        if request.headers.get("hx-request"):
+            return await _view_response(request, plan_id, notice=outcome.message)
+        return RedirectResponse(f"/plans/{plan_id}?notice={quote(outcome.message)}", status_code=303)
+    status = 403 if isinstance(outcome, NotAllowed) else 409 if isinstance(outcome, StaleForm) else 400
+    return await _view_response(request, plan_id, error=outcome.message, status_code=status)
+
+
+@login_required
+async def plan_step(request: Request) -> Response:
+    services = services_of(request)
+    plan_id = int(request.path_params["plan_id"])
+    form = await request.form()
+    async with services.database.session(access_of(request)) as session:
+        outcome = await advance(
+            session, services.authorizer, principal_of(request), plan_id=plan_id, action=str(form.get("action", "")),
+            seen_version=_int(form.get("version")), reason=str(form.get("reason", "")) or None,
+        )
+    return await _after(request, plan_id, outcome)
+
+
+@login_required
+async def plan_agree(request: Request) -> Response:
+    services = services_of(request)
+    plan_id = int(request.path_params["plan_id"])
+    form = await request.form()
+    async with services.database.session(access_of(request)) as session:
+        outcome = await agree(
+            session, services.authorizer, principal_of(request), plan_id=plan_id, partner_code=str(form.get("partner", "")),
+            seen_version=_int(form.get("version")),
+        )
+    return await _after(request, plan_id, outcome)
+
+
+@login_required
+async def edit_plan_form(request: Request) -> Response:
+    services = services_of(request)
+    plan_id = int(request.path_params["plan_id"])
+    async with services.database.session(access_of(request)) as session:
+        view = await plan_view(session, services.authorizer, principal_of(request), plan_id)
+    if view is None:
+        return not_found(request)
+    if not view.can_edit:
+        return await _view_response(request, plan_id, error="You may not edit this plan", status_code=403)
+    return render(request, "pages/plans/edit.html", {"view": view, "errors": {}, "values": {}})
+
+
+@login_required
+async def edit_plan(request: Request) -> Response:
+    services = services_of(request)
+    plan_id = int(request.path_params["plan_id"])
+    form = await request.form()
+    changes: dict[str, object] = {field: (str(form.get(field, "")).strip() or None) for field in EDITABLE_TEXT_FIELDS if field in form}
+    if "title" in changes and not changes["title"]:
+        async with services.database.session(access_of(request)) as session:
+            view = await plan_view(session, services.authorizer, principal_of(request), plan_id)
+        return render(request, "pages/plans/edit.html", {"view": view, "errors": {"title": "Enter a title for the plan"}, "values": changes}, status_code=400)
+    if "sro" in changes and not changes["sro"]:
+        changes.pop("sro")
+    async with services.database.session(access_of(request)) as session:
+        outcome = await edit(session, services.authorizer, principal_of(request), plan_id=plan_id, seen_version=_int(form.get("version")), changes=changes)
+    return await _after(request, plan_id, outcome)
+
+
+@login_required
+async def plan_add_action(request: Request) -> Response:
+    services = services_of(request)
+    plan_id = int(request.path_params["plan_id"])
+    form = await request.form()
+    async with services.database.session(access_of(request)) as session:
+        result = await add_action(
+            session, services.authorizer, principal_of(request), plan_id=plan_id, description=str(form.get("description", "")),
+            owner=str(form.get("owner", "")), due_date=str(form.get("due_date", "")),
+        )
+    if isinstance(result, NotAllowed):
+        return await _view_response(request, plan_id, error=result.message, status_code=403)
+    if isinstance(result, dict):
+        return await _view_response(request, plan_id, error="; ".join(result.values()), status_code=400)
+    return RedirectResponse(f"/plans/{plan_id}?notice={quote('Action added')}#actions", status_code=303)
+
+
+@login_required
+async def plan_update_action(request: Request) -> Response:
+    services = services_of(request)
+    plan_id, action_id = int(request.path_params["plan_id"]), int(request.path_params["action_id"])
+    form = await request.form()
+    async with services.database.session(access_of(request)) as session:
+        result = await set_action_status(session, services.authorizer, principal_of(request), plan_id=plan_id, action_id=action_id, status=str(form.get("status", "")))
+    if isinstance(result, NotAllowed):
+        return await _view_response(request, plan_id, error=result.message, status_code=403)
+    return RedirectResponse(f"/plans/{plan_id}?notice={quote('Action updated')}#actions", status_code=303)
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1
