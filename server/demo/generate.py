@@ -46,6 +46,34 @@ def _default_demo(spec: IndicatorSpec) -> DemoSeriesSpec:
     return DemoSeriesSpec(baseline=base, noise=abs(base) * 0.08 + 0.5)
 
 
+def _most_stretching_target(spec: IndicatorSpec) -> float | None:
+    if not spec.targets or spec.polarity == "neutral":
+        return None
+    values = [t.value for t in spec.targets]
+    return max(values) if spec.polarity == "higher_is_better" else min(values)
+
+
+def _deterioration_story(spec: IndicatorSpec, demo: DemoSeriesSpec, level: np.ndarray, seasonal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A series that fails now met its target until a deterioration 1-18 months ago.
+
+    That is the shape performance teams see (and what the ladders are for): months on target,
+    then a slide to where the tenant file says the series stands now.
+    """
+    target = _most_stretching_target(spec)
+    if target is None:
+        return level
+    better = 1.0 if spec.polarity == "higher_is_better" else -1.0
+    failing_now = (demo.baseline - target) * better < 0
+    if not failing_now:
+        return level
+    months_failing = int(rng.integers(1, 19))
+    crossing = len(level) - months_failing
+    margin = max(abs(demo.noise) * 2.0, abs(target) * 0.02)
+    earlier = target + better * margin
+    ramp = 1.0 / (1.0 + np.exp(-(np.arange(len(level)) - crossing) / 1.5))  # 0 before the slide, 1 after
+    return ramp * level + (1.0 - ramp) * (earlier + seasonal)
+
+
 @dataclass(frozen=True)
 class SeriesValues:
     unit_id: int
@@ -68,7 +96,9 @@ def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], per
         at = int(shared.integers(n // 3, n - 6))
         step[at:] = hurt * abs(demo.noise) * shared.uniform(1.5, 3.0)
     # The baseline is where the series stands now: the trend runs up to it, not away from it.
-    level = demo.baseline + demo.trend_per_year * (years - years[-1]) + hurt * demo.seasonal_amplitude * winter + step
+    seasonal = hurt * demo.seasonal_amplitude * winter
+    level = demo.baseline + demo.trend_per_year * (years - years[-1]) + seasonal + step
+    level = _deterioration_story(spec, demo, level, seasonal, shared)
     series: list[SeriesValues] = []
     share = 1.0 / max(len(units), 1)
     for unit_id, unit_code in units:
