@@ -1,0 +1,89 @@
+"""The escalation register: what is escalated, to which forum, why, and what people did about it."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.db.models import Escalation, EscalationEvent, ImprovementPlan
+from server.escalation_store.manual import EscalationRefused, act, allowed_kinds, escalation_domain
+from server.organisations.queries import organisation_by_code
+from server.tenants.load import framework_of
+from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+
+
+@login_required
+async def register_page(request: Request) -> Response:
+    access = access_of(request)
+    async with services_of(request).database.session(access) as session:
+        organisation = await organisation_by_code(session, request.path_params["code"])
+        if organisation is None or organisation.id not in access.read_org_ids:
+            return not_found(request)
+        rows = (await session.exec(
+            select(Escalation).where(Escalation.org_id == organisation.id)
+            .order_by((Escalation.status == "closed"), Escalation.level.desc(), Escalation.updated_at.desc()).limit(300)
+        )).scalars().all()
+    live = [row for row in rows if row.status != "closed"]
+    closed = [row for row in rows if row.status == "closed"][:50]
+    return render(request, "pages/escalations/register.html", {"organisation": organisation, "live": live, "closed": closed})
+
+
+async def _detail_context(request: Request, session, organisation, escalation_id: int):  # type: ignore[no-untyped-def]
+    row = await session.get(Escalation, escalation_id)
+    if row is None or row.org_id != organisation.id:
+        return None
+    events = (await session.exec(select(EscalationEvent).where(EscalationEvent.escalation_id == row.id).order_by(EscalationEvent.at, EscalationEvent.id))).scalars().all()
+    framework = await framework_of(session, organisation.id)
+    ladder = next((l for l in framework.escalation.ladders if l.code == row.ladder_code), None) if framework else None
+    services = services_of(request)
+    domain = await escalation_domain(session, organisation.id)
+    plans = (await session.exec(select(ImprovementPlan).where(ImprovementPlan.status.notin_(("closed",))).order_by(ImprovementPlan.title))).scalars().all()
+    return {
+        "organisation": organisation, "escalation": row, "events": events, "ladder": ladder, "plans": plans,
+        "allowed": {kind.value for kind in allowed_kinds(services.authorizer, principal_of(request), domain)},
+    }
+
+
+@login_required
+async def escalation_page(request: Request) -> Response:
+    access = access_of(request)
+    async with services_of(request).database.session(access) as session:
+        organisation = await organisation_by_code(session, request.path_params["code"])
+        if organisation is None or organisation.id not in access.read_org_ids:
+            return not_found(request)
+        context = await _detail_context(request, session, organisation, int(request.path_params["escalation_id"]))
+    if context is None:
+        return not_found(request)
+    return render(request, "pages/escalations/detail.html", {**context, "notice": request.query_params.get("notice")})
+
+
+@login_required
+async def escalation_action(request: Request) -> Response:
+    services, access = services_of(request), access_of(request)
+    code, escalation_id = request.path_params["code"], int(request.path_params["escalation_id"])
+    form = await request.form()
+    async with services.database.session(access) as session:
+        organisation = await organisation_by_code(session, code)
+        if organisation is None or organisation.id not in access.read_org_ids:
+            return not_found(request)
+        outcome = await act(
+            session, services.authorizer, principal_of(request), escalation_id=escalation_id, kind=str(form.get("kind", "")),
+            seen_version=_int(form.get("version")), reason=str(form.get("reason", "")) or None,
+            to_level=_int(form.get("to_level")) if form.get("to_level") else None, plan_id=_int(form.get("plan_id")) if form.get("plan_id") else None,
+        )
+    if isinstance(outcome, EscalationRefused):
+        async with services.database.session(access) as session:
+            context = await _detail_context(request, session, organisation, escalation_id)
+        if context is None:
+            return not_found(request)
+        return render(request, "pages/escalations/detail.html", {**context, "error": outcome.message}, status_code=outcome.status_code)
+    return RedirectResponse(f"/organisations/{code}/escalations/{escalation_id}?notice={quote(outcome.message)}", status_code=303)
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1
