@@ -1,0 +1,61 @@
+"""Submitters enter data through a form (per-field errors) or pasted rows (all or nothing)."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from server.db.session import AccessContext
+from tests.conftest import login
+from tests.web.test_plan_pages import fresh_client, post_form
+
+
+async def _leaf_rate_indicator(database, org_id):
+    async with database.session(AccessContext.for_orgs([org_id])) as session:
+        return (await session.exec(text(
+            "select i.code, u.code from indicator i, org_unit u where i.org_id = :o and u.org_id = :o and i.rollup = 'rate' and i.unit = 'percent'"
+            " and not exists (select 1 from org_unit c where c.parent_id = u.id) order by i.position, u.code limit 1"), params={"o": org_id})).one()
+
+
+async def test_per_field_errors_name_what_is_wrong(app, database, org_ids):
+    indicator, unit = await _leaf_rate_indicator(database, org_ids["RXW"])
+    async with await fresh_client(app) as submitter:
+        await login(submitter, "sath.performance@accord.example")
+        page = await submitter.get("/organisations/RXW/measurements/new")
+        assert page.status_code == 200
+        response = await post_form(submitter, "/organisations/RXW/measurements", page.text,
+                                   {"indicator": indicator, "unit": unit, "period": "2026-03-15", "value": "0.9"})
+    assert response.status_code == 400
+    assert "first day of the month" in response.text
+    assert "give numerator and denominator" in response.text
+    assert 'href="#period"' in response.text and 'href="#value"' in response.text
+
+
+async def test_a_good_row_is_saved_and_rated(app, database, org_ids):
+    indicator, unit = await _leaf_rate_indicator(database, org_ids["RXW"])
+    async with await fresh_client(app) as submitter:
+        await login(submitter, "sath.performance@accord.example")
+        page = await submitter.get("/organisations/RXW/measurements/new")
+        response = await post_form(submitter, "/organisations/RXW/measurements", page.text,
+                                   {"indicator": indicator, "unit": unit, "period": "2018-05-01", "numerator": "45", "denominator": "50"})
+        assert response.status_code == 303
+        confirmation = await submitter.get(response.headers["location"])
+    assert "1 measurement(s) saved" in confirmation.text
+
+
+async def test_pasted_rows_are_all_or_nothing_with_row_numbers(app, database, org_ids):
+    indicator, unit = await _leaf_rate_indicator(database, org_ids["RXW"])
+    rows = f"indicator\tunit\tperiod\tnumerator\tdenominator\n{indicator}\t{unit}\t2018-06-01\t40\t50\n{indicator}\tNOWHERE\t2018-07-01\t40\t50\n"
+    async with await fresh_client(app) as submitter:
+        await login(submitter, "sath.performance@accord.example")
+        page = await submitter.get("/organisations/RXW/measurements/new")
+        response = await post_form(submitter, "/organisations/RXW/measurements/paste", page.text, {"rows": rows})
+    assert response.status_code == 400
+    assert "Row 2, unit" in response.text and "nothing was saved" in response.text
+    async with database.session(AccessContext.for_orgs([org_ids["RXW"]])) as session:
+        stored = (await session.exec(text("select count(*) from measurement where org_id = :o and period = '2018-06-01'"), params={"o": org_ids["RXW"]})).scalar_one()
+    assert stored == 0
+
+
+async def test_a_viewer_cannot_enter_data(app):
+    async with await fresh_client(app) as viewer:
+        await login(viewer, "scht.viewer@accord.example")
+        assert (await viewer.get("/organisations/R1D/measurements/new")).status_code == 403
