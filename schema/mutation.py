@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from schema.assessments import Plan, plan_from_row
 from schema.context import Info
+from server.plans import workflow
 from server.measurements.record import MeasurementItem
 from server.measurements.submit import submit_measurements
 from server.organisations import queries
@@ -54,7 +56,45 @@ RecordMeasurementsResult = Annotated[MeasurementsRecorded | MeasurementsRejected
 
 
 @strawberry.type
+class PlanUpdated:
+    message: str
+    plan: Plan
+
+
+@strawberry.type
+class PlanActionRefused:
+    reason: str = strawberry.field(description="not_allowed, stale (the plan changed since the version you sent) or invalid_step")
+    message: str
+
+
+PlanResult = Annotated[PlanUpdated | PlanActionRefused, strawberry.union("PlanResult")]
+
+
+async def _plan_result(session, outcome) -> PlanUpdated | PlanActionRefused:  # type: ignore[no-untyped-def]
+    if isinstance(outcome, workflow.PlanChanged):
+        return PlanUpdated(message=outcome.message, plan=await plan_from_row(session, outcome.plan))
+    reason = {workflow.NotAllowed: "not_allowed", workflow.StaleForm: "stale"}.get(type(outcome), "invalid_step")
+    return PlanActionRefused(reason=reason, message=outcome.message)
+
+
+@strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
+    async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
+        context = info.context
+        principal = context.require_principal()
+        async with context.session() as session:
+            outcome = await workflow.agree(session, context.authorizer, principal, plan_id=plan_id, partner_code=partner_code, seen_version=version)
+            return await _plan_result(session, outcome)
+
+    @strawberry.mutation(description="Move a plan through its lifecycle: critique, sign_off, present, start_delivery, close, escalate.")
+    async def advance_plan(self, info: Info, plan_id: int, action: str, version: int, reason: str | None = None) -> PlanResult:
+        context = info.context
+        principal = context.require_principal()
+        async with context.session() as session:
+            outcome = await workflow.advance(session, context.authorizer, principal, plan_id=plan_id, action=action, seen_version=version, reason=reason)
+            return await _plan_result(session, outcome)
+
     @strawberry.mutation(description="Record measurements for one organisation: all rows are stored, or none.")
     async def record_measurements(
         self, info: Info, organisation_code: str, measurements: list[MeasurementInput], reason: str | None = None

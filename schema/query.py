@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import strawberry
 
+from sqlalchemy import select
+
+from schema.assessments import Plan, plan_from_row
 from schema.context import Info
 from schema.types import Organisation
+from server.db import models
 from server.organisations import queries
 
 
@@ -28,3 +32,17 @@ class Query:
         if row is None or not context.can_read(row.id):
             return None
         return Organisation.from_row(row)
+
+    @strawberry.field(description="Improvement plans you can see: your organisations' own, and plans you are a partner in.")
+    async def plans(self, info: Info) -> list[Plan]:
+        info.context.require_principal()
+        async with info.context.session() as session:
+            rows = (await session.exec(select(models.ImprovementPlan).order_by(models.ImprovementPlan.id).limit(500))).scalars().all()
+            return [await plan_from_row(session, row) for row in rows]
+
+    @strawberry.field
+    async def plan(self, info: Info, id: int) -> Plan | None:
+        info.context.require_principal()
+        async with info.context.session() as session:
+            row = await session.get(models.ImprovementPlan, id)
+            return await plan_from_row(session, row) if row else None

@@ -6,8 +6,11 @@ from enum import Enum
 
 import strawberry
 
-from server.db import models
+from sqlalchemy import select
+
+from schema.assessments import Assessment, Escalation, latest_assessment
 from schema.context import Info
+from server.db import models
 from server.organisations import queries
 
 
@@ -75,6 +78,15 @@ class Indicator:
             rows = await queries.recent_measurements(session, indicator_id=self.id, limit=limit)
         return [Measurement.from_row(row, self.unit_codes.get(row.unit_id, "")) for row in rows]
 
+    @strawberry.field(description="The latest stored assessment, at organisation level or for one unit, with its evidence.")
+    async def assessment(self, info: Info, unit_code: str | None = None) -> Assessment | None:
+        unit_id = next((uid for uid, code in self.unit_codes.items() if code == unit_code), None) if unit_code else None
+        if unit_code and unit_id is None:
+            return None
+        async with info.context.session() as session:
+            row = await latest_assessment(session, self.id, unit_id)
+        return Assessment.from_row(row, unit_code) if row else None
+
     @strawberry.field
     async def targets(self, info: Info) -> list[Target]:
         async with info.context.session() as session:
@@ -109,6 +121,15 @@ class Organisation:
             tiers = {t.depth: t.name for t in await queries.tiers_of(session, org_id=self.id)}
         code_of = {u.id: u.code for u in units}
         return [Unit(code=u.code, name=u.name, tier=tiers.get(u.depth, ""), parent_code=code_of.get(u.parent_id)) for u in units]
+
+    @strawberry.field(description="Escalations raised by this organisation's ladders; open ones unless include_closed.")
+    async def escalations(self, info: Info, include_closed: bool = False) -> list[Escalation]:
+        statement = select(models.Escalation).where(models.Escalation.org_id == self.id).order_by(models.Escalation.level.desc())
+        if not include_closed:
+            statement = statement.where(models.Escalation.status != "closed")
+        async with info.context.session() as session:
+            rows = (await session.exec(statement.limit(500))).scalars().all()
+        return [Escalation.from_row(row) for row in rows]
 
     @strawberry.field
     async def indicators(self, info: Info, key_only: bool = False) -> list[Indicator]:

@@ -62,6 +62,35 @@ async def _demo_data(settings: Settings, months: int) -> None:
     log.info("demo data: %d measurements added, %d demo users created", rows, users)
 
 
+async def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    from server.admin.tokens import TokenRefused, issue_at_command_line
+    from server.auth.authz import org_domain, system_domain
+
+    domain = org_domain(args.org) if args.org else system_domain(args.system)
+    roles = [role.strip() for role in args.roles.split(",") if role.strip()]
+    async with open_database(settings) as database:
+        outcome = await issue_at_command_line(database, email=args.email, domain=domain, roles=roles, days=args.days, name=args.name)
+    if isinstance(outcome, TokenRefused):
+        print(f"No token issued: {outcome.message}", file=sys.stderr)
+        return 2
+    print(f"Token {outcome.token_id} for {outcome.account_email} in {outcome.domain} ({', '.join(outcome.roles)}),"
+          f" expires {outcome.expires_at:%Y-%m-%d}. It is shown only this once:", file=sys.stderr)
+    print(outcome.secret)
+    return 0
+
+
+async def _revoke_token(settings: Settings, token_id: int) -> int:
+    from server.admin.tokens import TokenRefused, revoke_at_command_line
+
+    async with open_database(settings) as database:
+        outcome = await revoke_at_command_line(database, token_id)
+    if isinstance(outcome, TokenRefused):
+        print(f"Nothing revoked: {outcome.message}", file=sys.stderr)
+        return 2
+    print(f"Token {outcome.token_id} ({outcome.name}, {outcome.prefix}…) revoked", file=sys.stderr)
+    return 0
+
+
 def _print_demo_logins(settings: Settings) -> None:
     from server.demo.users import DEMO_PASSWORD, DEMO_USERS
 
@@ -96,6 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     for command in (demo, demo_data):
         command.add_argument("--months", type=int, default=60)
     commands.add_parser("fetch-assets", help="download the NHS.UK frontend and htmx files (checked by hash)")
+    commands.add_parser("export-schema", help="write the GraphQL schema to schema/schema.graphql")
+    issue = commands.add_parser("issue-token", help="issue an API token for an account (printed once) and audit it")
+    issue.add_argument("--email", required=True, help="the account the token acts as")
+    scope = issue.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--org", help="organisation code the token is scoped to")
+    scope.add_argument("--system", help="system code the token is scoped to")
+    issue.add_argument("--roles", required=True, help="comma-separated roles, a subset of the account's roles there")
+    issue.add_argument("--days", type=int, default=90, help="lifetime in days (at most 365)")
+    issue.add_argument("--name", default="issued at the command line", help="which tool uses it")
+    revoke = commands.add_parser("revoke-token", help="revoke an API token by id, at once, and audit it")
+    revoke.add_argument("token_id", type=int, metavar="ID")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -113,6 +153,15 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_load_tenants(settings))
         elif args.command == "demo-data":
             asyncio.run(_demo_data(settings, args.months))
+        elif args.command == "issue-token":
+            return asyncio.run(_issue_token(settings, args))
+        elif args.command == "revoke-token":
+            return asyncio.run(_revoke_token(settings, args.token_id))
+        elif args.command == "export-schema":
+            from schema.app import schema
+            from server.settings import PROJECT_ROOT
+
+            (PROJECT_ROOT / "schema" / "schema.graphql").write_text(schema.as_str() + "\n", encoding="utf-8")
         elif args.command == "fetch-assets":
             from server.assets import fetch_assets
 
