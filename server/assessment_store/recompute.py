@@ -7,6 +7,7 @@ as the change that caused it. Each stored row carries its evidence and the rule 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,31 @@ async def recompute_organisation(session: AsyncSession, org_id: int, spec: Asses
     if not series.keys:
         return 0
     rows = await _assess(session, series, spec)
-    for start in range(0, len(rows), 5000):
-        await session.exec(Assessment.__table__.insert(), params=rows[start:start + 5000])
+    for start in range(0, len(rows), 20000):
+        await _insert_assessments(session, rows[start:start + 20000])
     return len(rows)
+
+
+_COLUMNS = (
+    ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "float8"), ("target", "float8"),
+    ("trajectory", "float8"), ("rag", "text"), ("variation", "text"), ("assurance", "text"), ("periods_under_target", "int"),
+    ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("rule_set", "text"),
+    ("computed_at", "timestamptz"),
+)
+_INSERT = text(
+    f"insert into assessment ({', '.join(name for name, _ in _COLUMNS)}) "
+    f"select {', '.join(f'{name}::jsonb' if kind == 'jsonb' else name for name, kind in _COLUMNS)} from unnest("
+    + ", ".join(f"cast(:{name} as {'text' if kind == 'jsonb' else kind}[])" for name, kind in _COLUMNS)
+    + f") as batch({', '.join(name for name, _ in _COLUMNS)})"
+)
+
+
+async def _insert_assessments(session: AsyncSession, rows: list[dict]) -> None:
+    """One statement per batch (unnest of column arrays): an order of magnitude fewer round trips
+    than a row-per-parameter-set insert, which dominated recompute time."""
+    columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+    columns["evidence"] = [json.dumps(value) for value in columns["evidence"]]
+    await session.exec(_INSERT.bindparams(**columns))
 
 
 async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> list[dict]:
