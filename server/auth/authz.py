@@ -7,6 +7,7 @@ very next request without a watcher.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,9 @@ class Principal:
 class Authorizer:
     def __init__(self, policies_dir: Path):
         self.enforcer = casbin.Enforcer(str(policies_dir / "model.conf"), str(policies_dir / "policy.csv"))
+        # pycasbin logs every denied request at WARNING; here a denial is an ordinary answer (each
+        # request asks several), and uvicorn's logging set-up re-enables the loggers Enforcer disabled.
+        logging.getLogger("casbin.enforcer").setLevel(logging.ERROR)
 
     def sync_subject(self, principal: Principal) -> None:
         wanted = {(principal.subject, a.role, a.domain) for a in principal.assignments}

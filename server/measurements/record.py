@@ -71,8 +71,9 @@ class _Clean:
 
 async def record_measurements(
     session: AsyncSession, *, org_id: int, user_id: int | None, items: list[MeasurementItem], source: str = "manual",
-    reason: str | None = None,
+    reason: str | None = None, actor_role: str | None = None, ip: str | None = None,
 ) -> RecordOutcome:
+    """Store every row or none. ``actor_role`` and ``ip`` default to what the request's access context knows."""
     indicators = {i.code: i for i in (await session.exec(select(Indicator).where(Indicator.org_id == org_id))).scalars()}
     units = {u.code: u.id for u in (await session.exec(select(OrgUnit).where(OrgUnit.org_id == org_id))).scalars()}
     leaf_units = await _leaf_unit_ids(session, org_id)
@@ -95,7 +96,7 @@ async def record_measurements(
     recorded = [await _upsert(session, org_id, user_id, source, reason, item) for item in clean]
     await record_event(
         session, action="measurements.recorded", object_type="measurement", org_id=org_id, actor_user_id=user_id,
-        after={"count": len(recorded), "source": source, "periods": sorted({r.period.isoformat() for r in recorded}),
+        actor_role=actor_role, ip=ip, after={"count": len(recorded), "source": source, "periods": sorted({r.period.isoformat() for r in recorded}),
                "revisions": [[r.measurement_id, r.revision] for r in recorded][:200]},
     )
     return RecordOutcome(recorded=recorded, problems=[])

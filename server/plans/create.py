@@ -56,7 +56,8 @@ async def create_plan(session: AsyncSession, authorizer: Authorizer, principal: 
     domain = system_domain(system.code) if system else org_domain(owner.code)
     role = _role_for(authorizer, principal, domain, "draft")
     if role is None:
-        return PlanInvalid({"owner": f"You may not draft plans for {owner.name}"})
+        # Same words as for an unknown code, and no name: never confirm what exists elsewhere.
+        return PlanInvalid({"owner": "Choose the organisation that owns the plan"})
     errors: dict[str, str] = {}
     if not draft.title.strip():
         errors["title"] = "Enter a title for the plan"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 from urllib.parse import parse_qs
 
 from starlette.datastructures import MutableHeaders
@@ -14,7 +15,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.authz import read_directory, resolve_access
+from server.audit.trail import request_labels
+from server.auth.authz import Directory, Principal, read_directory, resolve_access
 from server.auth.principal import authenticate
 from server.db.session import AccessContext
 
@@ -26,9 +28,10 @@ OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 CSRF_ANONYMOUS_PATHS = ("/login",)
 
 SECURITY_HEADERS = {
-    # No inline script anywhere: htmx and the NHS.UK script are files served from 'self'.
+    # No inline script anywhere: htmx and the NHS.UK script are files served from 'self'. The NHS.UK
+    # stylesheet loads the Frutiger web fonts from the NHS asset host (licensed, not in the package).
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data: https://assets.nhs.uk; "
         "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
     ),
     "x-content-type-options": "nosniff",
@@ -57,12 +60,14 @@ class AccordMiddleware:
         services = self.state
         authentication = await authenticate(connection, services.database, services.settings, services.authorizer)
         principal = authentication.principal
+        ip = scope["client"][0] if scope.get("client") else None
         if principal is None:
-            access = AccessContext()
+            access = AccessContext(labels=request_labels(ip, {}))
         else:
             async with services.database.session() as session:
                 directory = await read_directory(session)
             access = resolve_access(services.authorizer, principal, directory)
+            access = replace(access, labels=request_labels(ip, _roles_by_org_id(principal, directory)))
         scope.setdefault("state", {})
         scope["state"].update(principal=principal, access=access, bad_token=authentication.bad_token)
 
@@ -80,7 +85,7 @@ class AccordMiddleware:
             body, receive = await _buffer_body(receive)
             submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)
             expected = scope["state"]["csrf_token"]
-            if not submitted or not expected or not hmac.compare_digest(submitted, expected):
+            if not submitted or not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
                 response = PlainTextResponse(
                     "This form has expired or did not come from Accord. Go back, reload the page and try again.",
                     status_code=403,
@@ -113,6 +118,15 @@ class AccordMiddleware:
             await send(message)
 
         return wrapped
+
+
+def _roles_by_org_id(principal: Principal, directory: Directory) -> dict[int, list[str]]:
+    roles: dict[int, list[str]] = {}
+    for assignment in principal.assignments:
+        kind, _, code = assignment.domain.partition(":")
+        if kind == "org" and code in directory.org_ids:
+            roles.setdefault(directory.org_ids[code], []).append(assignment.role)
+    return roles
 
 
 async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -14,7 +14,7 @@ from server.db.session import AccessContext
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-NAVIGATION = (("/", "Home"),)
+NAVIGATION = (("/", "Home"), ("/systems", "Systems"), ("/plans", "Improvement plans"), ("/meetings", "Meetings and reports"))
 
 
 def principal_of(request: Request) -> Principal | None:

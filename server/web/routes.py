@@ -4,9 +4,14 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from server.web.health import healthz, readyz
+from server.web.pages import admin
+from server.web.pages.audit import audit_trail_page
 from server.web.pages.auth import login, login_form, logout
 from server.web.pages.home import home
-from server.web.pages.organisation import organisation_page
+from server.web.pages.indicator import indicator_page
+from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
+from server.web.pages import escalations, measurements, meetings, plans
+from server.web.pages.system import system_list, system_page
 
 
 def page_routes() -> list[Route]:
@@ -17,5 +22,46 @@ def page_routes() -> list[Route]:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/", home, methods=["GET"]),
+        Route("/plans", plans.plan_list, methods=["GET"]),
+        Route("/plans", plans.create_plan_page, methods=["POST"]),
+        Route("/plans/new", plans.new_plan_form, methods=["GET"]),
+        Route("/plans/{plan_id:int}", plans.plan_page, methods=["GET"]),
+        Route("/plans/{plan_id:int}/edit", plans.edit_plan_form, methods=["GET"]),
+        Route("/plans/{plan_id:int}/edit", plans.edit_plan, methods=["POST"]),
+        Route("/plans/{plan_id:int}/steps", plans.plan_step, methods=["POST"]),
+        Route("/plans/{plan_id:int}/agree", plans.plan_agree, methods=["POST"]),
+        Route("/plans/{plan_id:int}/actions", plans.plan_add_action, methods=["POST"]),
+        Route("/plans/{plan_id:int}/actions/{action_id:int}", plans.plan_update_action, methods=["POST"]),
+        Route("/systems", system_list, methods=["GET"]),
+        Route("/systems/{code}", system_page, methods=["GET"]),
         Route("/organisations/{code}", organisation_page, methods=["GET"]),
+        Route("/organisations/{code}/ipr.csv", ipr_csv, methods=["GET"]),
+        Route("/organisations/{code}/ipr.pdf", ipr_pdf, methods=["GET"]),
+        Route("/organisations/{code}/indicators/{indicator_code}", indicator_page, methods=["GET"]),
+        Route("/organisations/{code}/audit", audit_trail_page, methods=["GET"]),
+        Route("/organisations/{code}/measurements/new", measurements.entry_form, methods=["GET"]),
+        Route("/organisations/{code}/measurements", measurements.submit_one, methods=["POST"]),
+        Route("/organisations/{code}/measurements/paste", measurements.submit_pasted, methods=["POST"]),
+        Route("/organisations/{code}/escalations", escalations.register_page, methods=["GET"]),
+        Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_page, methods=["GET"]),
+        Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_action, methods=["POST"]),
+        Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
+        Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),
+        Route("/organisations/{code}/admin/roles/{assignment_id:int}/revoke", admin.revoke_role, methods=["POST"]),
+        Route("/organisations/{code}/admin/tokens", admin.tokens_page, methods=["GET"]),
+        Route("/organisations/{code}/admin/tokens", admin.issue_token, methods=["POST"]),
+        Route("/organisations/{code}/admin/tokens/{token_id:int}/revoke", admin.revoke_token, methods=["POST"]),
+        # Forums, meetings, data packs and the reporting schedule (server/meetings/).
+        Route("/meetings", meetings.meetings_index, methods=["GET"]),
+        Route("/organisations/{code}/meetings", meetings.organisation_meetings, methods=["GET"]),
+        Route("/organisations/{code}/meetings/schedule", meetings.schedule_next_months, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}", meetings.meeting_page, methods=["GET"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/attendance", meetings.save_attendance, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/decisions", meetings.add_decision, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/actions", meetings.add_meeting_action, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/actions/{action_id}", meetings.update_meeting_action, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/pack", meetings.issue_meeting_pack, methods=["POST"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/pack.pdf", meetings.meeting_pack_pdf, methods=["GET"]),
+        Route("/organisations/{code}/reports", meetings.reports_page, methods=["GET"]),
+        Route("/organisations/{code}/reports/issued", meetings.report_issued, methods=["POST"]),
     ]

@@ -1,22 +1,100 @@
-"""One organisation: units and indicators (the thin slice; the IPR builds on it)."""
+"""The Integrated Performance Report (IPR) of one organisation, at any unit of its tree, with its
+CSV and PDF exports. Every route answers 404 for an organisation the person may not read, so
+that nobody learns what exists elsewhere.
+"""
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.organisations.position import key_indicator_positions
-from server.organisations.queries import organisation_by_code, tiers_of, units_of
+from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
+from server.organisations.queries import organisation_by_code
+from server.reporting.export import scorecard_csv
+from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
+from server.reporting.scorecard import Scorecard, UnknownUnit, organisation_scorecard
 from server.web.render import access_of, login_required, not_found, render, services_of
 
 
-@login_required
-async def organisation_page(request: Request) -> Response:
+@dataclass(frozen=True)
+class Ipr:
+    scorecard: Scorecard
+    escalations: list[FollowUpItem]
+    actions: list[FollowUpItem]
+    contractual_only: bool  # a commissioner's view of a provider: its contractual indicators only
+
+    def context(self) -> dict[str, object]:
+        return {"scorecard": self.scorecard, "escalations": self.escalations, "actions": self.actions,
+                "contractual_only": self.contractual_only}
+
+
+async def load_ipr(request: Request) -> Ipr | None:
+    """The IPR for the path's organisation and ``?unit=``; None when it is missing or not readable."""
     access = access_of(request)
     async with services_of(request).database.session(access) as session:
         organisation = await organisation_by_code(session, request.path_params["code"])
         if organisation is None or organisation.id not in (access.read_org_ids | access.contract_org_ids):
-            return not_found(request)
-        [position] = await key_indicator_positions(session, [organisation], key_only=False)
-        units = await units_of(session, org_id=organisation.id)
-        tiers = {tier.depth: tier.name for tier in await tiers_of(session, org_id=organisation.id)}
-    return render(request, "pages/organisation.html", {"position": position, "units": units, "tiers": tiers})
+            return None
+        try:
+            scorecard = await organisation_scorecard(
+                session, org_id=organisation.id, org_code=organisation.code, org_name=organisation.name,
+                unit_code=request.query_params.get("unit") or None,
+            )
+        except UnknownUnit:
+            return None
+        unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
+        escalations = await open_escalations(session, org_id=organisation.id, unit_id=unit_id)
+        actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
+    return Ipr(scorecard, escalations, actions, contractual_only=organisation.id not in access.read_org_ids)
+
+
+@login_required
+async def organisation_page(request: Request) -> Response:
+    ipr = await load_ipr(request)
+    if ipr is None:
+        return not_found(request)
+    return render(request, "pages/organisation.html", ipr.context())
+
+
+@login_required
+async def ipr_csv(request: Request) -> Response:
+    ipr = await load_ipr(request)
+    if ipr is None:
+        return not_found(request)
+    return Response(
+        scorecard_csv(ipr.scorecard), media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{_file_stem(ipr.scorecard)}.csv"', "cache-control": "no-store"},
+    )
+
+
+@login_required
+async def ipr_pdf(request: Request) -> Response:
+    ipr = await load_ipr(request)
+    if ipr is None:
+        return not_found(request)
+    templates = services_of(request).templates
+    html = templates.env.get_template("pages/organisation_print.html").render(
+        **ipr.context(), generated_on=dt.datetime.now(dt.UTC).date(), rule_set=f"{RULE_SET_NAME} {RULE_SET_VERSION}",
+    )
+    # WeasyPrint is synchronous and CPU-bound: keep it off the event loop.
+    pdf = await run_in_threadpool(_render_pdf, html, str(services_of(request).settings.static_dir))
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="{_file_stem(ipr.scorecard)}.pdf"', "cache-control": "no-store"},
+    )
+
+
+def _render_pdf(html: str, base_url: str) -> bytes:
+    from weasyprint import HTML  # imported here: it loads Pango and fonts, which only exports need
+
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def _file_stem(scorecard: Scorecard) -> str:
+    period = scorecard.latest_period.strftime("%Y-%m") if scorecard.latest_period else "no-data"
+    unit = f"-{scorecard.unit_query}" if scorecard.unit_query else ""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in f"ipr-{scorecard.organisation_code}{unit}-{period}")
+

@@ -1,0 +1,177 @@
+"""A division's rating on the four ULHT 5.2 criteria, from its stored unit-level assessments.
+
+ULHT 5.2 rates each division monthly on: adherence to financial plan, all (key) quality
+indicators met, all (key) performance indicators met, and full adherence to Trust policies and
+protocols. The rating sets the PRM frequency through the tenant's cadence rules. Mapping used here
+(the seed names the criteria, the tenant file names the scorecard domains):
+
+| fact | from |
+| --- | --- |
+| ``financial_plan_adhered`` | every key indicator of the ``finance`` domain met its target |
+| ``key_quality_indicators_met`` | every key indicator of the ``quality`` domain met its target |
+| ``key_performance_indicators_met`` | every key indicator of the ``operational`` domain met its target |
+| ``policies_adhered`` | no data source exists: treated as met unless a person records otherwise |
+
+Workforce indicators are rated in the scorecard (5.2 "Finance, Workforce, Quality and Operational")
+but are not one of the four criteria; they count towards ``all_indicators_met``. A criterion whose
+domain the tenant does not declare is left out (unknown), never assumed met.
+
+"Met" means the latest RAG is green. Amber is on the failing side of the target within the
+tenant's amber band, so it is a miss; an indicator with no target (RAG "none") is not counted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+CRITERION_DOMAINS: Mapping[str, str] = {
+    "financial_plan_adhered": "finance",  # ULHT 5.2 criterion 1
+    "key_quality_indicators_met": "quality",  # ULHT 5.2 criterion 2
+    "key_performance_indicators_met": "operational",  # ULHT 5.2 criterion 3
+}
+# ULHT 4 "significant failure against plan": read, as server/escalation_store does, as more than two
+# criteria failed with a key indicator under target for a quarter or more.
+CRITICAL_FAILURE_MONTHS = 3
+RAG_SEVERITY = {"green": 0, "amber": 1, "red": 2}
+
+
+@dataclass(frozen=True)
+class UnitIndicatorRating:
+    """One indicator's latest assessment at one unit."""
+
+    indicator_code: str
+    indicator_name: str
+    domain: str
+    is_key: bool
+    rag: str
+    periods_under_target: int = 0
+
+    @property
+    def rated(self) -> bool:
+        return self.rag in RAG_SEVERITY
+
+    @property
+    def met(self) -> bool:
+        return self.rag == "green"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    fact: str
+    domain: str | None
+    met: bool
+    failing_indicators: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DivisionRating:
+    criteria: tuple[Criterion, ...]
+    key_indicators_met: bool
+    all_indicators_met: bool
+    worst_key_rag: str | None
+    longest_key_run_under_target: int
+
+    @property
+    def failed_criteria(self) -> int:
+        return sum(1 for criterion in self.criteria if not criterion.met)
+
+    @property
+    def critical_failure(self) -> bool:
+        return self.failed_criteria > 2 and self.longest_key_run_under_target >= CRITICAL_FAILURE_MONTHS
+
+    def facts(self) -> dict[str, object]:
+        facts: dict[str, object] = {criterion.fact: criterion.met for criterion in self.criteria}
+        facts.update(
+            failed_criteria=self.failed_criteria, key_indicators_met=self.key_indicators_met,
+            all_indicators_met=self.all_indicators_met, critical_failure=self.critical_failure,
+        )
+        if self.worst_key_rag is not None:
+            facts["rag"] = self.worst_key_rag  # a unit's RAG: the worst of its key indicators
+        return facts
+
+
+def rate_division(ratings: Sequence[UnitIndicatorRating], declared_domains: Collection[str], *, policies_adhered: bool = True) -> DivisionRating:
+    """Rate one division from its indicators' latest assessments (ULHT 5.2)."""
+    rated = [rating for rating in ratings if rating.rated]
+    criteria = []
+    for fact, domain in CRITERION_DOMAINS.items():
+        if domain not in declared_domains:
+            continue
+        failing = tuple(r.indicator_code for r in rated if r.domain == domain and r.is_key and not r.met)
+        criteria.append(Criterion(fact, domain, not failing, failing))
+    criteria.append(Criterion(
+        "policies_adhered", None, policies_adhered,
+        note="No data source records policy adherence: met unless a person records otherwise.",
+    ))
+    key = [r for r in rated if r.is_key]
+    worst = max((r.rag for r in key), key=RAG_SEVERITY.__getitem__, default=None)
+    return DivisionRating(
+        criteria=tuple(criteria), key_indicators_met=all(r.met for r in key), all_indicators_met=all(r.met for r in rated),
+        worst_key_rag=worst, longest_key_run_under_target=max((r.periods_under_target for r in key), default=0),
+    )
+
+
+def months_sustained(history: Mapping[dt.date, Sequence[UnitIndicatorRating]], declared_domains: Collection[str]) -> int:
+    """Consecutive periods, up to the latest, in which the division failed no criterion (ULHT 5.2 "sustained")."""
+    run = 0
+    for period in sorted(history, reverse=True):
+        if rate_division(history[period], declared_domains).failed_criteria:
+            break
+        run += 1
+    return run
+
+
+@dataclass(frozen=True)
+class Division:
+    unit_id: int
+    code: str
+    name: str
+    rating: DivisionRating | None  # None: no stored assessment yet, so nothing is known
+    months_sustained: int
+    period: dt.date | None
+
+    @property
+    def subject_key(self) -> str:
+        return f"unit:{self.code}"
+
+    def facts(self) -> dict[str, object]:
+        if self.rating is None:
+            return {}
+        return {**self.rating.facts(), "months_sustained": self.months_sustained}
+
+
+async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
+    """Every unit one tier below the organisation (ULHT divisions), rated from stored assessments."""
+    domains = set((await session.exec(text("select code from domain where org_id = :org"), params={"org": org_id})).scalars())
+    units = (await session.exec(
+        text("select id, code, name from org_unit where org_id = :org and depth = 1 order by path"), params={"org": org_id}
+    )).all()
+    rows = (await session.exec(text(
+        """
+        select a.unit_id, a.period, a.is_latest, i.code, i.name, d.code, i.is_key, a.rag, a.periods_under_target
+        from assessment a
+        join org_unit u on u.id = a.unit_id
+        join indicator i on i.id = a.indicator_id
+        join domain d on d.id = i.domain_id
+        where a.org_id = :org and u.depth = 1 and i.polarity <> 'neutral'
+        """
+    ), params={"org": org_id})).all()
+    history: dict[int, dict[dt.date, list[UnitIndicatorRating]]] = {}
+    latest: dict[int, list[UnitIndicatorRating]] = {}
+    latest_period: dict[int, dt.date] = {}
+    for unit_id, period, is_latest, code, name, domain, is_key, rag, under in rows:
+        rating = UnitIndicatorRating(code, name, domain, is_key, rag, under)
+        history.setdefault(unit_id, {}).setdefault(period, []).append(rating)
+        if is_latest:
+            latest.setdefault(unit_id, []).append(rating)
+            latest_period[unit_id] = max(period, latest_period.get(unit_id, period))
+    return [
+        Division(unit_id, code, name, rate_division(latest[unit_id], domains) if unit_id in latest else None,
+                 months_sustained(history.get(unit_id, {}), domains), latest_period.get(unit_id))
+        for unit_id, code, name in units
+    ]

@@ -1,0 +1,245 @@
+"""A meeting's data pack: a snapshot of the figures, escalations and actions it reviews, frozen once issued.
+
+ULHT 5.1: "a CQC style 'data pack' approach, so that the focus of the meeting will be on performance
+issues"; the pack "will be used to identify key lines of enquiry and key areas of risk". What the
+pack covers follows the meeting's subject:
+
+| subject | indicators |
+| --- | --- |
+| ``unit:<code>`` (a divisional PRM) | the unit's own latest assessments (unit level) and its 5.2 rating |
+| ``contract:<provider>`` (an SLA meeting) | the provider's contractual indicators, as far as the reader may see them |
+| ``indicator:<code>`` (an escalation meeting) | that indicator at organisation level |
+| none (a board or committee) | every indicator at organisation level |
+
+Until issued, the pack is built afresh on every view (a draft). Issuing stores it in ``meeting.pack``
+with ``pack_issued_at``; from then on the stored snapshot is what is shown and printed, whatever
+happens to the data afterwards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.audit.trail import record_event
+from server.db.models import Forum, Meeting, Organisation
+from server.meetings.actions import STATUS_WORDS, action_log
+from server.meetings.calendar import long_date
+from server.meetings.division import divisions_of
+from server.meetings.minutes import Actor, MeetingChanged, Refused, Saved
+
+PACK_SCHEMA = 1
+CONCERNING = {"special_cause_concerning"}
+
+
+@dataclass(frozen=True)
+class PackIssued(Saved):
+    pack: dict
+
+
+async def build_pack(session: AsyncSession, organisation: Organisation, meeting: Meeting, forum: Forum, *, now: dt.datetime) -> dict:
+    """The pack as it would be issued now: plain JSON, so it can be frozen as it is."""
+    kind, _, code = (meeting.subject_key or "").partition(":")
+    subject_name = meeting.cadence_reason.get("subject_name")
+    scope = {"kind": "organisation", "name": organisation.name}
+    rating = None
+    if kind == "unit":
+        unit = (await session.exec(text("select id, name from org_unit where org_id = :org and code = :code"),
+                                   params={"org": organisation.id, "code": code})).first()
+        scope = {"kind": "unit", "code": code, "name": unit[1] if unit else subject_name or code}
+        indicators = await _unit_indicators(session, unit[0]) if unit else []
+        division = next((d for d in await divisions_of(session, organisation.id) if d.code == code), None)
+        if division is not None and division.rating is not None:
+            names = {i["code"]: i["name"] for i in indicators}
+            rating = {
+                "failed_criteria": division.rating.failed_criteria, "months_sustained": division.months_sustained,
+                "criteria": [{"fact": c.fact, "met": c.met, "failing_indicators": [names.get(f, f) for f in c.failing_indicators], "note": c.note}
+                             for c in division.rating.criteria],
+            }
+    elif kind == "contract":
+        scope = {"kind": "contract", "code": code, "name": subject_name or code}
+        indicators = await _provider_contractual_indicators(session, code)
+    elif kind == "indicator":
+        scope = {"kind": "indicator", "code": code, "name": subject_name or code}
+        indicators = [i for i in await _organisation_indicators(session, organisation.id) if i["code"] == code]
+    else:
+        indicators = await _organisation_indicators(session, organisation.id)
+    escalations = await _open_escalations(session, organisation.id, meeting.subject_key, kind)
+    actions = [
+        {"id": logged.action.id, "description": logged.action.description, "owner": logged.action.owner,
+         "due_date": logged.action.due_date.isoformat(), "status": logged.action.status, "status_words": STATUS_WORDS[logged.action.status],
+         "raised_on": logged.raised_on.isoformat(), "carried_forward": logged.carried_forward,
+         "overdue": logged.is_overdue(meeting.scheduled_for)}
+        for logged in await action_log(session, meeting) if logged.action.status != "closed"
+    ]
+    concerns = [i for i in indicators if i["rag"] in ("red", "amber") or i["variation"] in CONCERNING or i["failure_forecast"]]
+    pack = {
+        "schema": PACK_SCHEMA,
+        "built_at": now.isoformat(),
+        "organisation": {"code": organisation.code, "name": organisation.name},
+        "forum": {"code": forum.code, "name": forum.name, "chair": forum.chair, "reports_to": forum.reports_to,
+                  "reports_to_name": await _forum_name(session, organisation.id, forum.reports_to), "members": list(forum.members)},
+        "meeting": {"id": meeting.id, "scheduled_for": meeting.scheduled_for.isoformat(), "subject_key": meeting.subject_key,
+                    "subject_name": subject_name},
+        "scope": scope,
+        "cadence_reason": {k: meeting.cadence_reason.get(k) for k in ("basis", "rule", "frequency", "explanation")},
+        "rating": rating,
+        "indicators": indicators,
+        "concerns": [i["code"] for i in concerns],
+        "escalations": escalations,
+        "actions": actions,
+    }
+    pack["agenda"] = agenda(pack, forum)
+    return pack
+
+
+def agenda(pack: dict, forum: Forum) -> list[dict[str, object]]:
+    """The running order, from the pack: attendance, actions, exceptions, escalations, onward report."""
+    by_code = {i["code"]: i for i in pack["indicators"]}
+    items = [
+        {"title": "Welcome, apologies and quorum", "detail": f"Chair: {forum.chair}."},
+        {"title": "Decisions and minutes of the previous meeting", "detail": "Agree the record of the last sitting."},
+        {"title": "Action log", "detail": _count(len(pack["actions"]), "open action") + " to review"
+         + (f", {overdue} past the due date." if (overdue := sum(1 for a in pack["actions"] if a["overdue"])) else ".")},
+    ]
+    if pack.get("rating"):
+        failed = pack["rating"]["failed_criteria"]
+        items.append({"title": "Divisional rating (ULHT 5.2 criteria)",
+                      "detail": f"{_count(failed, 'criterion', 'criteria')} failed; {pack['rating']['months_sustained']} months sustained."})
+    # Key lines of enquiry (ULHT 5.1), one item per scorecard domain with something to discuss.
+    by_domain: dict[str, list[str]] = {}
+    for code in pack["concerns"]:
+        indicator = by_code[code]
+        by_domain.setdefault(indicator["domain"], []).append(f"{indicator['name']}{' (key)' if indicator['key'] else ''}: {_concern(indicator)}")
+    for domain, points in by_domain.items():
+        items.append({"title": f"{domain}: key lines of enquiry", "detail": _count(len(points), "indicator") + " to discuss.", "points": points})
+    if not pack["concerns"]:
+        items.append({"title": "Performance", "detail": "No indicator is off target, forecast to fail or showing concerning variation."})
+    items.append({"title": "Escalations", "detail": _count(len(pack["escalations"]), "open escalation") + "."})
+    if forum.reports_to:
+        # ULHT 5.1: "After each round of PRMs ... a summary paper for the FPEC committee highlighting any areas of escalation".
+        items.append({"title": "Summary for the forum above", "detail": f"Agree the areas to escalate to the {pack['forum']['reports_to_name']}."})
+    items.append({"title": "Any other business", "detail": ""})
+    return items
+
+
+async def issue_pack(
+    session: AsyncSession, organisation: Organisation, meeting: Meeting, forum: Forum, *, expected_version: int, actor: Actor, now: dt.datetime,
+) -> PackIssued | MeetingChanged | Refused:
+    """Freeze the pack: build it now, store it with the time of issue; it is never rebuilt afterwards."""
+    if meeting.pack_issued_at is not None:
+        return Refused(f"The pack was already issued on {long_date(meeting.pack_issued_at.date())} and cannot be changed.")
+    if meeting.status == "cancelled":
+        return Refused("This meeting was cancelled, so no pack can be issued.")
+    pack = await build_pack(session, organisation, meeting, forum, now=now)
+    result = await session.exec(text(
+        """
+        update meeting set pack = cast(:pack as jsonb), pack_issued_at = :now, version = version + 1
+        where id = :id and version = :version and pack_issued_at is null returning version
+        """
+    ), params={"pack": _json(pack), "now": now, "id": meeting.id, "version": expected_version})
+    version = result.scalar_one_or_none()
+    if version is None:
+        return MeetingChanged()
+    await record_event(
+        session, action="meeting.pack_issued", object_type="meeting", object_id=str(meeting.id), org_id=meeting.org_id,
+        actor_user_id=actor.user_id, actor_role=actor.role,
+        after={"issued_at": now.isoformat(), "indicators": len(pack["indicators"]), "concerns": pack["concerns"]},
+    )
+    return PackIssued(version, pack)
+
+
+_INDICATOR_COLUMNS = """
+    i.code, i.name, d.name as domain, i.unit, i.polarity, i.is_key, a.period, a.value, a.target, a.trajectory,
+    a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast
+"""
+_INDICATOR_KEYS = ("code", "name", "domain", "unit", "polarity", "key", "period", "value", "target", "trajectory",
+                   "rag", "variation", "assurance", "periods_under_target", "failure_forecast")
+
+
+async def _unit_indicators(session: AsyncSession, unit_id: int) -> list[dict]:
+    rows = await session.exec(text(
+        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+            where a.unit_id = :unit and a.is_latest order by d.position, i.position"""
+    ), params={"unit": unit_id})
+    return [_indicator(row) for row in rows.all()]
+
+
+async def _organisation_indicators(session: AsyncSession, org_id: int) -> list[dict]:
+    rows = await session.exec(text(
+        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+            where a.org_id = :org and a.unit_id is null and a.is_latest order by d.position, i.position"""
+    ), params={"org": org_id})
+    return [_indicator(row) for row in rows.all()]
+
+
+async def _provider_contractual_indicators(session: AsyncSession, provider_code: str) -> list[dict]:
+    # Row-level security shows a commissioner only the contractual indicators of providers it
+    # contracts with (DOMAIN 4.1); a counterparty that is not a tenant simply has none.
+    rows = await session.exec(text(
+        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+            join organisation o on o.id = i.org_id
+            where o.code = :provider and i.source = 'contractual' and a.unit_id is null and a.is_latest order by d.position, i.position"""
+    ), params={"provider": provider_code})
+    return [_indicator(row) for row in rows.all()]
+
+
+def _indicator(row: tuple) -> dict:
+    values = dict(zip(_INDICATOR_KEYS, row, strict=True))
+    values["period"] = values["period"].isoformat() if values["period"] else None
+    for key in ("value", "target", "trajectory"):
+        values[key] = None if values[key] is None else float(values[key])
+    return values
+
+
+async def _open_escalations(session: AsyncSession, org_id: int, subject_key: str | None, kind: str) -> list[dict]:
+    """Open escalations the meeting should see: the subject's own (and, for a unit, its indicators'), or all."""
+    rows = (await session.exec(text(
+        """
+        select e.subject_key, e.subject_name, e.ladder_code, e.level, e.level_name, e.forum_code, e.status, e.opened_at,
+               e.explanation ->> 'text', u.code
+        from escalation e left join org_unit u on u.id = e.unit_id
+        where e.org_id = :org and e.status <> 'closed' order by e.level desc, e.opened_at
+        """
+    ), params={"org": org_id})).all()
+    unit_code = subject_key.partition(":")[2] if kind == "unit" else None
+    chosen = [
+        row for row in rows
+        if subject_key is None or row[0] == subject_key or (unit_code is not None and row[9] == unit_code)
+    ]
+    return [
+        {"subject_key": key, "subject_name": name, "ladder": ladder, "level": level, "level_name": level_name, "forum": forum,
+         "status": status, "opened_at": opened_at.isoformat(), "explanation": explanation}
+        for key, name, ladder, level, level_name, forum, status, opened_at, explanation, _unit in chosen
+    ]
+
+
+async def _forum_name(session: AsyncSession, org_id: int, code: str | None) -> str | None:
+    if code is None:
+        return None
+    name = (await session.exec(text("select name from forum where org_id = :org and code = :code"), params={"org": org_id, "code": code})).first()
+    return name[0] if name else code
+
+
+def _concern(indicator: dict) -> str:
+    reasons = []
+    if indicator["rag"] in ("red", "amber"):
+        runs = indicator["periods_under_target"]
+        reasons.append(f"{'off target' if indicator['rag'] == 'red' else 'at risk'}"
+                       + (f" for {runs} consecutive {'period' if runs == 1 else 'periods'}" if runs else ""))
+    if indicator["variation"] in CONCERNING:
+        reasons.append("special cause variation of concern")
+    if indicator["failure_forecast"]:
+        reasons.append("failure forecast within the next quarter")
+    return "; ".join(reasons).capitalize() + "."
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value)

@@ -1,0 +1,221 @@
+"""The Integrated Performance Report (IPR): an organisation's balanced scorecard, grouped by its own
+domains, at the organisation level or at any unit of its tree, with the next tier down beside it.
+
+Two set-based reads: the unit tree with its tier names, then every indicator with the latest
+assessment of the selected unit, of its children, and every masked failure in the organisation
+(THGPCG 13: a failing area hidden by a compliant aggregate must be surfaced wherever it is).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
+from server.reporting.words import tier_label
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    depth: int
+    parent_id: int | None
+    path: str
+    tier: str
+
+    @property
+    def is_root(self) -> bool:
+        return self.depth == 0
+
+
+@dataclass(frozen=True)
+class IndicatorRef:
+    id: int
+    code: str
+    name: str
+    unit: str
+    polarity: str
+    frequency: str
+    is_key: bool
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    indicator: IndicatorRef
+    status: IndicatorStatus | None
+    children: tuple[IndicatorStatus | None, ...]  # one per child unit, in the scorecard's child order
+
+
+@dataclass(frozen=True)
+class DomainSection:
+    code: str
+    name: str
+    rows: tuple[ScorecardRow, ...]
+
+
+@dataclass(frozen=True)
+class MaskedFailure:
+    indicator: IndicatorRef
+    unit: UnitRef
+    parent: UnitRef | None
+    status: IndicatorStatus
+
+
+@dataclass(frozen=True)
+class AtAGlance:
+    off_target: tuple[ScorecardRow, ...]
+    concerning: tuple[ScorecardRow, ...]
+    forecast_to_fail: tuple[ScorecardRow, ...]
+    masked_failures: tuple[MaskedFailure, ...]
+
+    @property
+    def is_clear(self) -> bool:
+        return not (self.off_target or self.concerning or self.forecast_to_fail or self.masked_failures)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    organisation_code: str
+    organisation_name: str
+    unit: UnitRef | None  # None: the organisation has no unit tree visible to this request
+    ancestors: tuple[UnitRef, ...]  # from the root down to the unit's parent
+    children: tuple[UnitRef, ...]
+    domains: tuple[DomainSection, ...]
+    at_a_glance: AtAGlance
+
+    @property
+    def is_organisation_level(self) -> bool:
+        return self.unit is None or self.unit.is_root
+
+    @property
+    def unit_query(self) -> str:
+        """The ``?unit=`` to keep on links and exports ('' at the organisation level)."""
+        return "" if self.is_organisation_level or self.unit is None else self.unit.code
+
+    @property
+    def child_tier(self) -> str:
+        return self.children[0].tier if self.children else ""
+
+    @property
+    def latest_period(self) -> dt.date | None:
+        return max((row.status.period for d in self.domains for row in d.rows if row.status), default=None)
+
+    @property
+    def rows(self) -> list[ScorecardRow]:
+        return [row for domain in self.domains for row in domain.rows]
+
+
+class UnknownUnit(LookupError):
+    """The ``?unit=`` code is not a unit of this organisation that the request can see."""
+
+
+async def organisation_units(session: AsyncSession, org_id: int) -> list[UnitRef]:
+    rows = (await session.exec(
+        text(
+            """
+            select u.id, u.code, u.name, u.depth, u.parent_id, u.path, t.name
+            from org_unit u left join unit_tier t on t.org_id = u.org_id and t.depth = u.depth
+            where u.org_id = :org order by u.depth, u.name
+            """
+        ),
+        params={"org": org_id},
+    )).all()
+    return [UnitRef(r[0], r[1], r[2], r[3], r[4], r[5], tier_label(r[6])) for r in rows]
+
+
+async def organisation_scorecard(
+    session: AsyncSession, *, org_id: int, org_code: str, org_name: str, unit_code: str | None = None,
+) -> Scorecard:
+    """The scorecard at ``unit_code`` (None or the root's code: the organisation level)."""
+    units = await organisation_units(session, org_id)
+    by_id = {u.id: u for u in units}
+    root = next((u for u in units if u.is_root), None)
+    unit = root if not unit_code else next((u for u in units if u.code == unit_code), None)
+    if unit_code and unit is None:
+        raise UnknownUnit(unit_code)
+    children = tuple(sorted((u for u in units if unit is not None and u.parent_id == unit.id), key=lambda u: u.name))
+    # Organisation-level assessments are stored with unit_id null (the root's roll-up).
+    selected_id = None if unit is None or unit.is_root else unit.id
+    rows = (await session.exec(
+        text(
+            f"""
+            select i.id, i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, i.owner,
+                   d.code as domain_code, d.name as domain_name, a.unit_id as assessed_unit_id, {LATEST_STATUS_COLUMNS}
+            from indicator i
+            join domain d on d.id = i.domain_id
+            left join assessment a on a.indicator_id = i.id and a.is_latest
+              and (a.unit_id is not distinct from cast(:unit_id as integer) or a.unit_id = any(:child_ids) or a.masked_failure)
+            where i.org_id = :org
+            order by d.position, i.position
+            """
+        ),
+        params={"org": org_id, "unit_id": selected_id, "child_ids": [c.id for c in children]},
+    )).all()
+    return _shape(org_code, org_name, unit, by_id, children, selected_id, rows)
+
+
+STATUS_START = 11  # where LATEST_STATUS_COLUMNS begin in the scorecard row
+
+
+def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scorecard:  # type: ignore[no-untyped-def]
+    column_of = {child.id: column for column, child in enumerate(children)}
+    indicators: dict[int, IndicatorRef] = {}
+    domain_of: dict[int, tuple[str, str]] = {}
+    status_of: dict[int, IndicatorStatus | None] = {}
+    child_status: dict[int, list[IndicatorStatus | None]] = {}
+    masked: list[MaskedFailure] = []
+    for row in rows:
+        indicator = indicators.get(row.id)
+        if indicator is None:
+            indicator = indicators[row.id] = IndicatorRef(
+                row.id, row.code, row.name, row.unit, row.polarity, row.frequency, row.is_key, row.owner)
+            domain_of[row.id] = (row.domain_code, row.domain_name)
+            status_of[row.id] = None
+            child_status[row.id] = [None] * len(children)
+        status = IndicatorStatus.from_columns(row[STATUS_START:], indicator.frequency)
+        if status is None:
+            continue
+        unit_id = row.assessed_unit_id
+        if unit_id == selected_id:
+            status_of[row.id] = status
+        if unit_id in column_of:
+            child_status[row.id][column_of[unit_id]] = status
+        if status.masked_failure and unit_id in by_id and _within(by_id[unit_id], unit):
+            failing_unit = by_id[unit_id]
+            masked.append(MaskedFailure(indicator, failing_unit, by_id.get(failing_unit.parent_id), status))
+
+    sections: dict[str, tuple[str, list[ScorecardRow]]] = {}
+    for indicator_id, indicator in indicators.items():
+        code, name = domain_of[indicator_id]
+        scorecard_row = ScorecardRow(indicator, status_of[indicator_id], tuple(child_status[indicator_id]))
+        sections.setdefault(code, (name, []))[1].append(scorecard_row)
+    domains = tuple(DomainSection(code, name, tuple(found)) for code, (name, found) in sections.items())
+    all_rows = [r for d in domains for r in d.rows]
+    glance = AtAGlance(
+        off_target=tuple(r for r in all_rows if r.status and r.status.off_target),
+        concerning=tuple(r for r in all_rows if r.status and r.status.concerning),
+        forecast_to_fail=tuple(r for r in all_rows if r.status and r.status.failure_forecast and not r.status.off_target),
+        masked_failures=tuple(sorted(masked, key=lambda m: (m.unit.depth, m.unit.name, m.indicator.name))),
+    )
+    ancestors = unit_ancestors(unit, by_id)
+    return Scorecard(org_code, org_name, unit, ancestors, children, domains, glance)
+
+
+def _within(candidate: UnitRef, unit: UnitRef | None) -> bool:
+    """Whether ``candidate`` is in the subtree of ``unit`` (itself included)."""
+    return unit is None or candidate.path.startswith(unit.path)
+
+
+def unit_ancestors(unit: UnitRef | None, by_id: dict[int, UnitRef]) -> tuple[UnitRef, ...]:
+    """From the root down to the unit's parent (for breadcrumbs)."""
+    chain: list[UnitRef] = []
+    current = by_id.get(unit.parent_id) if unit and unit.parent_id else None
+    while current is not None:
+        chain.append(current)
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    return tuple(reversed(chain))

@@ -1,0 +1,118 @@
+"""An organisation's place on the STW performance spectrum, from its stored latest assessments.
+
+The facts come from ``server.assessment.spectrum.spectrum_facts`` over the organisation-level
+latest values. The rating uses the tenant's own thresholds (``assessment.spectrum`` in its file,
+as loaded into ``tenant_framework``) where it declares them, read by the same condition engine the
+ladders use; otherwise the engine's default thresholds (``SpectrumThresholds``).
+
+Only the scorecard facts Accord produces are supplied (missed KPI targets, their domains, whether
+every KPI target is exceeded). Facts nobody records yet (``requirements_breached``,
+``continued_improvement`` ...) are left out, so a rule that needs them is *unknown*, never
+silently true or false (server/escalation/conditions.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
+
+from server.assessment.params import SpectrumThresholds
+from server.assessment.spectrum import SpectrumFacts, performance_spectrum, spectrum_facts
+from server.assessment.targets import fails_target, meets_target
+from server.escalation.spectrum import rate_on_spectrum
+from server.reporting.status import IndicatorStatus
+from server.reporting.words import SPECTRUM_WORDS
+from server.tenants.spec import SpectrumThreshold
+
+POLARITY_SIGN = {"higher_is_better": 1, "lower_is_better": -1, "neutral": 0}
+_TENANT_RULES = TypeAdapter(list[SpectrumThreshold])
+
+
+@dataclass(frozen=True)
+class SpectrumInput:
+    """One indicator of the organisation with its latest organisation-level status."""
+
+    domain: str
+    is_key: bool
+    polarity: str
+    status: IndicatorStatus | None
+
+
+@dataclass(frozen=True)
+class SpectrumView:
+    level: str | None  # None when no threshold holds with the facts known
+    reason: str
+    rule_source: str
+    rule_detail: tuple[str, ...]
+    facts: SpectrumFacts
+
+    @property
+    def words(self) -> str:
+        return SPECTRUM_WORDS.get(self.level or "", "Not rated")
+
+
+def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None) -> SpectrumView:
+    """Rate one organisation; ``tenant_rules`` is the raw ``assessment.spectrum`` list (or None)."""
+    facts = _facts([i for i in indicators if i.status is not None and i.status.value is not None])
+    reason = _reason(facts)
+    thresholds = _parse_rules(tenant_rules)
+    if thresholds:
+        known = {
+            "kpi_targets_missed": facts.kpi_targets_missed,
+            "domains_with_missed_targets": facts.domains_with_missed_targets,
+            "all_targets_exceeded": facts.all_targets_exceeded,
+        }
+        rating = rate_on_spectrum(thresholds, known)
+        if rating is None:
+            return SpectrumView(None, reason, "the organisation's own spectrum rules", ("No rule holds with the facts recorded so far.",), facts)
+        detail = tuple(leaf.describe() for leaf in rating.trace.deciding_comparisons())
+        return SpectrumView(rating.rating, reason, "the organisation's own spectrum rules", detail, facts)
+    result = performance_spectrum(facts, SpectrumThresholds())
+    defaults = SpectrumThresholds()
+    detail = (
+        f"unacceptable: at least {defaults.unacceptable_missed} key targets missed across at least {defaults.unacceptable_domains} domains",
+        f"requires improvement: at least {defaults.requires_improvement_missed} key target missed",
+        f"outstanding: none missed and at least {defaults.outstanding_share:.0%} of indicators exceeding target or improving",
+    )
+    return SpectrumView(result.level, reason, "Accord's default spectrum thresholds", detail, facts)
+
+
+def _facts(indicators: Sequence[SpectrumInput]) -> SpectrumFacts:
+    statuses = [i.status for i in indicators if i.status is not None]
+    values = np.array([s.value for s in statuses], dtype=float)
+    targets = np.array([np.nan if s.target is None else s.target for s in statuses], dtype=float)
+    polarity = np.array([POLARITY_SIGN.get(i.polarity, 0) for i in indicators], dtype=int)
+    key = np.array([i.is_key for i in indicators], dtype=bool)
+    missed = fails_target(values, targets, polarity)
+    exceeding = meets_target(values, targets, polarity) & (values != targets)
+    improving = np.array([s.variation == "special_cause_improving" for s in statuses], dtype=bool)
+    # The registry's all_targets_exceeded speaks of KPI targets: key indicators with a target.
+    has_key_target = key & ~np.isnan(targets) & (polarity != 0)
+    return spectrum_facts([i.domain for i in indicators], key, missed, exceeding, improving, has_key_target)
+
+
+def _parse_rules(raw: Any) -> list[SpectrumThreshold]:
+    if not raw:
+        return []
+    try:
+        return _TENANT_RULES.validate_python(raw)
+    except ValidationError:
+        # The loader validated the file; a stored copy that no longer parses is a deployment slip,
+        # and the defaults are a safer answer than no page.
+        return []
+
+
+def _reason(facts: SpectrumFacts) -> str:
+    if not facts.indicators:
+        return "No assessed indicators yet"
+    if facts.kpi_targets_missed == 0:
+        return "No key target missed"
+    targets = "key target" if facts.kpi_targets_missed == 1 else "key targets"
+    domains = "domain" if facts.domains_with_missed_targets == 1 else "domains"
+    return (
+        f"{facts.kpi_targets_missed} {targets} missed across {facts.domains_with_missed_targets} {domains} "
+        f"({', '.join(facts.missed_domains)})"
+    )

@@ -1,0 +1,207 @@
+"""The system position: every member's key indicators side by side, and each member's place on
+the performance spectrum (STW, DOMAIN 4.4).
+
+Indicators are matched across members by code (each tenant declares its own; the codes are the
+national ones where one exists). The matrix shows the union of key indicators, with a blank where
+a member does not report one; the domain filter selects the codes any member files in a domain. Two queries per page: the system and its members (directory tables), then
+every member's indicators with their latest organisation-level assessment, spectrum rules and
+maturity in one set-based read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.reporting.spectrum import SpectrumInput, SpectrumView, rate_spectrum
+from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
+
+
+@dataclass(frozen=True)
+class SystemRecord:
+    id: int
+    code: str
+    name: str
+    organisation_id: int
+    member_ids: tuple[int, ...]  # the system's own organisation first, then its members
+
+    @property
+    def organisation_ids(self) -> frozenset[int]:
+        return frozenset(self.member_ids)
+
+
+@dataclass(frozen=True)
+class Member:
+    code: str
+    name: str
+    short_name: str | None
+    is_system: bool
+    spectrum: SpectrumView
+    maturity_level: int | None
+    maturity_assessed_on: dt.date | None
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    indicator_name: str
+    unit: str
+    status: IndicatorStatus | None  # None: the member reports the indicator but has no assessment yet
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    code: str
+    name: str
+    cells: tuple[MatrixCell | None, ...]  # one per member, in member order; None: not reported
+
+
+@dataclass(frozen=True)
+class DomainOption:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SystemPosition:
+    code: str
+    name: str
+    members: tuple[Member, ...]
+    rows: tuple[MatrixRow, ...]
+    domains: tuple[DomainOption, ...]
+    selected_domain: DomainOption | None
+
+    @property
+    def latest_period(self) -> dt.date | None:
+        periods = [cell.status.period for row in self.rows for cell in row.cells if cell and cell.status]
+        return max(periods, default=None)
+
+
+async def system_by_code(session: AsyncSession, code: str) -> SystemRecord | None:
+    """A system and its member organisations (directory rows: access is checked by the caller)."""
+    row = (await session.exec(
+        text(
+            """
+            select s.id, s.code, s.name, s.organisation_id,
+                   array(select m.organisation_id from system_membership m where m.system_id = s.id order by m.organisation_id)
+            from health_system s where s.code = :code
+            """
+        ),
+        params={"code": code},
+    )).first()
+    if row is None:
+        return None
+    members = tuple(dict.fromkeys([row[3], *row[4]]))
+    return SystemRecord(id=row[0], code=row[1], name=row[2], organisation_id=row[3], member_ids=members)
+
+
+async def visible_systems(session: AsyncSession, readable_org_ids: frozenset[int]) -> list[SystemRecord]:
+    """Systems whose every member (and the system's own organisation) this request may read."""
+    rows = (await session.exec(
+        text(
+            """
+            select s.id, s.code, s.name, s.organisation_id,
+                   array(select m.organisation_id from system_membership m where m.system_id = s.id order by m.organisation_id)
+            from health_system s order by s.name
+            """
+        )
+    )).all()
+    systems = [SystemRecord(r[0], r[1], r[2], r[3], tuple(dict.fromkeys([r[3], *r[4]]))) for r in rows]
+    return [s for s in systems if s.organisation_ids <= readable_org_ids]
+
+
+async def system_position(session: AsyncSession, system: SystemRecord, *, domain_code: str | None = None) -> SystemPosition:
+    rows = (await session.exec(
+        text(
+            f"""
+            select o.id as org_id, o.code as org_code, o.name as org_name, o.short_name,
+                   tf.spec #> '{{assessment,spectrum}}' as spectrum_rules, maturity.level as maturity_level,
+                   maturity.assessed_on as maturity_assessed_on,
+                   i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, d.code as domain_code, d.name as domain_name,
+                   {LATEST_STATUS_COLUMNS}
+            from organisation o
+            left join tenant_framework tf on tf.org_id = o.id
+            left join lateral (
+              select level, assessed_on from maturity_assessment m
+              where m.org_id = o.id and m.programme is null order by m.assessed_on desc, m.id desc limit 1
+            ) maturity on true
+            left join indicator i on i.org_id = o.id
+            left join domain d on d.id = i.domain_id
+            left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
+            where o.id = any(:member_ids)
+            order by d.position, i.position
+            """
+        ),
+        params={"member_ids": list(system.member_ids)},
+    )).all()
+    return _shape(system, rows, domain_code)
+
+
+STATUS_START = 15  # where LATEST_STATUS_COLUMNS begin in the row
+
+
+def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
+    return IndicatorStatus.from_columns(row[STATUS_START:], row.frequency)
+
+
+def _shape(system: SystemRecord, rows: list, domain_code: str | None) -> SystemPosition:  # type: ignore[type-arg]
+    by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
+    heads: dict[int, Any] = {}
+    for row in rows:
+        heads.setdefault(row.org_id, row)
+        if row.code is not None:
+            by_org[row.org_id].append(row)
+    # The system's own organisation first, then members by name.
+    others = sorted((org_id for org_id in heads if org_id != system.organisation_id), key=lambda org_id: heads[org_id].org_name)
+    order = [org_id for org_id in [system.organisation_id, *others] if org_id in heads]
+    members = tuple(_member(heads[org_id], by_org[org_id], org_id == system.organisation_id) for org_id in order)
+
+    domains = _domain_options(row for org_id in order for row in by_org[org_id] if row.is_key)
+    selected = next((d for d in domains if d.code == domain_code), None)
+    # Members file the same indicator under their own domains (SaTH's cancer standards sit in
+    # "Operational performance", the system's in "Cancer"): a domain selects the indicator codes
+    # any member files there, and the row then shows every member that reports the code.
+    in_domain = {row.code for org_id in order for row in by_org[org_id] if row.is_key and (selected is None or row.domain_code == selected.code)}
+    matrix: dict[str, dict[int, MatrixCell]] = {}
+    for column, org_id in enumerate(order):
+        for row in by_org[org_id]:
+            if row.is_key and row.code in in_domain:
+                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, _status(row))
+    system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
+    matrix_rows = tuple(
+        MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
+        for code, cells in matrix.items()
+    )
+    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected)
+
+
+def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:
+    """A member's own wording reads better than the system's "(system)" variant."""
+    member_names = [cell.indicator_name for column, cell in sorted(cells.items()) if column != system_column]
+    return (member_names or [cell.indicator_name for _, cell in sorted(cells.items())])[0]
+
+
+def _member(head, rows: list, is_system: bool) -> Member:  # type: ignore[no-untyped-def, type-arg]
+    spectrum = rate_spectrum(
+        [SpectrumInput(domain=row.domain_name, is_key=row.is_key, polarity=row.polarity, status=_status(row)) for row in rows],
+        tenant_rules=head.spectrum_rules,
+    )
+    return Member(code=head.org_code, name=head.org_name, short_name=head.short_name, is_system=is_system, spectrum=spectrum,
+                  maturity_level=head.maturity_level, maturity_assessed_on=head.maturity_assessed_on)
+
+
+def _domain_options(key_rows: Iterable[Any]) -> tuple[DomainOption, ...]:
+    """Domains that hold at least one key indicator, by code; differing names are joined."""
+    names: dict[str, list[str]] = {}
+    for row in key_rows:
+        seen = names.setdefault(row.domain_code, [])
+        if row.domain_name not in seen:
+            seen.append(row.domain_name)
+    return tuple(DomainOption(code, " / ".join(found)) for code, found in names.items())

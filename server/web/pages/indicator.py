@@ -1,0 +1,76 @@
+"""One indicator at the organisation level or at a unit: SPC chart, data table, the reasons for
+every verdict, and the revision history of the values behind it."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.organisations.queries import organisation_by_code
+from server.reporting.explain import describe_rule_sets, explain_assessment
+from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
+from server.web.charts.spc import build_spc_chart
+from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.templating import format_number
+
+UNIT_TITLES = {
+    "percent": "Percentage", "count": "Count", "rate": "Rate", "minutes": "Minutes", "hours": "Hours", "days": "Days",
+    "weeks": "Weeks", "currency": "Pounds (£)", "ratio": "Ratio", "score": "Score",
+}
+
+
+@login_required
+async def indicator_page(request: Request) -> Response:
+    access = access_of(request)
+    async with services_of(request).database.session(access) as session:
+        organisation = await organisation_by_code(session, request.path_params["code"])
+        if organisation is None or organisation.id not in (access.read_org_ids | access.contract_org_ids):
+            return not_found(request)
+        try:
+            detail = await indicator_detail(
+                session, org_id=organisation.id, indicator_code=request.path_params["indicator_code"],
+                unit_code=request.query_params.get("unit") or None,
+            )
+        except UnknownIndicator:
+            return not_found(request)
+    unit = detail.indicator.ref.unit
+
+    def fmt(value: float | None) -> str:
+        return format_number(value, unit)
+
+    where = organisation.name if detail.is_organisation_level or detail.unit is None else f"{detail.unit.name}, {organisation.name}"
+    chart = build_spc_chart(
+        detail.points, title=f"{detail.indicator.ref.name}: {where}", y_title=UNIT_TITLES.get(unit, unit.capitalize()),
+        fmt=fmt, short_label=_short_label(detail),
+    )
+    context = {
+        "organisation": organisation, "detail": detail, "chart": chart,
+        "explanations": explain_assessment(detail.evidence, detail.periods, fmt),
+        "rule_sets": describe_rule_sets(detail.evidence),
+        "unit_items": unit_items(detail, organisation.name),
+    }
+    return render(request, "pages/indicator.html", context)
+
+
+def unit_items(detail: IndicatorDetail, organisation_name: str) -> list[dict[str, object]]:
+    """Options for the "Show for" select: the whole organisation, then every unit with its tier."""
+    selected = "" if detail.is_organisation_level or detail.unit is None else detail.unit.code
+    return [
+        {"value": "" if unit.is_root else unit.code,
+         "text": f"{organisation_name} (whole organisation)" if unit.is_root else f"{unit.name} ({unit.tier.lower()})",
+         "selected": ("" if unit.is_root else unit.code) == selected}
+        # Path order keeps each unit just after its parent, so the list reads as the tree.
+        for unit in sorted(detail.units, key=lambda unit: unit.path)
+    ]
+
+
+def _short_label(detail: IndicatorDetail):  # type: ignore[no-untyped-def]
+    frequency = detail.indicator.ref.frequency
+
+    def label(point: SeriesPoint) -> str:
+        if frequency == "weekly":
+            return point.period.strftime("%-d %b")
+        if frequency == "quarterly":
+            return f"Q{(point.period.month - 1) // 3 + 1} {point.period.strftime('%y')}"
+        return point.period.strftime("%b %y")
+
+    return label

@@ -1,0 +1,346 @@
+"""What the cross-tenant probe puts in every argument, path parameter and form field, and the
+requests it builds from the GraphQL schema and the page route table.
+
+Every name a caller can send must have an entry here, returning *another organisation's* value
+(its code, its object's id, its account's email). ``missing_entries`` lists the names that have
+none, and the probe test fails on them: a new page, field or argument is probed the day it is
+added, or the suite says what to add.
+
+Entries take the target organisation's :class:`~tests.security.probe_world.OrgObjects`; in the
+"own scope" variant the *scope* entries (the organisation in the URL or the ``organisationCode``
+argument) take the caller's own organisation while the rest stay foreign — the classic
+"my organisation, your object id" request.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
+    GraphQLScalarType, GraphQLSchema, GraphQLUnionType, get_named_type,
+)
+from starlette.routing import Route
+
+from tests.security.probe_world import OrgObjects
+
+Value = Callable[[OrgObjects], Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: Value
+    scope: bool = False  # the organisation a request is about (kept own in the "own scope" variant)
+    own_scope_value: Value | None = None  # a different value in that variant (e.g. one that cannot be stored)
+
+
+# Path parameters, by the route path up to and including the parameter (converters dropped), so
+# "/organisations/{code}" covers every page below an organisation.
+PATH_PARAMETERS: dict[str, Entry] = {
+    "/organisations/{code}": Entry(lambda o: o.code, scope=True),
+    "/systems/{code}": Entry(lambda o: o.system_code, scope=True),
+    "/plans/{plan_id}": Entry(lambda o: o.plan_id, scope=True),
+    "/plans/{plan_id}/actions/{action_id}": Entry(lambda o: o.plan_action_id),
+    "/organisations/{code}/indicators/{indicator_code}": Entry(lambda o: o.indicator_code),
+    "/organisations/{code}/escalations/{escalation_id}": Entry(lambda o: o.escalation_id),
+    "/organisations/{code}/meetings/{meeting_id}": Entry(lambda o: o.meeting_id),
+    "/organisations/{code}/meetings/{meeting_id}/actions/{action_id}": Entry(lambda o: o.meeting_action_id),
+    "/organisations/{code}/admin/roles/{assignment_id}": Entry(lambda o: o.assignment_id),
+    "/organisations/{code}/admin/tokens/{token_id}": Entry(lambda o: o.token_id),
+}
+
+# Fields of POSTed forms (exact names, then patterns for numbered or prefixed fields). Free-text
+# fields get text; anything naming an organisation, account or object gets the foreign one.
+FORM_FIELDS: dict[str, Entry] = {
+    "csrf_token": Entry(lambda o: None),  # the caller's own token, added by the probe
+    "email": Entry(lambda o: o.member_email),
+    "password": Entry(lambda o: "not-the-password"),
+    "next": Entry(lambda o: f"/organisations/{o.code}"),
+    "role": Entry(lambda o: "viewer"),
+    "roles": Entry(lambda o: ["viewer"]),
+    "days": Entry(lambda o: "30"),
+    "name": Entry(lambda o: "probe"),
+    "owner": Entry(lambda o: o.code),  # an organisation code on the plan form, a person elsewhere
+    "partners": Entry(lambda o: [o.code]),
+    "partner": Entry(lambda o: o.code),
+    "indicator": Entry(lambda o: o.indicator_code),
+    "report": Entry(lambda o: "ipr"),
+    "version": Entry(lambda o: "1"),
+    "action": Entry(lambda o: "critique"),  # a real step: were it allowed, the foreign plan would change
+    "status": Entry(lambda o: "done"),
+    "reason": Entry(lambda o: "probe"),
+    "kind": Entry(lambda o: "recovery"),
+    "title": Entry(lambda o: "probe"),
+    "programme": Entry(lambda o: "probe"),
+    "sro": Entry(lambda o: "probe"),
+    "pmo_support": Entry(lambda o: "probe"),
+    "national_target": Entry(lambda o: "probe"),
+    "local_target": Entry(lambda o: "probe"),
+    "longest_wait": Entry(lambda o: "probe"),
+    "narrative": Entry(lambda o: "probe"),
+    "queries_escalations": Entry(lambda o: "probe"),
+    "delivered_this_month": Entry(lambda o: "probe"),
+    "planned_next_month": Entry(lambda o: "probe"),
+    "started_on": Entry(lambda o: "2026-01-01"),
+    "description": Entry(lambda o: "probe"),
+    "decision": Entry(lambda o: "probe"),
+    "due_date": Entry(lambda o: "2026-12-01"),
+    "due": Entry(lambda o: "2026-12-01"),
+    "to_level": Entry(lambda o: "2"),
+    "plan_id": Entry(lambda o: o.plan_id),
+    "unit": Entry(lambda o: o.unit_code),
+    "period": Entry(lambda o: "2019-01-01"),
+    "value": Entry(lambda o: "0.5"),
+    "numerator": Entry(lambda o: ""),
+    "denominator": Entry(lambda o: ""),
+    "rows": Entry(lambda o: f"{o.indicator_code}\t{o.unit_code}\t2019-01-01\t0.5"),
+}
+FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
+    r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
+    r"attendance-\d+": ("attendance-0", Entry(lambda o: "present")),
+    r"deputy-\d+": ("deputy-0", Entry(lambda o: "probe")),
+    r"[a-z_]+-day": ("due-day", Entry(lambda o: "1")),
+    r"[a-z_]+-month": ("due-month", Entry(lambda o: "12")),
+    r"[a-z_]+-year": ("due-year", Entry(lambda o: "2026")),
+    r"[a-z_]+\[day\]": ("due[day]", Entry(lambda o: "1")),
+    r"[a-z_]+\[month\]": ("due[month]", Entry(lambda o: "12")),
+    r"[a-z_]+\[year\]": ("due[year]", Entry(lambda o: "2026")),
+    r"trajectory-\d{4}-\d{2}-\d{2}": ("trajectory-2026-04-01", Entry(lambda o: "0.5")),
+}
+# Query parameters of GET forms (filters), sent with every GET probe.
+QUERY_PARAMETERS: dict[str, Entry] = {
+    "unit": Entry(lambda o: o.unit_code),
+    "domain": Entry(lambda o: "uec"),
+    "page": Entry(lambda o: "1"),
+    "owner": Entry(lambda o: o.code),
+}
+
+# GraphQL arguments ("Type.field(argument)") and input fields ("InputType.field"); an argument
+# whose type is an input object is built from its fields' entries.
+GRAPHQL: dict[str, Entry] = {
+    "Query.organisation(code)": Entry(lambda o: o.code, scope=True),
+    "Query.plan(id)": Entry(lambda o: o.plan_id),
+    "Mutation.agreePlan(planId)": Entry(lambda o: o.plan_id, scope=True),
+    "Mutation.agreePlan(partnerCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.agreePlan(version)": Entry(lambda o: 1),
+    "Mutation.advancePlan(planId)": Entry(lambda o: o.plan_id, scope=True),
+    "Mutation.advancePlan(action)": Entry(lambda o: "critique"),
+    "Mutation.advancePlan(version)": Entry(lambda o: 1),
+    "Mutation.advancePlan(reason)": Entry(lambda o: "probe"),
+    "Mutation.recordMeasurements(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordMeasurements(reason)": Entry(lambda o: "probe"),
+    "MeasurementInput.indicatorCode": Entry(lambda o: o.indicator_code),
+    "MeasurementInput.unitCode": Entry(lambda o: o.unit_code),
+    # A storable month when the request is all foreign (a write would show), and an unstorable
+    # mid-month day when it names the caller's own organisation (so a refusal-free run changes nothing).
+    "MeasurementInput.period": Entry(lambda o: "2019-01-01", own_scope_value=lambda o: "2019-01-15"),
+    "MeasurementInput.value": Entry(lambda o: 0.5),
+    "MeasurementInput.numerator": Entry(lambda o: None),
+    "MeasurementInput.denominator": Entry(lambda o: None),
+    "MeasurementInput.status": Entry(lambda o: "provisional"),
+    "Organisation.indicators(keyOnly)": Entry(lambda o: True),  # key indicators exercise the same resolvers, faster
+    "Organisation.escalations(includeClosed)": Entry(lambda o: True),
+    "Indicator.assessment(unitCode)": Entry(lambda o: o.unit_code),
+    "Indicator.recentMeasurements(limit)": Entry(lambda o: 3),  # a few rows prove the filter; hundreds only cost time
+}
+
+SESSION_ENDING = {("POST", "/logout")}  # probed last, so the caller's one login serves every other probe
+MAX_GRAPHQL_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Probe:
+    label: str
+    method: str
+    path: str
+    form: dict[str, Any] | None = None
+    query: dict[str, Any] | None = None
+    graphql: str | None = None
+    sent: frozenset[str] = frozenset()  # text we sent: echoing it back is not a leak
+    all_foreign: bool = True
+
+
+def template_path(route: Route) -> str:
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+
+
+def path_parameter_keys(route: Route) -> list[tuple[str, str]]:
+    """(parameter, registry key) in path order."""
+    path = template_path(route)
+    return [(match.group(1), path[: match.end()]) for match in re.finditer(r"\{(\w+)\}", path)]
+
+
+def form_entry(name: str) -> Entry | None:
+    if name in FORM_FIELDS:
+        return FORM_FIELDS[name]
+    for pattern, (_, entry) in FORM_FIELD_PATTERNS.items():
+        if re.fullmatch(pattern, name):
+            return entry
+    return None
+
+
+def route_probes(routes: list[Route], target: OrgObjects, own: OrgObjects | None) -> list[Probe]:
+    probes: list[Probe] = []
+    for route in routes:
+        for method in sorted(route.methods - {"HEAD"}):
+            keys = path_parameter_keys(route)
+            own_prefixes = range(max(1, len(keys))) if own is not None else range(1)
+            for own_count in own_prefixes:  # 0: all foreign; k: the first k parameters the caller's own
+                values = {
+                    name: PATH_PARAMETERS[key].value(own if index < own_count else target)
+                    for index, (name, key) in enumerate(keys)
+                }
+                path = template_path(route).format(**values)
+                form = _hostile_form(target) if method != "GET" else None
+                query = {name: entry.value(target) for name, entry in QUERY_PARAMETERS.items()} if method == "GET" else None
+                sent = {str(v) for v in values.values()} | _texts(form) | _texts(query)
+                label = f"{method} {template_path(route)}" + (f" [own {', '.join(n for n, _ in keys[:own_count])}]" if own_count else "")
+                probes.append(Probe(label, method, path, form=form, query=query, sent=frozenset(sent), all_foreign=own_count == 0))
+    return sorted(probes, key=lambda p: (p.method, template_path_of(p)) in SESSION_ENDING)
+
+
+def template_path_of(probe: Probe) -> str:
+    return probe.label.split(" ")[1]
+
+
+def _hostile_form(target: OrgObjects) -> dict[str, Any]:
+    form = {name: entry.value(target) for name, entry in FORM_FIELDS.items() if name != "csrf_token"}
+    form.update({sample: entry.value(target) for sample, entry in FORM_FIELD_PATTERNS.values()})
+    return {name: value for name, value in form.items() if value is not None}
+
+
+def _texts(values: dict[str, Any] | None) -> set[str]:
+    found: set[str] = set()
+    for value in (values or {}).values():
+        found.update(str(v) for v in (value if isinstance(value, list) else [value]))
+    return found
+
+
+def graphql_probes(schema: GraphQLSchema, target: OrgObjects, own: OrgObjects | None) -> list[Probe]:
+    probes: list[Probe] = []
+    for operation, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
+        if root is None:
+            continue
+        for name, root_field in root.fields.items():
+            scopes = _scope_arguments(root.name, name, root_field) if own is not None and len(root_field.args) > 1 else []
+            for own_argument in [None, *scopes]:  # all foreign, then each scope argument the caller's own in turn
+                builder = _QueryBuilder(target, own, own_argument)
+                selection = builder.field(root.name, name, root_field, depth=1)
+                document = f"{operation} {{ {selection} }}"
+                probes.append(Probe(
+                    f"graphql {operation} {name}" + (f" [own {own_argument.split('(')[1][:-1]}]" if own_argument else ""), "POST",
+                    "/graphql", graphql=document, sent=frozenset(builder.sent), all_foreign=own_argument is None,
+                ))
+    return probes
+
+
+def _scope_arguments(type_name: str, field_name: str, root_field) -> list[str]:  # type: ignore[no-untyped-def]
+    keys = [f"{type_name}.{field_name}({arg})" for arg in root_field.args]
+    return [key for key in keys if key in GRAPHQL and GRAPHQL[key].scope]
+
+
+@dataclass
+class _QueryBuilder:
+    target: OrgObjects
+    own: OrgObjects | None
+    own_argument: str | None  # the scope argument given the caller's own value, if any
+    sent: set[str] = field(default_factory=set)
+
+    def value(self, key: str) -> Any:
+        entry = GRAPHQL[key]
+        if key == self.own_argument:
+            value = entry.value(self.own)
+        elif self.own_argument and entry.own_scope_value is not None:
+            value = entry.own_scope_value(self.target)
+        else:
+            value = entry.value(self.target)
+        if value is not None:
+            self.sent.add(str(value))
+        return value
+
+    def field(self, type_name: str, name: str, definition, depth: int) -> str:  # type: ignore[no-untyped-def]
+        arguments = ", ".join(
+            f"{arg}: {_literal(self.argument(f'{type_name}.{name}({arg})', arg_def.type))}" for arg, arg_def in definition.args.items()
+        )
+        named = get_named_type(definition.type)
+        head = f"{name}({arguments})" if arguments else name
+        if isinstance(named, (GraphQLScalarType, GraphQLEnumType)):
+            return head
+        return f"{head} {self.selection(named, depth + 1)}"
+
+    def argument(self, key: str, type_) -> Any:  # type: ignore[no-untyped-def]
+        inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if isinstance(inner, GraphQLList):
+            return [self.argument(key, inner.of_type)]
+        if isinstance(inner, GraphQLInputObjectType):
+            return {name: self.argument(f"{inner.name}.{name}", f.type) for name, f in inner.fields.items()}
+        return self.value(key)
+
+    def selection(self, named, depth: int) -> str:  # type: ignore[no-untyped-def]
+        if isinstance(named, (GraphQLUnionType, GraphQLInterfaceType)):
+            members = named.types if isinstance(named, GraphQLUnionType) else []
+            return "{ __typename " + " ".join(f"... on {m.name} {self.selection(m, depth)}" for m in members) + " }"
+        assert isinstance(named, GraphQLObjectType)
+        parts = ["__typename"]
+        for name, definition in named.fields.items():
+            child = get_named_type(definition.type)
+            if isinstance(child, (GraphQLScalarType, GraphQLEnumType)) or depth < MAX_GRAPHQL_DEPTH:
+                parts.append(self.field(named.name, name, definition, depth))
+        return "{ " + " ".join(parts) + " }"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no GraphQL literal for {value!r}")
+
+
+def missing_entries(routes: list[Route], schema: GraphQLSchema) -> list[str]:
+    """Every path parameter, GraphQL argument and input field without a registry entry."""
+    missing = [
+        f"PATH_PARAMETERS[{key!r}] (route {route.path})"
+        for route in routes for _, key in path_parameter_keys(route) if key not in PATH_PARAMETERS
+    ]
+    seen: set[str] = set()
+
+    def walk(named) -> None:  # type: ignore[no-untyped-def]
+        if named.name in seen or named.name.startswith("__"):
+            return
+        seen.add(named.name)
+        if isinstance(named, GraphQLInputObjectType):
+            for name, input_field in named.fields.items():
+                child = get_named_type(input_field.type)
+                if isinstance(child, GraphQLInputObjectType):
+                    walk(child)
+                elif f"{named.name}.{name}" not in GRAPHQL:
+                    missing.append(f"GRAPHQL['{named.name}.{name}']")
+        elif isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)):
+            for name, definition in named.fields.items():
+                for arg, arg_def in definition.args.items():
+                    child = get_named_type(arg_def.type)
+                    if isinstance(child, GraphQLInputObjectType):
+                        walk(child)
+                    elif f"{named.name}.{name}({arg})" not in GRAPHQL:
+                        missing.append(f"GRAPHQL['{named.name}.{name}({arg})']")
+                walk(get_named_type(definition.type))
+        elif isinstance(named, GraphQLUnionType):
+            for member in named.types:
+                walk(member)
+
+    for root in (schema.query_type, schema.mutation_type, schema.subscription_type):
+        if root is not None:
+            walk(root)
+    return missing
