@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.escalation_store.division import divisions_of
+
 # The assessment engine's words for assurance, as the fact registry spells them.
 _ASSURANCE_FACT = {"consistently_pass": "consistently_passing", "consistently_fail": "consistently_failing", "hit_and_miss": "hit_and_miss"}
 _VARIATION_FACT = {"common_cause", "special_cause_improving", "special_cause_concerning"}
@@ -83,66 +85,19 @@ def _months_without_improvement(started_on: dt.date | None, latest: dt.date, var
 
 
 async def unit_subjects(session: AsyncSession, org_id: int) -> list[Subject]:
-    """The units one tier below the organisation (ULHT divisions), rated on the four criteria.
+    """The units one tier below the organisation (ULHT divisions), rated on the tenant's criteria.
 
-    ULHT 5.2 rates a division on adherence to financial plan, quality indicators, performance
-    indicators and policies. Here each of the tenant's scorecard domains is one criterion: a
-    domain fails when any of its key indicators misses target in the unit. A tenant's domains
-    are its own configuration; no domain is named in code. Policy adherence has no data and
-    counts as met unless a person records otherwise.
+    The rating is division.py's, the same the meeting cadence reads. A recovery plan is in place
+    when one is linked to the unit's open escalation.
     """
-    rows = (await session.exec(text(
-        """
-        with latest as (
-          select u.id as unit_id, u.code, u.name, d.code as domain, i.is_key, a.rag, a.periods_under_target
-          from org_unit u
-          join assessment a on a.unit_id = u.id and a.is_latest
-          join indicator i on i.id = a.indicator_id
-          join domain d on d.id = i.domain_id
-          where u.org_id = :org and u.depth = 1 and i.polarity <> 'neutral'
-        )
-        select unit_id, code, name,
-               count(distinct domain) filter (where is_key and rag = 'red') as failed_domains,
-               bool_and(rag <> 'red') filter (where is_key) as key_met,
-               bool_and(rag <> 'red') as all_met,
-               max(periods_under_target) filter (where is_key) as worst_run
-        from latest group by unit_id, code, name order by code
-        """
-    ), params={"org": org_id})).all()
-    sustained = await _months_all_key_met(session, org_id)
-    subjects = []
-    for unit_id, code, name, failed_domains, key_met, all_met, worst_run in rows:
-        facts: dict[str, object] = {
-            "failed_criteria": int(failed_domains or 0), "key_indicators_met": bool(key_met if key_met is not None else True),
-            "all_indicators_met": bool(all_met), "months_sustained": sustained.get(unit_id, 0),
-            "critical_failure": (worst_run or 0) >= CRITICAL_FAILURE_MONTHS and int(failed_domains or 0) > 2,
-            "recovery_plan_in_place": False, "policies_adhered": True,
-        }
-        subjects.append(Subject(f"unit:{code}", name, "unit", facts, unit_id=unit_id))
-    return subjects
-
-
-async def _months_all_key_met(session: AsyncSession, org_id: int) -> dict[int, int]:
-    """Per division: consecutive periods, up to the latest, in which no key indicator was red."""
-    rows = (await session.exec(text(
-        """
-        select a.unit_id, a.period, bool_or(a.rag = 'red') as any_red
-        from assessment a join org_unit u on u.id = a.unit_id join indicator i on i.id = a.indicator_id
-        where u.org_id = :org and u.depth = 1 and i.is_key
-        group by a.unit_id, a.period order by a.unit_id, a.period desc
-        """
-    ), params={"org": org_id})).all()
-    runs: dict[int, int] = {}
-    broken: set[int] = set()
-    for unit_id, _period, any_red in rows:
-        if unit_id in broken:
-            continue
-        if any_red:
-            broken.add(unit_id)
-            runs.setdefault(unit_id, 0)
-        else:
-            runs[unit_id] = runs.get(unit_id, 0) + 1
-    return runs
+    planned = set((await session.exec(text(
+        "select subject_key from escalation where org_id = :org and subject_type = 'unit' and status <> 'closed' and plan_id is not null"
+    ), params={"org": org_id})).scalars())
+    return [
+        Subject(division.subject_key, division.name, "unit", {**division.facts(), "recovery_plan_in_place": division.subject_key in planned},
+                unit_id=division.unit_id)
+        for division in await divisions_of(session, org_id) if division.rating is not None
+    ]
 
 
 async def contract_subjects(session: AsyncSession, org_id: int) -> list[Subject]:

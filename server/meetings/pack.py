@@ -28,7 +28,7 @@ from server.audit.trail import record_event
 from server.db.models import Forum, Meeting, Organisation
 from server.meetings.actions import STATUS_WORDS, action_log
 from server.meetings.calendar import long_date
-from server.meetings.division import divisions_of
+from server.escalation_store.division import divisions_of
 from server.meetings.minutes import Actor, MeetingChanged, Refused, Saved
 
 PACK_SCHEMA = 1

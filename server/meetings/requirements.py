@@ -30,7 +30,7 @@ from server.escalation.conditions import evaluate_condition
 from server.escalation.engine import whole_months_between
 from server.escalation.facts import check_fact_values
 from server.meetings.calendar import FREQUENCY_WORDS, UNSCHEDULED, more_frequent
-from server.meetings.division import divisions_of
+from server.escalation_store.division import divisions_of
 from server.tenants.spec import CadenceRule, TenantFile, walk_conditions
 
 

@@ -200,8 +200,22 @@ class SpectrumThreshold(Strict):
     when: Condition
 
 
+class UnitCriterionSpec(Strict):
+    """One criterion a unit is rated on, met when every key indicator of these domains is green.
+
+    ULHT 5.2 rates divisions on adherence to financial plan, quality and performance indicators
+    (and policies): the tenant says which of its scorecard domains stands for which criterion.
+    """
+
+    fact: FactName  # e.g. financial_plan_adhered
+    domains: list[Code] = Field(min_length=1)
+    description: str | None = None
+
+
 class AssessmentSpec(Strict):
     rag: RagSpec = RagSpec()
+    # Criteria a unit one tier below the organisation is rated on (facts failed_criteria etc.).
+    unit_criteria: list[UnitCriterionSpec] = []
     spc: SpcSpec = SpcSpec()
     # Performance spectrum (STW): first matching rating wins, checked in the order given.
     spectrum: list[SpectrumThreshold] = []
@@ -339,6 +353,10 @@ class TenantFile(Strict):
         for index, indicator in enumerate(self.indicators):
             if indicator.domain not in domains:
                 errors.append(f"indicators[{index}].domain: '{indicator.domain}' is not a declared domain")
+        for index, criterion in enumerate(self.assessment.unit_criteria):
+            for d_index, domain in enumerate(criterion.domains):
+                if domain not in domains:
+                    errors.append(f"assessment.unit_criteria[{index}].domains[{d_index}]: '{domain}' is not a declared domain")
         forums = {f.code for f in self.forums}
         for index, forum in enumerate(self.forums):
             if forum.reports_to and forum.reports_to not in forums:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.meetings.division import UnitIndicatorRating, months_sustained, rate_division
+from server.escalation_store.division import UnitIndicatorRating, months_sustained, rate_division
 from server.meetings.requirements import (
     OpenEscalation, Subject, derived_requirements, escalation_requirements, fixed_requirements, merge_requirements,
     not_covered_by_regular_sittings,
@@ -17,7 +17,8 @@ from server.tenants.spec import TenantFile
 
 TENANTS = Path(__file__).resolve().parents[2] / "tenants"
 AT = dt.datetime(2027, 4, 1, tzinfo=dt.UTC)
-ULHT_DOMAINS = {"finance", "workforce", "quality", "operational"}
+# The criteria as tenants/ulht.yaml declares them (assessment.unit_criteria).
+ULHT_DOMAINS = {"financial_plan_adhered": {"finance"}, "key_quality_indicators_met": {"quality"}, "key_performance_indicators_met": {"operational"}}
 
 
 @cache
@@ -54,8 +55,8 @@ def test_policies_recorded_as_not_adhered_count_as_a_failed_criterion():
     assert rate_division(ALL_GREEN, ULHT_DOMAINS, policies_adhered=False).failed_criteria == 1
 
 
-def test_a_criterion_whose_domain_is_not_declared_is_unknown_not_met():
-    facts = rate_division(ALL_GREEN, {"quality", "operational"}).facts()
+def test_a_criterion_the_tenant_does_not_declare_is_unknown_not_met():
+    facts = rate_division(ALL_GREEN, {"key_quality_indicators_met": {"quality"}, "key_performance_indicators_met": {"operational"}}).facts()
     assert "financial_plan_adhered" not in facts
     assert facts["key_quality_indicators_met"] is True
 

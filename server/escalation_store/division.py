@@ -3,18 +3,12 @@
 ULHT 5.2 rates each division monthly on: adherence to financial plan, all (key) quality
 indicators met, all (key) performance indicators met, and full adherence to Trust policies and
 protocols. The rating sets the PRM frequency through the tenant's cadence rules. Mapping used here
-(the seed names the criteria, the tenant file names the scorecard domains):
-
-| fact | from |
-| --- | --- |
-| ``financial_plan_adhered`` | every key indicator of the ``finance`` domain met its target |
-| ``key_quality_indicators_met`` | every key indicator of the ``quality`` domain met its target |
-| ``key_performance_indicators_met`` | every key indicator of the ``operational`` domain met its target |
-| ``policies_adhered`` | no data source exists: treated as met unless a person records otherwise |
-
-Workforce indicators are rated in the scorecard (5.2 "Finance, Workforce, Quality and Operational")
-but are not one of the four criteria; they count towards ``all_indicators_met``. A criterion whose
-domain the tenant does not declare is left out (unknown), never assumed met.
+comes from the tenant file: ``assessment.unit_criteria`` names, for each criterion fact, the
+scorecard domains whose key indicators must all be met (ULHT: finance -> financial_plan_adhered,
+quality -> key_quality_indicators_met, operational -> key_performance_indicators_met).
+``policies_adhered`` has no data source: met unless a person records otherwise. Indicators of
+domains that are no criterion (ULHT workforce) count towards ``all_indicators_met`` only. This is
+the one producer of unit facts: the escalation ladders and the meeting cadence both read it.
 
 "Met" means the latest RAG is green. Amber is on the failing side of the target within the
 tenant's amber band, so it is a miss; an indicator with no target (RAG "none") is not counted.
@@ -28,11 +22,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-CRITERION_DOMAINS: Mapping[str, str] = {
-    "financial_plan_adhered": "finance",  # ULHT 5.2 criterion 1
-    "key_quality_indicators_met": "quality",  # ULHT 5.2 criterion 2
-    "key_performance_indicators_met": "operational",  # ULHT 5.2 criterion 3
-}
+from server.tenants.load import framework_of
+
+Criteria = Mapping[str, Collection[str]]  # criterion fact -> the domains it reads
 # ULHT 4 "significant failure against plan": read, as server/escalation_store does, as more than two
 # criteria failed with a key indicator under target for a quarter or more.
 CRITICAL_FAILURE_MONTHS = 3
@@ -62,7 +54,7 @@ class UnitIndicatorRating:
 @dataclass(frozen=True)
 class Criterion:
     fact: str
-    domain: str | None
+    domain: str | None  # the domains it reads, comma-separated
     met: bool
     failing_indicators: tuple[str, ...] = ()
     note: str | None = None
@@ -95,15 +87,13 @@ class DivisionRating:
         return facts
 
 
-def rate_division(ratings: Sequence[UnitIndicatorRating], declared_domains: Collection[str], *, policies_adhered: bool = True) -> DivisionRating:
+def rate_division(ratings: Sequence[UnitIndicatorRating], criteria_domains: Criteria, *, policies_adhered: bool = True) -> DivisionRating:
     """Rate one division from its indicators' latest assessments (ULHT 5.2)."""
     rated = [rating for rating in ratings if rating.rated]
     criteria = []
-    for fact, domain in CRITERION_DOMAINS.items():
-        if domain not in declared_domains:
-            continue
-        failing = tuple(r.indicator_code for r in rated if r.domain == domain and r.is_key and not r.met)
-        criteria.append(Criterion(fact, domain, not failing, failing))
+    for fact, domains in criteria_domains.items():
+        failing = tuple(r.indicator_code for r in rated if r.domain in domains and r.is_key and not r.met)
+        criteria.append(Criterion(fact, ", ".join(sorted(domains)), not failing, failing))
     criteria.append(Criterion(
         "policies_adhered", None, policies_adhered,
         note="No data source records policy adherence: met unless a person records otherwise.",
@@ -116,11 +106,11 @@ def rate_division(ratings: Sequence[UnitIndicatorRating], declared_domains: Coll
     )
 
 
-def months_sustained(history: Mapping[dt.date, Sequence[UnitIndicatorRating]], declared_domains: Collection[str]) -> int:
+def months_sustained(history: Mapping[dt.date, Sequence[UnitIndicatorRating]], criteria_domains: Criteria) -> int:
     """Consecutive periods, up to the latest, in which the division failed no criterion (ULHT 5.2 "sustained")."""
     run = 0
     for period in sorted(history, reverse=True):
-        if rate_division(history[period], declared_domains).failed_criteria:
+        if rate_division(history[period], criteria_domains).failed_criteria:
             break
         run += 1
     return run
@@ -147,7 +137,8 @@ class Division:
 
 async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
     """Every unit one tier below the organisation (ULHT divisions), rated from stored assessments."""
-    domains = set((await session.exec(text("select code from domain where org_id = :org"), params={"org": org_id})).scalars())
+    framework = await framework_of(session, org_id)
+    domains: Criteria = {c.fact: set(c.domains) for c in framework.assessment.unit_criteria} if framework else {}
     units = (await session.exec(
         text("select id, code, name from org_unit where org_id = :org and depth = 1 order by path"), params={"org": org_id}
     )).all()
