@@ -43,7 +43,7 @@ async def test_a_good_row_is_saved_and_rated(app, database, org_ids):
 
 async def test_pasted_rows_are_all_or_nothing_with_row_numbers(app, database, org_ids):
     indicator, unit = await _leaf_rate_indicator(database, org_ids["RXW"])
-    rows = f"indicator\tunit\tperiod\tnumerator\tdenominator\n{indicator}\t{unit}\t2018-06-01\t40\t50\n{indicator}\tNOWHERE\t2018-07-01\t40\t50\n"
+    rows = f"indicator\tunit\tperiod\tnumerator\tdenominator\n{indicator}\t{unit}\t2016-02-01\t40\t50\n{indicator}\tNOWHERE\t2016-03-01\t40\t50\n"
     async with await fresh_client(app) as submitter:
         await login(submitter, "sath.performance@accord.example")
         page = await submitter.get("/organisations/RXW/measurements/new")
@@ -51,7 +51,7 @@ async def test_pasted_rows_are_all_or_nothing_with_row_numbers(app, database, or
     assert response.status_code == 400
     assert "Row 2, unit" in response.text and "nothing was saved" in response.text
     async with database.session(AccessContext.for_orgs([org_ids["RXW"]])) as session:
-        stored = (await session.exec(text("select count(*) from measurement where org_id = :o and period = '2018-06-01'"), params={"o": org_ids["RXW"]})).scalar_one()
+        stored = (await session.exec(text("select count(*) from measurement where org_id = :o and period = '2016-02-01'"), params={"o": org_ids["RXW"]})).scalar_one()
     assert stored == 0
 
 
