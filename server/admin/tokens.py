@@ -92,7 +92,8 @@ async def issue(
     if not wanted:
         return TokenRefused("roles", "Choose at least one role for the token")
     if not_held := [role for role in wanted if role not in held]:
-        return TokenRefused("roles", f"The account does not hold {', '.join(not_held)} here; a token carries only roles its account holds")
+        named = ", ".join(role.replace("_", " ") for role in not_held)
+        return TokenRefused("roles", f"The account does not hold the role {named} here; a token carries only roles its account holds")
     issued = await issue_token(
         session, name=name, user_id=account.id, roles=list(wanted), org_id=target.org_id, system_id=target.system_id,
         lifetime=dt.timedelta(days=days),

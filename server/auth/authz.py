@@ -60,14 +60,27 @@ class Authorizer:
         # pycasbin logs every denied request at WARNING; here a denial is an ordinary answer (each
         # request asks several), and uvicorn's logging set-up re-enables the loggers Enforcer disabled.
         logging.getLogger("casbin.enforcer").setLevel(logging.ERROR)
+        self._synced: dict[str, frozenset[tuple[str, str, str]]] = {}
 
     def sync_subject(self, principal: Principal) -> None:
-        wanted = {(principal.subject, a.role, a.domain) for a in principal.assignments}
-        current = {tuple(rule) for rule in self.enforcer.get_filtered_grouping_policy(0, principal.subject)}
-        for rule in current - wanted:
-            self.enforcer.remove_grouping_policy(*rule)
-        for rule in wanted - current:
-            self.enforcer.add_grouping_policy(*rule)
+        """Bring the subject's grouping rules in line with its assignments (read from SQL this request).
+
+        The enforcer is only ever changed here, so a record of what was last synced per subject
+        replaces Casbin's filtered scan of every rule (16 ms at 20k assignments, measured in
+        tests/benchmarks/bench_enforce.py): the usual request compares two small sets.
+        """
+        wanted = frozenset((principal.subject, a.role, a.domain) for a in principal.assignments)
+        current = self._synced.get(principal.subject)
+        if current == wanted:
+            return
+        if current is None:
+            current = frozenset(tuple(rule) for rule in self.enforcer.get_filtered_grouping_policy(0, principal.subject))
+        stale, missing = current - wanted, wanted - current
+        if stale:
+            self.enforcer.remove_grouping_policies([list(rule) for rule in stale])
+        if missing:
+            self.enforcer.add_grouping_policies([list(rule) for rule in missing])
+        self._synced[principal.subject] = wanted
 
     def allows(self, principal: Principal | None, domain: str, obj: str, act: str) -> bool:
         if principal is None:

@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.reporting.periods import PeriodIndex
-from server.reporting.scorecard import IndicatorRef, UnitRef, organisation_units, unit_ancestors
+from server.reporting.scorecard import IndicatorRef
+from server.reporting.structure import OrganisationTree, UnitRef, UnknownUnit, select_unit, unit_ancestors
 from server.reporting.status import LATEST_STATUS_COLUMNS, LATEST_STATUS_WIDTH, IndicatorStatus
 from server.reporting.words import POINT_TYPE_WORDS, RAG_WORDS, RULE_NAMES, period_label
 
@@ -110,15 +111,15 @@ class UnknownIndicator(LookupError):
 
 
 async def indicator_detail(
-    session: AsyncSession, *, org_id: int, indicator_code: str, unit_code: str | None = None,
+    session: AsyncSession, tree: OrganisationTree, *, indicator_code: str, unit_code: str | None = None,
 ) -> IndicatorDetail:
     """Raises UnknownIndicator for an indicator (or unit) this request cannot see."""
-    units = await organisation_units(session, org_id)
+    units = tree.units
     by_id = {u.id: u for u in units}
-    root = next((u for u in units if u.is_root), None)
-    unit = root if not unit_code else next((u for u in units if u.code == unit_code), None)
-    if unit_code and unit is None:
-        raise UnknownIndicator(unit_code)
+    try:
+        unit = select_unit(units, unit_code)
+    except UnknownUnit as unknown:
+        raise UnknownIndicator(unit_code) from unknown
     selected_id = None if unit is None or unit.is_root else unit.id
     rows = (await session.exec(
         text(
@@ -133,7 +134,7 @@ async def indicator_detail(
             order by a.period
             """
         ),
-        params={"org": org_id, "code": indicator_code, "unit_id": selected_id},
+        params={"org": tree.organisation.id, "code": indicator_code, "unit_id": selected_id},
     )).all()
     if not rows:
         raise UnknownIndicator(indicator_code)

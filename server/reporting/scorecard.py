@@ -1,7 +1,7 @@
 """The Integrated Performance Report (IPR): an organisation's balanced scorecard, grouped by its own
 domains, at the organisation level or at any unit of its tree, with the next tier down beside it.
 
-Two set-based reads: the unit tree with its tier names, then every indicator with the latest
+Two set-based reads: the unit tree with its tier names (structure.py), then every indicator with the latest
 assessment of the selected unit, of its children, and every masked failure in the organisation
 (THGPCG 13: a failing area hidden by a compliant aggregate must be surfaced wherever it is).
 """
@@ -14,22 +14,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
-from server.reporting.words import tier_label
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    id: int
-    code: str
-    name: str
-    depth: int
-    parent_id: int | None
-    path: str
-    tier: str
-
-    @property
-    def is_root(self) -> bool:
-        return self.depth == 0
+from server.reporting.structure import OrganisationTree, UnitRef, select_unit, unit_ancestors, within
 
 
 @dataclass(frozen=True)
@@ -105,39 +90,12 @@ class Scorecard:
     def latest_period(self) -> dt.date | None:
         return max((row.status.period for d in self.domains for row in d.rows if row.status), default=None)
 
-    @property
-    def rows(self) -> list[ScorecardRow]:
-        return [row for domain in self.domains for row in domain.rows]
 
-
-class UnknownUnit(LookupError):
-    """The ``?unit=`` code is not a unit of this organisation that the request can see."""
-
-
-async def organisation_units(session: AsyncSession, org_id: int) -> list[UnitRef]:
-    rows = (await session.exec(
-        text(
-            """
-            select u.id, u.code, u.name, u.depth, u.parent_id, u.path, t.name
-            from org_unit u left join unit_tier t on t.org_id = u.org_id and t.depth = u.depth
-            where u.org_id = :org order by u.depth, u.name
-            """
-        ),
-        params={"org": org_id},
-    )).all()
-    return [UnitRef(r[0], r[1], r[2], r[3], r[4], r[5], tier_label(r[6])) for r in rows]
-
-
-async def organisation_scorecard(
-    session: AsyncSession, *, org_id: int, org_code: str, org_name: str, unit_code: str | None = None,
-) -> Scorecard:
+async def organisation_scorecard(session: AsyncSession, tree: OrganisationTree, unit_code: str | None = None) -> Scorecard:
     """The scorecard at ``unit_code`` (None or the root's code: the organisation level)."""
-    units = await organisation_units(session, org_id)
+    units = tree.units
+    unit = select_unit(units, unit_code)
     by_id = {u.id: u for u in units}
-    root = next((u for u in units if u.is_root), None)
-    unit = root if not unit_code else next((u for u in units if u.code == unit_code), None)
-    if unit_code and unit is None:
-        raise UnknownUnit(unit_code)
     children = tuple(sorted((u for u in units if unit is not None and u.parent_id == unit.id), key=lambda u: u.name))
     # Organisation-level assessments are stored with unit_id null (the root's roll-up).
     selected_id = None if unit is None or unit.is_root else unit.id
@@ -154,9 +112,9 @@ async def organisation_scorecard(
             order by d.position, i.position
             """
         ),
-        params={"org": org_id, "unit_id": selected_id, "child_ids": [c.id for c in children]},
+        params={"org": tree.organisation.id, "unit_id": selected_id, "child_ids": [c.id for c in children]},
     )).all()
-    return _shape(org_code, org_name, unit, by_id, children, selected_id, rows)
+    return _shape(tree.organisation.code, tree.organisation.name, unit, by_id, children, selected_id, rows)
 
 
 STATUS_START = 11  # where LATEST_STATUS_COLUMNS begin in the scorecard row
@@ -185,7 +143,7 @@ def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scor
             status_of[row.id] = status
         if unit_id in column_of:
             child_status[row.id][column_of[unit_id]] = status
-        if status.masked_failure and unit_id in by_id and _within(by_id[unit_id], unit):
+        if status.masked_failure and unit_id in by_id and within(by_id[unit_id], unit):
             failing_unit = by_id[unit_id]
             masked.append(MaskedFailure(indicator, failing_unit, by_id.get(failing_unit.parent_id), status))
 
@@ -204,18 +162,3 @@ def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scor
     )
     ancestors = unit_ancestors(unit, by_id)
     return Scorecard(org_code, org_name, unit, ancestors, children, domains, glance)
-
-
-def _within(candidate: UnitRef, unit: UnitRef | None) -> bool:
-    """Whether ``candidate`` is in the subtree of ``unit`` (itself included)."""
-    return unit is None or candidate.path.startswith(unit.path)
-
-
-def unit_ancestors(unit: UnitRef | None, by_id: dict[int, UnitRef]) -> tuple[UnitRef, ...]:
-    """From the root down to the unit's parent (for breadcrumbs)."""
-    chain: list[UnitRef] = []
-    current = by_id.get(unit.parent_id) if unit and unit.parent_id else None
-    while current is not None:
-        chain.append(current)
-        current = by_id.get(current.parent_id) if current.parent_id else None
-    return tuple(reversed(chain))

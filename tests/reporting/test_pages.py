@@ -71,6 +71,13 @@ async def test_htmx_filter_request_gets_only_the_matrix(client):
     assert response.headers["vary"] == "HX-Request"
 
 
+async def test_htmx_history_restore_gets_the_whole_page(client):
+    await login(client, LEAD)
+    response = await client.get("/systems/STW", params={"domain": "cancer"},
+                                headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.text and 'id="system-matrix"' in response.text
+
+
 async def test_unknown_system_is_not_found(client):
     await login(client, LEAD)
     assert (await client.get("/systems/NOPE")).status_code == 404
@@ -221,3 +228,29 @@ async def test_commissioner_sees_only_the_contractual_indicators_of_its_provider
         local = (await session.exec(text(
             "select name from indicator where org_id = :org and source <> 'contractual' order by name limit 1"), params={"org": org_ids["RL1"]})).scalar_one()
     assert local not in response.text
+
+
+async def test_revision_history_keeps_a_resubmission_beside_the_first_value(client, database, org_ids):
+    """A validation resubmits the same value: both revisions show, newest first, with status and source."""
+    from server.measurements.record import MeasurementItem, record_measurements
+
+    org = org_ids["RL1"]
+    async with database.session(AccessContext.for_orgs([org])) as session:
+        unit_code, period, value = (await session.exec(text(
+            "select u.code, m.period, m.value from measurement m join org_unit u on u.id = m.unit_id join indicator i on i.id = m.indicator_id"
+            " where i.code = 'RTT65' and m.org_id = :org and m.revision = 1 order by m.period, u.code limit 1"), params={"org": org})).one()
+    async with database.session(AccessContext.for_orgs([org], write=True)) as session:
+        outcome = await record_measurements(
+            session, org_id=org, user_id=None, source="validation", reason="validated at month end",
+            items=[MeasurementItem("RTT65", unit_code, period, value=str(value), status="validated")],
+        )
+        assert outcome.ok, outcome.problems
+    client.cookies.clear()
+    await login(client, "rjah.exec@accord.example")
+    page = (await client.get("/organisations/RL1/indicators/RTT65", params={"unit": unit_code})).text
+    revisions = page[page.index('id="revisions-heading"'):]
+    label = period.strftime("%b %Y")
+    rows = re.findall(rf'<td class="nhsuk-table__cell accord-nowrap">{label}</td>.*?</tr>', revisions, re.S)
+    assert len(rows) == 2
+    assert "Validated" in rows[0] and "validation: validated at month end" in rows[0]
+    assert ">2</td>" in rows[0] and ">1</td>" in rows[1]

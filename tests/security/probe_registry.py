@@ -25,6 +25,7 @@ from graphql import (
 )
 from starlette.routing import Route
 
+from server.web.middleware import OPEN_PATHS
 from tests.security.probe_world import OrgObjects
 
 Value = Callable[[OrgObjects], Any]
@@ -33,7 +34,8 @@ Value = Callable[[OrgObjects], Any]
 @dataclass(frozen=True)
 class Entry:
     value: Value
-    scope: bool = False  # the organisation a request is about (kept own in the "own scope" variant)
+    scope: bool = False  # the organisation (or plan) a request is about: the caller's own in an "own scope" variant
+    names_object: bool = False  # names one of the target's objects (stays foreign in every variant)
     own_scope_value: Value | None = None  # a different value in that variant (e.g. one that cannot be stored)
 
 
@@ -122,7 +124,7 @@ QUERY_PARAMETERS: dict[str, Entry] = {
 # whose type is an input object is built from its fields' entries.
 GRAPHQL: dict[str, Entry] = {
     "Query.organisation(code)": Entry(lambda o: o.code, scope=True),
-    "Query.plan(id)": Entry(lambda o: o.plan_id),
+    "Query.plan(id)": Entry(lambda o: o.plan_id, names_object=True),
     "Mutation.agreePlan(planId)": Entry(lambda o: o.plan_id, scope=True),
     "Mutation.agreePlan(partnerCode)": Entry(lambda o: o.code, scope=True),
     "Mutation.agreePlan(version)": Entry(lambda o: 1),
@@ -132,8 +134,8 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.advancePlan(reason)": Entry(lambda o: "probe"),
     "Mutation.recordMeasurements(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Mutation.recordMeasurements(reason)": Entry(lambda o: "probe"),
-    "MeasurementInput.indicatorCode": Entry(lambda o: o.indicator_code),
-    "MeasurementInput.unitCode": Entry(lambda o: o.unit_code),
+    "MeasurementInput.indicatorCode": Entry(lambda o: o.indicator_code, names_object=True),
+    "MeasurementInput.unitCode": Entry(lambda o: o.unit_code, names_object=True),
     # A storable month when the request is all foreign (a write would show), and an unstorable
     # mid-month day when it names the caller's own organisation (so a refusal-free run changes nothing).
     "MeasurementInput.period": Entry(lambda o: "2019-01-01", own_scope_value=lambda o: "2019-01-15"),
@@ -143,7 +145,7 @@ GRAPHQL: dict[str, Entry] = {
     "MeasurementInput.status": Entry(lambda o: "provisional"),
     "Organisation.indicators(keyOnly)": Entry(lambda o: True),  # key indicators exercise the same resolvers, faster
     "Organisation.escalations(includeClosed)": Entry(lambda o: True),
-    "Indicator.assessment(unitCode)": Entry(lambda o: o.unit_code),
+    "Indicator.assessment(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
     "Indicator.recentMeasurements(limit)": Entry(lambda o: 3),  # a few rows prove the filter; hundreds only cost time
 }
 
@@ -185,6 +187,8 @@ def form_entry(name: str) -> Entry | None:
 def route_probes(routes: list[Route], target: OrgObjects, own: OrgObjects | None) -> list[Probe]:
     probes: list[Probe] = []
     for route in routes:
+        if route.path.startswith(OPEN_PATHS):  # health probes: served before anyone is authenticated, about no one
+            continue
         for method in sorted(route.methods - {"HEAD"}):
             keys = path_parameter_keys(route)
             own_prefixes = range(max(1, len(keys))) if own is not None else range(1)
@@ -225,7 +229,7 @@ def graphql_probes(schema: GraphQLSchema, target: OrgObjects, own: OrgObjects | 
         if root is None:
             continue
         for name, root_field in root.fields.items():
-            scopes = _scope_arguments(root.name, name, root_field) if own is not None and len(root_field.args) > 1 else []
+            scopes = _scope_arguments(root.name, name, root_field) if own is not None else []
             for own_argument in [None, *scopes]:  # all foreign, then each scope argument the caller's own in turn
                 builder = _QueryBuilder(target, own, own_argument)
                 selection = builder.field(root.name, name, root_field, depth=1)
@@ -238,8 +242,28 @@ def graphql_probes(schema: GraphQLSchema, target: OrgObjects, own: OrgObjects | 
 
 
 def _scope_arguments(type_name: str, field_name: str, root_field) -> list[str]:  # type: ignore[no-untyped-def]
-    keys = [f"{type_name}.{field_name}({arg})" for arg in root_field.args]
-    return [key for key in keys if key in GRAPHQL and GRAPHQL[key].scope]
+    """Scope arguments to make the caller's own in turn — only where something foreign would remain
+    (an all-own request is the caller's legitimate business, and may legitimately change things)."""
+    keys = _argument_keys(f"{type_name}.{field_name}", root_field.args)
+    identifying = [key for key in keys if key in GRAPHQL and (GRAPHQL[key].scope or GRAPHQL[key].names_object)]
+    return [key for key in keys if key in GRAPHQL and GRAPHQL[key].scope] if len(identifying) >= 2 else []
+
+
+def _argument_keys(field_key: str, arguments) -> list[str]:  # type: ignore[no-untyped-def]
+    """Registry keys of a field's arguments, input objects opened up to their fields."""
+    keys: list[str] = []
+    for name, definition in arguments.items():
+        named = get_named_type(definition.type)
+        keys.extend(_input_keys(named) if isinstance(named, GraphQLInputObjectType) else [f"{field_key}({name})"])
+    return keys
+
+
+def _input_keys(named: GraphQLInputObjectType) -> list[str]:
+    keys: list[str] = []
+    for name, definition in named.fields.items():
+        child = get_named_type(definition.type)
+        keys.extend(_input_keys(child) if isinstance(child, GraphQLInputObjectType) else [f"{named.name}.{name}"])
+    return keys
 
 
 @dataclass

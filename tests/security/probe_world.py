@@ -132,6 +132,10 @@ class World:
     readable: dict[str, frozenset[int]]  # caller name -> organisation ids it may read (fully or contractually)
     boilerplate: str  # text every page carries: never evidence of a leak
     contracts: list[tuple[int, int]] = field(default_factory=list)  # (commissioner id, provider id)
+    # Plans shared across organisations: (owner id, partner ids, the plan's own texts). A partner
+    # sees the whole plan by design (DOMAIN 4.6), so its texts and its owner's and co-partners'
+    # names are shared data for every caller who can read the owner or any partner.
+    shared_plans: list[tuple[int, frozenset[int], frozenset[str]]] = field(default_factory=list)
     ownership: dict[str, str] = field(default_factory=dict)  # table -> SQL predicate on :org
 
     def target_for(self, caller: Caller, index: int) -> OrgObjects:
@@ -147,11 +151,16 @@ class World:
         organisation's contract counterparties are not evidence; their content still is."""
         readable = self.readable.get(caller.name, frozenset())
         counterparties = {p for c, p in self.contracts if c in readable} | {c for c, p in self.contracts if p in readable}
+        shared_texts: set[str] = set()
+        for owner, partners, texts in self.shared_plans:
+            if owner in readable or partners & readable:
+                counterparties |= {owner, *partners}
+                shared_texts |= texts
         strings: set[str] = {f"Probe Integrated Care System {MARKER}", f"Probe system {MARKER}"}
         for objects in self.orgs.values():
             if objects.id in readable or objects.code == caller.home:
                 continue
-            strings |= objects.leak_strings
+            strings |= objects.leak_strings - shared_texts
             if objects.id not in counterparties:
                 strings |= objects.name_strings
         return frozenset(strings)
@@ -179,6 +188,12 @@ async def build_world(database, authorizer, all_callers: list[Caller]) -> World:
     world = World(orgs=orgs, org_ids=org_ids, readable={}, boilerplate="")
     async with database.session() as session:
         world.contracts = [tuple(row) for row in (await session.exec(text("select commissioner_id, provider_id from contract"))).all()]
+    async with database.session(AccessContext(read_org_ids=frozenset(org_ids.values()))) as session:
+        world.shared_plans = [
+            (owner, frozenset(partners), frozenset(t for t in texts if t))
+            for owner, partners, *texts in (await session.exec(text(
+                "select org_id, partner_org_ids, title, sro, programme, narrative, national_target, local_target from improvement_plan"))).all()
+        ]
     world.ownership = await _ownership_predicates(database)
     await _add_leak_strings(database, world)
     async with database.session() as session:

@@ -7,8 +7,8 @@ import pytest_asyncio
 from sqlalchemy import select, text
 
 from server.admin.authority import Actor, acting_as
-from server.admin.roles import RoleChanged, RoleChangeRefused, grant_role, role_scope
-from server.auth.authz import Authorizer, Principal, Assignment
+from server.admin.roles import RoleChangeRefused, grant_role, role_scope
+from server.auth.authz import Assignment, Authorizer, Principal
 from server.db.models import AppUser, AuditEvent, RoleAssignment
 from server.db.session import AccessContext
 from tests.conftest import csrf_from, login

@@ -159,7 +159,7 @@ def test_the_command_line_issues_and_revokes_tokens_audited_as_the_operator(data
     assert secret.startswith("acc_")
     token_id = asyncio.run(_token_id_by_prefix(database.urls, secret[:10]))
     assert cli.main(["issue-token", "--email", TOOL, "--org", "QOC", "--roles", "executive"]) == 2
-    assert "does not hold executive" in capsys.readouterr().err
+    assert "does not hold the role executive" in capsys.readouterr().err
     assert cli.main(["revoke-token", str(token_id)]) == 0
     assert cli.main(["revoke-token", str(token_id)]) == 2
     actions = asyncio.run(_token_audit(database.urls, token_id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.organisations.queries import organisation_by_code
 from server.reporting.explain import describe_rule_sets, explain_assessment
 from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
+from server.reporting.structure import organisation_tree
 from server.web.charts.spc import build_spc_chart
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
@@ -22,13 +22,13 @@ UNIT_TITLES = {
 async def indicator_page(request: Request) -> Response:
     access = access_of(request)
     async with services_of(request).database.session(access) as session:
-        organisation = await organisation_by_code(session, request.path_params["code"])
-        if organisation is None or organisation.id not in (access.read_org_ids | access.contract_org_ids):
+        tree = await organisation_tree(session, request.path_params["code"])
+        if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
             return not_found(request)
+        organisation = tree.organisation
         try:
             detail = await indicator_detail(
-                session, org_id=organisation.id, indicator_code=request.path_params["indicator_code"],
-                unit_code=request.query_params.get("unit") or None,
+                session, tree, indicator_code=request.path_params["indicator_code"], unit_code=request.query_params.get("unit") or None,
             )
         except UnknownIndicator:
             return not_found(request)

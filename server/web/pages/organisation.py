@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
-from server.organisations.queries import organisation_by_code
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
-from server.reporting.scorecard import Scorecard, UnknownUnit, organisation_scorecard
+from server.reporting.scorecard import Scorecard, organisation_scorecard
+from server.reporting.structure import UnknownUnit, organisation_tree
 from server.web.render import access_of, login_required, not_found, render, services_of
 
 
@@ -35,14 +35,12 @@ async def load_ipr(request: Request) -> Ipr | None:
     """The IPR for the path's organisation and ``?unit=``; None when it is missing or not readable."""
     access = access_of(request)
     async with services_of(request).database.session(access) as session:
-        organisation = await organisation_by_code(session, request.path_params["code"])
-        if organisation is None or organisation.id not in (access.read_org_ids | access.contract_org_ids):
+        tree = await organisation_tree(session, request.path_params["code"])
+        if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
             return None
+        organisation = tree.organisation
         try:
-            scorecard = await organisation_scorecard(
-                session, org_id=organisation.id, org_code=organisation.code, org_name=organisation.name,
-                unit_code=request.query_params.get("unit") or None,
-            )
+            scorecard = await organisation_scorecard(session, tree, unit_code=request.query_params.get("unit") or None)
         except UnknownUnit:
             return None
         unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id

@@ -27,7 +27,10 @@ async def system_page(request: Request) -> Response:
             return not_found(request)
         position = await system_position(session, system, domain_code=request.query_params.get("domain") or None)
     context = {"position": position, "domain_items": domain_items(position)}
-    return render(request, "pages/system.html", context, block="matrix")
+    # htmx asks for the whole page when it restores history it has no snapshot of (back button
+    # after its cache is gone): that request also carries HX-Request, but wants the full page.
+    restoring = request.headers.get("hx-history-restore-request") == "true"
+    return render(request, "pages/system.html", context, block=None if restoring else "matrix")
 
 
 def domain_items(position: SystemPosition) -> list[dict[str, object]]:
