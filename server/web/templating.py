@@ -25,8 +25,8 @@ def format_number(value: float | None, unit: str = "") -> str:
         return "–"
     if unit == "percent":  # stored as a fraction: 0.953 -> 95.3%
         return f"{value * 100:.1f}%"
-    if unit == "currency":
-        return f"£{value:,.0f}"
+    if unit == "currency":  # −£2,441,824: the sign before the pound sign, as finance reports write it
+        return f"{'−' if value < 0 else ''}£{abs(value):,.0f}"
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.2f}"

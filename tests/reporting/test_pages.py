@@ -1,6 +1,9 @@
 """The reporting pages through the HTTP client: system position, IPR and its exports, indicator."""
 from __future__ import annotations
 
+import datetime as dt
+import html
+
 import csv
 import io
 import re
@@ -95,12 +98,24 @@ async def test_ipr_groups_the_scorecard_by_the_tenants_own_domains_in_order(clie
     assert "By division" in page
 
 
-async def test_ipr_shows_escalations_and_actions_sections_even_when_empty(client):
+async def test_ipr_lists_open_escalations_and_actions(client, database, org_ids):
+    from server.db.models import Action, ImprovementPlan
+
+    async with database.session(AccessContext.for_orgs([org_ids["RXW"]], write=True)) as session:
+        escalated = (await session.exec(text(
+            "select subject_name from escalation where org_id = :o and status <> 'closed' order by level desc, opened_at limit 1"),
+            params={"o": org_ids["RXW"]})).scalar_one()
+        plan = ImprovementPlan(org_id=org_ids["RXW"], title="A&E flow recovery", sro="COO", partner_org_ids=[org_ids["RXW"]])
+        session.add(plan)
+        await session.flush()
+        session.add(Action(org_id=org_ids["RXW"], plan_id=plan.id, description="Open the discharge lounge at weekends", owner="Site lead",
+                           due_date=dt.date(2030, 1, 31)))
     await login(client, SATH)
     page = (await client.get("/organisations/RXW")).text
     assert '<h2 id="escalations">Escalations</h2>' in page
     assert '<h2 id="open-actions">Open actions</h2>' in page
-    assert page.count("None open.") == 2
+    assert html.escape(escalated) in page
+    assert "Open the discharge lounge at weekends" in page and "due 31 Jan 2030" in page
 
 
 async def test_ipr_drills_down_through_the_unit_tiers(client, database, org_ids):
