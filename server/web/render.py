@@ -73,3 +73,24 @@ def safe_next(url: str | None) -> str:
 
 def html(text: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(text, status_code=status_code)
+
+
+async def readable_organisation(request: Request, session, code: str):  # type: ignore[no-untyped-def]
+    """The organisation if this request may read it in full; None (answer 404) otherwise.
+
+    Missing and forbidden look the same, so a page never confirms what exists elsewhere.
+    """
+    from server.organisations.queries import organisation_by_code
+
+    organisation = await organisation_by_code(session, code)
+    if organisation is None or organisation.id not in access_of(request).read_org_ids:
+        return None
+    return organisation
+
+
+def form_int(value: object) -> int:
+    """An integer form field (a version, an id); -1 when absent or not a number, which no row has."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1

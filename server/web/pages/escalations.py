@@ -9,17 +9,16 @@ from starlette.responses import RedirectResponse, Response
 
 from server.db.models import Escalation, EscalationEvent, ImprovementPlan
 from server.escalation_store.manual import EscalationRefused, act, allowed_kinds, escalation_domain
-from server.organisations.queries import organisation_by_code
 from server.tenants.load import framework_of
-from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+from server.web.render import access_of, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 
 @login_required
 async def register_page(request: Request) -> Response:
     access = access_of(request)
     async with services_of(request).database.session(access) as session:
-        organisation = await organisation_by_code(session, request.path_params["code"])
-        if organisation is None or organisation.id not in access.read_org_ids:
+        organisation = await readable_organisation(request, session, request.path_params["code"])
+        if organisation is None:
             return not_found(request)
         rows = (await session.exec(
             select(Escalation).where(Escalation.org_id == organisation.id)
@@ -50,8 +49,8 @@ async def _detail_context(request: Request, session, organisation, escalation_id
 async def escalation_page(request: Request) -> Response:
     access = access_of(request)
     async with services_of(request).database.session(access) as session:
-        organisation = await organisation_by_code(session, request.path_params["code"])
-        if organisation is None or organisation.id not in access.read_org_ids:
+        organisation = await readable_organisation(request, session, request.path_params["code"])
+        if organisation is None:
             return not_found(request)
         context = await _detail_context(request, session, organisation, int(request.path_params["escalation_id"]))
     if context is None:
@@ -65,13 +64,13 @@ async def escalation_action(request: Request) -> Response:
     code, escalation_id = request.path_params["code"], int(request.path_params["escalation_id"])
     form = await request.form()
     async with services.database.session(access) as session:
-        organisation = await organisation_by_code(session, code)
-        if organisation is None or organisation.id not in access.read_org_ids:
+        organisation = await readable_organisation(request, session, code)
+        if organisation is None:
             return not_found(request)
         outcome = await act(
             session, services.authorizer, principal_of(request), escalation_id=escalation_id, kind=str(form.get("kind", "")),
-            seen_version=_int(form.get("version")), reason=str(form.get("reason", "")) or None,
-            to_level=_int(form.get("to_level")) if form.get("to_level") else None, plan_id=_int(form.get("plan_id")) if form.get("plan_id") else None,
+            seen_version=form_int(form.get("version")), reason=str(form.get("reason", "")) or None,
+            to_level=form_int(form.get("to_level")) if form.get("to_level") else None, plan_id=form_int(form.get("plan_id")) if form.get("plan_id") else None,
         )
     if isinstance(outcome, EscalationRefused):
         async with services.database.session(access) as session:
@@ -81,9 +80,3 @@ async def escalation_action(request: Request) -> Response:
         return render(request, "pages/escalations/detail.html", {**context, "error": outcome.message}, status_code=outcome.status_code)
     return RedirectResponse(f"/organisations/{code}/escalations/{escalation_id}?notice={quote(outcome.message)}", status_code=303)
 
-
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1

@@ -12,8 +12,8 @@ from server.auth.authz import org_domain
 from server.measurements.paste import parse_rows
 from server.measurements.record import MeasurementItem, RowProblem
 from server.measurements.submit import submit_measurements
-from server.organisations.queries import indicators_of, organisation_by_code
-from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+from server.organisations.queries import indicators_of
+from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 # RowProblem.field -> the form field that shows it
 FIELD_IDS = {"indicator": "indicator", "unit": "unit", "period": "period", "value": "value", "numerator": "numerator",
@@ -31,8 +31,8 @@ async def _context(request: Request, session, organisation) -> dict:  # type: ig
 
 
 async def _organisation_for_submitter(request: Request, session):  # type: ignore[no-untyped-def]
-    organisation = await organisation_by_code(session, request.path_params["code"])
-    if organisation is None or organisation.id not in access_of(request).read_org_ids:
+    organisation = await readable_organisation(request, session, request.path_params["code"])
+    if organisation is None:
         return None, not_found(request)
     if not services_of(request).authorizer.allows(principal_of(request), org_domain(organisation.code), "measurement", "submit"):
         return None, render(request, "pages/not_found.html", {"message": "You cannot enter data for this organisation"}, status_code=403)

@@ -33,9 +33,9 @@ from server.meetings.queries import (
 )
 from server.meetings.reports import mark_report_issued, reporting_schedule
 from server.meetings.schedule import schedule_meetings
-from server.organisations.queries import organisation_by_code, visible_organisations
+from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
-from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 SCHEDULE_MONTHS = 3  # "schedule the next 3 months"
 PAST_MONTHS = 12
@@ -57,10 +57,7 @@ def _actor(request: Request, organisation: Organisation) -> Actor:
 
 async def _readable(session: AsyncSession, request: Request) -> Organisation | None:
     """The organisation in the path if this request may read it in full; None otherwise."""
-    organisation = await organisation_by_code(session, request.path_params["code"])
-    if organisation is None or organisation.id not in access_of(request).read_org_ids:
-        return None
-    return organisation
+    return await readable_organisation(request, session, request.path_params["code"])
 
 
 async def _may_manage(session: AsyncSession, request: Request, organisation: Organisation) -> bool:

@@ -16,7 +16,7 @@ from server.plans.actions import add_action, set_action_status
 from server.plans.create import LEAD_ROLES, PMO_SUPPORT_LEVELS, PlanCreated, PlanDraft, create_plan
 from server.plans.view import plan_view, visible_plans
 from server.plans.workflow import NotAllowed, PlanChanged, StaleForm, advance, agree, edit
-from server.web.render import access_of, login_required, not_found, principal_of, render, services_of
+from server.web.render import access_of, form_int, login_required, not_found, principal_of, render, services_of
 
 EDITABLE_TEXT_FIELDS = (
     "title", "programme", "sro", "pmo_support", "national_target", "local_target", "longest_wait", "narrative",
@@ -149,7 +149,7 @@ async def plan_step(request: Request) -> Response:
     async with services.database.session(access_of(request)) as session:
         outcome = await advance(
             session, services.authorizer, principal_of(request), plan_id=plan_id, action=str(form.get("action", "")),
-            seen_version=_int(form.get("version")), reason=str(form.get("reason", "")) or None,
+            seen_version=form_int(form.get("version")), reason=str(form.get("reason", "")) or None,
         )
     return await _after(request, plan_id, outcome)
 
@@ -162,7 +162,7 @@ async def plan_agree(request: Request) -> Response:
     async with services.database.session(access_of(request)) as session:
         outcome = await agree(
             session, services.authorizer, principal_of(request), plan_id=plan_id, partner_code=str(form.get("partner", "")),
-            seen_version=_int(form.get("version")),
+            seen_version=form_int(form.get("version")),
         )
     return await _after(request, plan_id, outcome)
 
@@ -193,7 +193,7 @@ async def edit_plan(request: Request) -> Response:
     if "sro" in changes and not changes["sro"]:
         changes.pop("sro")
     async with services.database.session(access_of(request)) as session:
-        outcome = await edit(session, services.authorizer, principal_of(request), plan_id=plan_id, seen_version=_int(form.get("version")), changes=changes)
+        outcome = await edit(session, services.authorizer, principal_of(request), plan_id=plan_id, seen_version=form_int(form.get("version")), changes=changes)
     return await _after(request, plan_id, outcome)
 
 
@@ -225,9 +225,3 @@ async def plan_update_action(request: Request) -> Response:
         return await _view_response(request, plan_id, error=result.message, status_code=403)
     return RedirectResponse(f"/plans/{plan_id}?notice={quote('Action updated')}#actions", status_code=303)
 
-
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
