@@ -49,12 +49,33 @@ async def load_ipr(request: Request) -> Ipr | None:
     return Ipr(scorecard, escalations, actions, contractual_only=organisation.id not in access.read_org_ids)
 
 
+# The organisation's other pages, each shown to those the matrix lets use it (the page checks again).
+RELATED_PAGES = (
+    ("escalations", "Escalation register", "organisation", "read"),
+    ("meetings", "Meetings and data packs", "organisation", "read"),
+    ("reports", "Reporting schedule", "organisation", "read"),
+    ("measurements/new", "Enter data", "measurement", "submit"),
+    ("audit", "Audit trail", "audit", "read"),
+    ("admin", "Roles and API tokens", "role_assignment", "manage"),
+)
+
+
+def related_pages(request: Request, organisation_code: str) -> list[tuple[str, str]]:
+    authorizer, principal = services_of(request).authorizer, request.state.principal
+    domain = f"org:{organisation_code}"
+    return [
+        (f"/organisations/{organisation_code}/{path}", label)
+        for path, label, obj, act in RELATED_PAGES if authorizer.allows(principal, domain, obj, act)
+    ]
+
+
 @login_required
 async def organisation_page(request: Request) -> Response:
     ipr = await load_ipr(request)
     if ipr is None:
         return not_found(request)
-    return render(request, "pages/organisation.html", ipr.context())
+    related = [] if ipr.contractual_only else related_pages(request, ipr.scorecard.organisation_code)
+    return render(request, "pages/organisation.html", {**ipr.context(), "related": related})
 
 
 @login_required
