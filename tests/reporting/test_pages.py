@@ -271,11 +271,14 @@ async def test_revision_history_keeps_a_resubmission_beside_the_first_value(clie
     assert ">2</td>" in rows[0] and ">1</td>" in rows[1]
 
 
-async def test_ipr_links_only_the_pages_this_person_may_use(client):
+async def test_ipr_links_only_the_pages_this_person_may_use(client, app):
+    from tests.web.test_plan_pages import fresh_client
+
     await login(client, "sath.performance@accord.example")
     manager = (await client.get("/organisations/RXW")).text
     assert 'href="/organisations/RXW/measurements/new"' in manager and 'href="/organisations/RXW/escalations"' in manager
     assert 'href="/organisations/RXW/admin"' not in manager
-    await login(client, "scht.viewer@accord.example")
-    viewer = (await client.get("/organisations/R1D")).text
+    async with await fresh_client(app) as other:
+        await login(other, "scht.viewer@accord.example")
+        viewer = (await other.get("/organisations/R1D")).text
     assert 'href="/organisations/R1D/escalations"' in viewer and 'href="/organisations/R1D/measurements/new"' not in viewer
