@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Failed logins from one address across any accounts (password spraying), same window.
+    login_max_failures_per_address: int = 30
+    # Largest request body the CSRF check will buffer; pasted spreadsheets stay well under it.
+    max_request_body_bytes: int = 5_000_000
     database_pool_size: int = 10
 
     @model_validator(mode="after")

@@ -41,7 +41,12 @@ async def attempt_login(
     recent_failures = (await session.exec(
         select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.at >= window_start)
     )).scalar_one()
-    if recent_failures >= settings.login_max_failures:
+    from_address = 0
+    if ip:
+        from_address = (await session.exec(
+            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= window_start)
+        )).scalar_one()
+    if recent_failures >= settings.login_max_failures or from_address >= settings.login_max_failures_per_address:
         return LoginOutcome(user=None, throttled=True)
     user = (await session.exec(select(AppUser).where(AppUser.email == email))).scalars().first()
     if user is None or not user.is_active or not verify_password(user.password_hash, password):

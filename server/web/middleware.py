@@ -82,7 +82,12 @@ class AccordMiddleware:
         # on the login form itself (login CSRF). Anonymous writes elsewhere are refused downstream.
         needs_csrf = (principal is not None and principal.via == "session") or (principal is None and path in CSRF_ANONYMOUS_PATHS)
         if scope["method"] in UNSAFE_METHODS and needs_csrf:
-            body, receive = await _buffer_body(receive)
+            try:
+                body, receive = await _buffer_body(receive, services.settings.max_request_body_bytes)
+            except BodyTooLarge:
+                response = PlainTextResponse("This request is too large. Send at most 5 MB at a time.", status_code=413)
+                await response(scope, receive, send)
+                return
             submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)
             expected = scope["state"]["csrf_token"]
             if not submitted or not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
@@ -129,14 +134,23 @@ def _roles_by_org_id(principal: Principal, directory: Directory) -> dict[int, li
     return roles
 
 
-async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     chunks: list[bytes] = []
+    size = 0
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
         more = message.get("more_body", False)
     body = b"".join(chunks)
     sent = False

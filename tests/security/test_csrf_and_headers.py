@@ -131,3 +131,15 @@ async def test_no_page_relies_on_inline_script_or_style(client):
         assert not re.search(r"\son[a-z]+\s*=", page.text), f"inline event handler on {page.request.url.path}"
         assert not re.search(r"\sstyle\s*=", page.text), f"inline style on {page.request.url.path}"
         assert "javascript:" not in page.text
+
+
+async def test_an_oversized_body_is_refused_before_it_is_buffered(app):
+    import httpx
+
+    from tests.conftest import login
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50002)), base_url="http://testserver") as http:
+        await login(http, "sath.performance@accord.example")
+        response = await http.post("/organisations/RXW/measurements/paste", content=b"rows=" + b"x" * 5_100_000,
+                                   headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413

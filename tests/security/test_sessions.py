@@ -121,3 +121,16 @@ async def test_unknown_accounts_are_throttled_alike_so_throttling_reveals_nothin
     finally:
         async with database.session() as session:
             await session.exec(text("delete from login_attempt where email = :e"), params={"e": email})
+
+
+async def test_many_failures_from_one_address_across_accounts_are_throttled(database, test_settings):
+    """Password spraying: one address trying many accounts is throttled like one account."""
+    from server.auth.sessions import attempt_login
+
+    settings = test_settings.model_copy(update={"login_max_failures_per_address": 3})
+    outcomes = []
+    for index in range(5):
+        async with database.session() as session:
+            outcomes.append(await attempt_login(
+                session, settings, email=f"spray{index}@accord.example", password="guess", ip="203.0.113.9", previous_token=None))
+    assert [o.throttled for o in outcomes] == [False, False, False, True, True]
