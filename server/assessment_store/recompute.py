@@ -20,6 +20,7 @@ from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION, RagThresho
 from server.assessment.rag import rate_against_target
 from server.assessment.spc import compute_spc
 from server.assessment.forecast import forecast_failure
+from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.db.models import Assessment, Contract, Organisation
@@ -107,6 +108,8 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     # covers the quarter ahead, otherwise a projection of the process (forecast.py, METHOD.md).
     forecast = forecast_failure(series.values, target, series.polarity, trajectory_ahead, spc.limits.mean[:, -1])
     masked = _masked_failures(series, target)
+    # STW step 3: has the series improved since its improvement plan started? (improvement.py)
+    improvement = improvement_since_plan(series.values, series.polarity, await _plan_starts(session, series), spc)
     observed = ~np.isnan(series.values)
     rule_set = f"{RULE_SET_NAME}/{RULE_SET_VERSION}"
     computed_at = dt.datetime.now(dt.UTC)
@@ -118,7 +121,7 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
         latest = int(columns[-1])
         evidence = {
             "spc": spc.explain(s), "rag": rag.explain((s, latest)), "under_target": under.explain(s),
-            "forecast": forecast.explain(s),
+            "forecast": forecast.explain(s), "improvement": improvement.explain(s),
         }
         for t in columns:
             is_latest = int(t) == latest
@@ -163,6 +166,27 @@ async def _organisation_trajectories(session: AsyncSession, series: Organisation
         elif period in future:
             ahead[root_series[indicator_id], future[period]] = float(value)
     return trajectory, ahead
+
+
+async def _plan_starts(session: AsyncSession, series: OrganisationSeries) -> np.ndarray:
+    """Per series, the period index its organisation-level plan started in (-1: no live plan).
+
+    A plan recovers an indicator for the organisation, so only the root unit's series carry it;
+    a SPIP owned by the system is visible here to each partner (row-level security allows it).
+    """
+    starts = np.full(len(series.keys), -1, dtype=np.int64)
+    if not series.periods:
+        return starts
+    rows = (await session.exec(text(
+        "select indicator_id, min(started_on) from improvement_plan where indicator_id = any(:ids) and started_on is not null"
+        " and status not in ('draft', 'closed') group by indicator_id"
+    ), params={"ids": list(series.indicator_codes)})).all()
+    started = dict(rows)
+    for s, key in enumerate(series.keys):
+        begun = started.get(key.indicator_id)
+        if key.depth == 0 and begun is not None:
+            starts[s] = next((i for i, period in enumerate(series.periods) if period >= begun), len(series.periods))
+    return starts
 
 
 def _months_after(period: dt.date, count: int) -> list[dt.date]:

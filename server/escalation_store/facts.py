@@ -37,7 +37,7 @@ async def indicator_subjects(session: AsyncSession, org_id: int) -> list[Subject
     rows = (await session.exec(text(
         """
         select i.id, i.code, i.name, a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast,
-               a.period, coalesce(bool_or(u.masked_failure), false) as masked,
+               a.period, coalesce(bool_or(u.masked_failure), false) as masked, a.evidence -> 'improvement' ->> 'status',
                p.id as plan_id, p.accountability, p.started_on, p.kind
         from indicator i
         join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
@@ -48,12 +48,12 @@ async def indicator_subjects(session: AsyncSession, org_id: int) -> list[Subject
         ) p on true
         where i.org_id = :org and i.polarity <> 'neutral'
         group by i.id, i.code, i.name, a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast,
-                 a.period, p.id, p.accountability, p.started_on, p.kind
+                 a.period, a.evidence, p.id, p.accountability, p.started_on, p.kind
         order by i.position
         """
     ), params={"org": org_id})).all()
     subjects = []
-    for (indicator_id, code, name, rag, variation, assurance, under, forecast, period, masked,
+    for (indicator_id, code, name, rag, variation, assurance, under, forecast, period, masked, improvement,
          plan_id, accountability, started_on, _plan_kind) in rows:
         facts: dict[str, object] = {
             "target_missed": under > 0, "months_under_target": int(under), "failure_forecast_next_quarter": bool(forecast),
@@ -68,18 +68,19 @@ async def indicator_subjects(session: AsyncSession, org_id: int) -> list[Subject
             facts["spc_variation"] = variation
         if assurance in _ASSURANCE_FACT:
             facts["spc_assurance"] = _ASSURANCE_FACT[assurance]
-        facts["months_since_plan_without_improvement"] = _months_without_improvement(started_on, period, variation, under)
+        facts["months_since_plan_without_improvement"] = _months_without_improvement(started_on, period, improvement)
         subjects.append(Subject(f"indicator:{code}", name, "indicator", facts, indicator_id=indicator_id))
     return subjects
 
 
-def _months_without_improvement(started_on: dt.date | None, latest: dt.date, variation: str, under: int) -> int:
+def _months_without_improvement(started_on: dt.date | None, latest: dt.date, improvement: str | None) -> int:
     """STW step 3: months since the plan started while the series has not improved.
 
-    Improvement (METHOD.md, improvement since a plan) shows as special-cause improvement or the
-    series back on target; either resets the count to zero.
+    Whether it improved is the assessment engine's verdict, stored with the series' evidence
+    (improvement.py: a special-cause improvement since the start, or the latest periods all better
+    than the plan's baseline); an improved series counts zero.
     """
-    if started_on is None or variation == "special_cause_improving" or under == 0:
+    if started_on is None or improvement == "improved":
         return 0
     return max(0, (latest.year - started_on.year) * 12 + latest.month - started_on.month)
 

@@ -74,3 +74,36 @@ async def test_new_data_rederives_assessment_and_moves_the_ladder(database, org_
             params={"o": org, "k": f"indicator:{indicator}"})).first()
     assert rag == "red" and under >= 1
     assert escalation is not None and escalation[0] >= 1
+
+
+async def test_months_since_plan_without_improvement_comes_from_the_engines_verdict(database, org_ids):
+    """STW step 3 reads how long a plan has run without the engine finding improvement."""
+    import datetime as dt
+
+    from server.assessment_store.recompute import recompute_organisation
+    from server.db.models import ImprovementPlan
+    from server.escalation_store.facts import indicator_subjects
+    from server.tenants.load import framework_of
+
+    org = org_ids["RXW"]
+    access = await runner_access(database, org)
+    async with database.session(access) as session:
+        indicator_id, code, latest = (await session.exec(text(
+            "select i.id, i.code, a.period from indicator i join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest"
+            " where i.org_id = :o and a.periods_under_target >= 4 and i.polarity <> 'neutral' order by i.position limit 1"), params={"o": org})).one()
+        started = (latest.replace(day=1) - dt.timedelta(days=95)).replace(day=1)
+        session.add(ImprovementPlan(org_id=org, title="Recovery", sro="COO", status="in_delivery", indicator_id=indicator_id,
+                                    started_on=started, partner_org_ids=[org]))
+    async with database.session(access) as session:
+        await recompute_organisation(session, org, (await framework_of(session, org)).assessment, indicator_ids=[indicator_id])
+        subject = next(s for s in await indicator_subjects(session, org) if s.key == f"indicator:{code}")
+        evidence = (await session.exec(text(
+            "select evidence -> 'improvement' from assessment where indicator_id = :i and unit_id is null and is_latest"),
+            params={"i": indicator_id})).scalar_one()
+    assert subject.facts["improvement_plan_in_place"] is True
+    if evidence["status"] == "improved":
+        assert subject.facts["months_since_plan_without_improvement"] == 0
+    else:
+        assert evidence["status"] in ("not_improved", "too_early", "no_baseline")
+        assert subject.facts["months_since_plan_without_improvement"] == (latest.year - started.year) * 12 + latest.month - started.month
+    assert evidence["plan_start"] >= 0
