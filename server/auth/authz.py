@@ -27,6 +27,18 @@ def system_domain(code: str) -> str:
     return f"system:{code}"
 
 
+async def acting_domain(session: AsyncSession, org_id: int) -> str:
+    """The Casbin domain an organisation's own business is decided in.
+
+    A system's organisation (an ICS) is governed by roles held for the system, ``system:<code>``;
+    any other organisation by roles held for it, ``org:<code>``.
+    """
+    system_code = (await session.exec(select(HealthSystem.code).where(HealthSystem.organisation_id == org_id))).scalar_one_or_none()
+    if system_code:
+        return system_domain(system_code)
+    return org_domain((await session.exec(select(Organisation.code).where(Organisation.id == org_id))).scalar_one())
+
+
 @dataclass(frozen=True)
 class Assignment:
     role: str

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.audit.trail import record_event
-from server.auth.authz import Authorizer, Principal, org_domain, system_domain
+from server.auth.authz import Authorizer, Principal, acting_domain
 from server.db.models import Escalation as EscalationRow
-from server.db.models import EscalationEvent, HealthSystem, ImprovementPlan, Organisation
+from server.db.models import EscalationEvent, ImprovementPlan
 from server.escalation.lifecycle import Actor, Transition, TransitionKind, TransitionRefused, apply_transition
 from server.escalation_store.run import _as_lifecycle
 from server.tenants.load import framework_of
@@ -41,13 +41,6 @@ class EscalationRefused:
     status_code: int = 400
 
 
-async def escalation_domain(session: AsyncSession, org_id: int) -> str:
-    system_code = (await session.exec(select(HealthSystem.code).where(HealthSystem.organisation_id == org_id))).scalar_one_or_none()
-    if system_code:
-        return system_domain(system_code)
-    return org_domain((await session.exec(select(Organisation.code).where(Organisation.id == org_id))).scalar_one())
-
-
 def allowed_kinds(authorizer: Authorizer, principal: Principal, domain: str) -> list[TransitionKind]:
     return [kind for kind, permission in PERMISSION_FOR.items() if authorizer.allows(principal, domain, "escalation", permission)]
 
@@ -63,7 +56,7 @@ async def act(
     row = (await session.exec(select(EscalationRow).where(EscalationRow.id == escalation_id).with_for_update())).scalars().first()
     if row is None or transition_kind not in PERMISSION_FOR:
         return EscalationRefused("Escalation not found", 404)
-    domain = await escalation_domain(session, row.org_id)
+    domain = await acting_domain(session, row.org_id)
     permission = PERMISSION_FOR[transition_kind]
     roles = [r for r in principal.roles_in(domain) if r in authorizer.roles_granting("escalation", permission)]
     if not roles or not authorizer.allows(principal, domain, "escalation", permission):

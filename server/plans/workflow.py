@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.audit.trail import record_event
-from server.auth.authz import Authorizer, Principal, org_domain, system_domain
-from server.db.models import HealthSystem, ImprovementPlan, Organisation, PlanAgreement, PlanEvent
+from server.auth.authz import Authorizer, Principal, acting_domain, org_domain
+from server.db.models import ImprovementPlan, Organisation, PlanAgreement, PlanEvent
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,7 @@ Outcome = PlanChanged | NotAllowed | StaleForm | InvalidStep
 
 async def plan_domain(session: AsyncSession, plan: ImprovementPlan) -> str:
     """A SPIP belongs to the system (its roles act in system:<code>); any other plan to its organisation."""
-    system_code = (await session.exec(select(HealthSystem.code).where(HealthSystem.organisation_id == plan.org_id))).scalar_one_or_none()
-    if system_code:
-        return system_domain(system_code)
-    org_code = (await session.exec(select(Organisation.code).where(Organisation.id == plan.org_id))).scalar_one()
-    return org_domain(org_code)
+    return await acting_domain(session, plan.org_id)
 
 
 async def partners_of(session: AsyncSession, plan: ImprovementPlan) -> list[Organisation]:

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.db.models import Escalation, EscalationEvent, ImprovementPlan
-from server.escalation_store.manual import EscalationRefused, act, allowed_kinds, escalation_domain
+from server.auth.authz import acting_domain
+from server.escalation_store.manual import EscalationRefused, act, allowed_kinds
 from server.tenants.load import framework_of
 from server.web.render import access_of, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
@@ -37,7 +38,7 @@ async def _detail_context(request: Request, session, organisation, escalation_id
     framework = await framework_of(session, organisation.id)
     ladder = next((l for l in framework.escalation.ladders if l.code == row.ladder_code), None) if framework else None
     services = services_of(request)
-    domain = await escalation_domain(session, organisation.id)
+    domain = await acting_domain(session, organisation.id)
     plans = (await session.exec(select(ImprovementPlan).where(ImprovementPlan.status.notin_(("closed",))).order_by(ImprovementPlan.title))).scalars().all()
     return {
         "organisation": organisation, "escalation": row, "events": events, "ladder": ladder, "plans": plans,
