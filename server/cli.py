@@ -58,7 +58,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
             rows = await generate_demo_measurements(session, tenants, months=months)
         if rows:
-            await recompute_all(database, settings.tenants_dir)
+            await recompute_all(database)
     log.info("demo data: %d measurements added, %d demo users created", rows, users)
 
 

@@ -106,7 +106,7 @@ async def database(postgres_server, test_settings) -> AsyncIterator[Database]:
 
     async with db.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
         await generate_demo_measurements(session, validate_tenants(test_settings.tenants_dir), months=TEST_MONTHS, until=dt.date(2026, 11, 1))
-    await recompute_all(db, test_settings.tenants_dir)
+    await recompute_all(db)
     yield db
     await db.dispose()
 

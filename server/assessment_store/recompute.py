@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, select, text
@@ -27,7 +26,7 @@ from server.db.models import Assessment, Contract, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
 from server.organisations.queries import current_targets
-from server.tenants.parse import parse_tenant_directory
+from server.tenants.load import framework_of
 from server.tenants.spec import AssessmentSpec
 
 
@@ -41,15 +40,20 @@ def engine_parameters(spec: AssessmentSpec) -> tuple[SpcParameters, RagThreshold
     return spc, rag
 
 
-async def recompute_all(database: Database, tenants_dir: Path) -> int:
-    """Every tenant organisation, each in its own transaction. Returns the rows stored."""
-    tenants = parse_tenant_directory(tenants_dir)
+async def assessment_settings(session: AsyncSession, org_id: int) -> AssessmentSpec:
+    """The organisation's assessment settings from its loaded framework (defaults if it has none)."""
+    framework = await framework_of(session, org_id)
+    return framework.assessment if framework else AssessmentSpec()
+
+
+async def recompute_all(database: Database) -> int:
+    """Every tenant organisation, each in its own transaction, from its loaded framework. Returns the rows stored."""
     async with database.session() as session:
-        orgs = (await session.exec(select(Organisation.code, Organisation.id).where(Organisation.is_tenant))).all()
+        org_ids = (await session.exec(select(Organisation.id).where(Organisation.is_tenant))).scalars().all()
     stored = 0
-    for code, org_id in orgs:
+    for org_id in org_ids:
         async with database.session(await runner_access(database, org_id)) as session:
-            stored += await recompute_organisation(session, org_id, tenants[code].assessment if code in tenants else AssessmentSpec())
+            stored += await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
             await run_ladders(session, org_id)
     return stored
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.assessment_store.recompute import recompute_organisation
+from server.assessment_store.recompute import assessment_settings, recompute_organisation
 from server.escalation_store.run import run_ladders
 from server.measurements.record import MeasurementItem, RecordOutcome, record_measurements
-from server.tenants.load import framework_of
-from server.tenants.spec import AssessmentSpec
 
 
 async def submit_measurements(
@@ -18,9 +16,7 @@ async def submit_measurements(
     outcome = await record_measurements(session, org_id=org_id, user_id=user_id, items=items, source=source, reason=reason)
     if not outcome.ok or not outcome.recorded:
         return outcome
-    framework = await framework_of(session, org_id)
-    spec = framework.assessment if framework else AssessmentSpec()
     affected = sorted({r.indicator_id for r in outcome.recorded})
-    await recompute_organisation(session, org_id, spec, indicator_ids=affected)
+    await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=affected)
     await run_ladders(session, org_id)
     return outcome

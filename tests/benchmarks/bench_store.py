@@ -30,7 +30,7 @@ import yaml
 from sqlalchemy import select, text
 
 from server.app import build_services, create_app
-from server.assessment_store.recompute import recompute_all, recompute_organisation, runner_access
+from server.assessment_store.recompute import assessment_settings, recompute_all, recompute_organisation, runner_access
 from server.auth.passwords import hash_password
 from server.db import migrate
 from server.db.models import AppUser, HealthSystem, RoleAssignment
@@ -40,7 +40,7 @@ from server.demo.generate import generate_demo_measurements
 from server.measurements.record import MeasurementItem
 from server.measurements.submit import submit_measurements
 from server.settings import PROJECT_ROOT, Settings
-from server.tenants.load import framework_of, load_tenants, organisation_ids, validate_tenants
+from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
 
 def synthetic_tenants(directory: Path, count: int) -> list[str]:
@@ -104,7 +104,7 @@ async def main(orgs: int, months: int, repeats: int) -> None:
             rows = await generate_demo_measurements(session, validate_tenants(tenants_dir), months=months, until=dt.date(2026, 11, 1))
         print(f"{len(ids)} organisations, {rows:,} measurements over {months} months")
 
-        stored, full_seconds = await timed("full recompute: assessments + ladders, every organisation", recompute_all(database, tenants_dir))
+        stored, full_seconds = await timed("full recompute: assessments + ladders, every organisation", recompute_all(database))
         async with database.session(AccessContext.for_orgs(ids.values())) as session:
             series = (await session.exec(text("select count(distinct (indicator_id, unit_id)) from assessment"))).scalar_one()
         print(f"  {stored:,} assessment rows, {series:,} series: {full_seconds / series * 1000:.2f} ms per series")
@@ -112,7 +112,7 @@ async def main(orgs: int, months: int, repeats: int) -> None:
         org_id = ids[codes[0]]
         access = await runner_access(database, org_id)
         async with database.session(access) as session:
-            spec = (await framework_of(session, org_id)).assessment
+            spec = await assessment_settings(session, org_id)
             leaves = (await session.exec(text(
                 "select code from org_unit u where org_id = :o and not exists (select 1 from org_unit c where c.parent_id = u.id)"), params={"o": org_id})).scalars().all()
             indicator = (await session.exec(text("select code from indicator where org_id = :o and rollup = 'sum' order by position limit 1"), params={"o": org_id})).scalar_one()

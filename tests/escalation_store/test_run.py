@@ -80,10 +80,9 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
     """STW step 3 reads how long a plan has run without the engine finding improvement."""
     import datetime as dt
 
-    from server.assessment_store.recompute import recompute_organisation
+    from server.assessment_store.recompute import assessment_settings, recompute_organisation
     from server.db.models import ImprovementPlan
     from server.escalation_store.facts import indicator_subjects
-    from server.tenants.load import framework_of
 
     org = org_ids["RXW"]
     access = await runner_access(database, org)
@@ -95,7 +94,7 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
         session.add(ImprovementPlan(org_id=org, title="Recovery", sro="COO", status="in_delivery", indicator_id=indicator_id,
                                     started_on=started, partner_org_ids=[org]))
     async with database.session(access) as session:
-        await recompute_organisation(session, org, (await framework_of(session, org)).assessment, indicator_ids=[indicator_id])
+        await recompute_organisation(session, org, await assessment_settings(session, org), indicator_ids=[indicator_id])
         subject = next(s for s in await indicator_subjects(session, org) if s.key == f"indicator:{code}")
         evidence = (await session.exec(text(
             "select evidence -> 'improvement' from assessment where indicator_id = :i and unit_id is null and is_latest"),
