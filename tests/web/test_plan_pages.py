@@ -117,3 +117,14 @@ async def test_a_user_outside_the_plan_cannot_see_it(app, drafted_plan):
         response = await ulht.get(f"/plans/{drafted_plan}")
     assert response.status_code == 404
     assert "Orthopaedic" not in response.text
+
+
+async def test_clearing_a_required_field_is_an_error_not_silently_ignored(app, drafted_plan):
+    plan_url = f"/plans/{drafted_plan}"
+    async with await fresh_client(app) as lead:
+        await login(lead, "stw.lead@accord.example")
+        edit_page = await lead.get(f"{plan_url}/edit")
+        response = await post_form(lead, f"{plan_url}/edit", edit_page.text, {"version": version_in(edit_page.text), "title": "Kept", "sro": ""})
+        after = await lead.get(plan_url)
+    assert response.status_code == 400 and "Enter the senior responsible owner" in response.text
+    assert "Director of Planning" in after.text and "Kept" not in after.text

@@ -171,15 +171,22 @@ async def _meeting_context(session: AsyncSession, request: Request, organisation
     }
 
 
-@login_required
-async def meeting_page(request: Request) -> Response:
+async def _readable_meeting_context(request: Request):  # type: ignore[no-untyped-def]
+    """(organisation, meeting, page context) for the path's meeting if readable; None answers 404."""
     async with services_of(request).database.session(access_of(request)) as session:
         organisation = await _readable(session, request)
         found = await _meeting(session, request, organisation)
         if organisation is None or not found:
-            return not_found(request)
-        context = await _meeting_context(session, request, organisation, found)
-    return render(request, "pages/meetings/meeting.html", context)
+            return None
+        return organisation, found, await _meeting_context(session, request, organisation, found)
+
+
+@login_required
+async def meeting_page(request: Request) -> Response:
+    loaded = await _readable_meeting_context(request)
+    if loaded is None:
+        return not_found(request)
+    return render(request, "pages/meetings/meeting.html", loaded[2])
 
 
 async def _meeting_write(request: Request, write) -> Response:  # type: ignore[no-untyped-def]
@@ -293,12 +300,10 @@ async def issue_meeting_pack(request: Request) -> Response:
 
 @login_required
 async def meeting_pack_pdf(request: Request) -> Response:
-    async with services_of(request).database.session(access_of(request)) as session:
-        organisation = await _readable(session, request)
-        found = await _meeting(session, request, organisation)
-        if organisation is None or not found:
-            return not_found(request)
-        context = await _meeting_context(session, request, organisation, found)
+    loaded = await _readable_meeting_context(request)
+    if loaded is None:
+        return not_found(request)
+    organisation, found, context = loaded
     environment = services_of(request).templates.env
     pdf = await run_in_threadpool(render_pack_pdf, environment, {**context, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat})
     filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.pdf"

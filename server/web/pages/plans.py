@@ -18,6 +18,7 @@ from server.plans.view import plan_view, visible_plans
 from server.plans.workflow import NotAllowed, PlanChanged, StaleForm, advance, agree, edit
 from server.web.render import access_of, form_int, login_required, not_found, principal_of, render, services_of
 
+REQUIRED_FIELDS = {"title": "Enter a title for the plan", "sro": "Enter the senior responsible owner"}
 EDITABLE_TEXT_FIELDS = (
     "title", "programme", "sro", "pmo_support", "national_target", "local_target", "longest_wait", "narrative",
     "queries_escalations", "delivered_this_month", "planned_next_month",
@@ -186,12 +187,14 @@ async def edit_plan(request: Request) -> Response:
     plan_id = int(request.path_params["plan_id"])
     form = await request.form()
     changes: dict[str, object] = {field: (str(form.get(field, "")).strip() or None) for field in EDITABLE_TEXT_FIELDS if field in form}
-    if "title" in changes and not changes["title"]:
+    # The same required fields as when the plan was drafted: a cleared one is an error, not ignored.
+    errors = {field: message for field, message in REQUIRED_FIELDS.items() if field in changes and not changes[field]}
+    if errors:
         async with services.database.session(access_of(request)) as session:
             view = await plan_view(session, services.authorizer, principal_of(request), plan_id)
-        return render(request, "pages/plans/edit.html", {"view": view, "errors": {"title": "Enter a title for the plan"}, "values": changes}, status_code=400)
-    if "sro" in changes and not changes["sro"]:
-        changes.pop("sro")
+        if view is None:
+            return not_found(request)
+        return render(request, "pages/plans/edit.html", {"view": view, "errors": errors, "values": changes}, status_code=400)
     async with services.database.session(access_of(request)) as session:
         outcome = await edit(session, services.authorizer, principal_of(request), plan_id=plan_id, seen_version=form_int(form.get("version")), changes=changes)
     return await _after(request, plan_id, outcome)
