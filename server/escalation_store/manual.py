@@ -17,7 +17,7 @@ from server.auth.authz import Authorizer, Principal, acting_domain
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent, ImprovementPlan
 from server.escalation.lifecycle import Actor, Transition, TransitionKind, TransitionRefused, apply_transition
-from server.escalation_store.run import _as_lifecycle
+from server.escalation_store.run import as_lifecycle
 from server.tenants.load import framework_of
 
 PERMISSION_FOR = {
@@ -67,7 +67,7 @@ async def act(
         plan = await session.get(ImprovementPlan, plan_id) if plan_id else None
         if plan is None:
             return EscalationRefused("Choose a plan you can see to link")
-    current = await _as_lifecycle(session, row)
+    current = await as_lifecycle(session, row)
     actor = Actor(principal.name, roles[0], dt.datetime.now(dt.UTC), manual=True)
     result = apply_transition(
         current, Transition(transition_kind, to_level=to_level, reason=(reason or "").strip() or None,

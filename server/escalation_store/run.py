@@ -46,7 +46,7 @@ async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | N
         for subject in subjects_by_kind[ladder.applies_to]:
             counts["subjects"] += 1
             row = open_rows.get(subject.key)
-            current = await _as_lifecycle(session, row) if row else None
+            current = await as_lifecycle(session, row) if row else None
             result = step(ladder, current, subject.facts, subject=subject.key, at=at)
             if not result.events:
                 continue
@@ -66,7 +66,7 @@ async def _open_escalations(session: AsyncSession, org_id: int, ladder_code: str
     return {row.subject_key: row for row in rows.scalars()}
 
 
-async def _as_lifecycle(session: AsyncSession, row: EscalationRow) -> Escalation:
+async def as_lifecycle(session: AsyncSession, row: EscalationRow) -> Escalation:
     events = (await session.exec(
         select(EscalationEvent).where(EscalationEvent.escalation_id == row.id).order_by(EscalationEvent.at, EscalationEvent.id)
     )).scalars().all()

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.authz import Authorizer, Principal
 from server.db.models import Action, ImprovementPlan
 from server.db.models.plans import ACTION_STATUSES
-from server.plans.workflow import NotAllowed, _history, _role_for, plan_domain
+from server.plans.workflow import NotAllowed, acting_role, plan_domain, record_history
 
 
 async def add_action(session: AsyncSession, authorizer: Authorizer, principal: Principal, *, plan_id: int,
@@ -16,7 +16,7 @@ async def add_action(session: AsyncSession, authorizer: Authorizer, principal: P
     plan = await session.get(ImprovementPlan, plan_id)
     if plan is None:
         return NotAllowed("Plan not found")
-    role = _role_for(authorizer, principal, await plan_domain(session, plan), "edit")
+    role = acting_role(authorizer, principal, await plan_domain(session, plan), "edit")
     if role is None:
         return NotAllowed("You may not change this plan's action log")
     errors: dict[str, str] = {}
@@ -33,7 +33,7 @@ async def add_action(session: AsyncSession, authorizer: Authorizer, principal: P
     action = Action(org_id=plan.org_id, plan_id=plan.id, description=description.strip(), owner=owner.strip(), due_date=due)
     session.add(action)
     await session.flush()
-    await _history(session, plan, principal, "action_added", from_status=plan.status, role=role,
+    await record_history(session, plan, principal, "action_added", from_status=plan.status, role=role,
                    details={"action": action.id, "description": action.description, "owner": action.owner, "due": due.isoformat()})
     return action
 
@@ -44,12 +44,12 @@ async def set_action_status(session: AsyncSession, authorizer: Authorizer, princ
     action = await session.get(Action, action_id)
     if plan is None or action is None or action.plan_id != plan.id or status not in ACTION_STATUSES:
         return NotAllowed("Action not found")
-    role = _role_for(authorizer, principal, await plan_domain(session, plan), "edit")
+    role = acting_role(authorizer, principal, await plan_domain(session, plan), "edit")
     if role is None:
         return NotAllowed("You may not change this plan's action log")
     before = action.status
     action.status = status
     action.closed_at = dt.datetime.now(dt.UTC) if status in ("done", "closed") else None
-    await _history(session, plan, principal, "action_updated", from_status=plan.status, role=role,
+    await record_history(session, plan, principal, "action_updated", from_status=plan.status, role=role,
                    details={"action": action.id, "from": before, "to": status})
     return action

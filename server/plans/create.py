@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.authz import Authorizer, Principal, org_domain, system_domain
 from server.db.models import HealthSystem, ImprovementPlan, Indicator, Organisation, PlanPartner, PlanTrajectory, SystemMembership
-from server.plans.workflow import _history, _role_for
+from server.plans.workflow import acting_role, record_history
 
 LEAD_ROLES = ("delivery", "performance", "informatics", "clinical", "finance", "pmo")
 PMO_SUPPORT_LEVELS = ("none", "light", "moderate", "full")
@@ -54,7 +54,7 @@ async def create_plan(session: AsyncSession, authorizer: Authorizer, principal: 
         return PlanInvalid({"owner": "Choose the organisation that owns the plan"})
     system = (await session.exec(select(HealthSystem).where(HealthSystem.organisation_id == owner.id))).scalars().first()
     domain = system_domain(system.code) if system else org_domain(owner.code)
-    role = _role_for(authorizer, principal, domain, "draft")
+    role = acting_role(authorizer, principal, domain, "draft")
     if role is None:
         # Same words as for an unknown code, and no name: never confirm what exists elsewhere.
         return PlanInvalid({"owner": "Choose the organisation that owns the plan"})
@@ -91,7 +91,7 @@ async def create_plan(session: AsyncSession, authorizer: Authorizer, principal: 
     for period, value in trajectory.items():
         session.add(PlanTrajectory(plan_id=plan.id, period=period, planned=value))
     await session.flush()
-    await _history(session, plan, principal, "drafted", from_status=None, role=role,
+    await record_history(session, plan, principal, "drafted", from_status=None, role=role,
                    details={"partners": [p.code for p in partners], "kind": plan.kind})
     return PlanCreated(plan)
 

@@ -103,7 +103,7 @@ def _stale(plan: ImprovementPlan, seen_version: int) -> StaleForm | None:
     return None
 
 
-async def _history(session: AsyncSession, plan: ImprovementPlan, principal: Principal, event: str, *, from_status: str | None,
+async def record_history(session: AsyncSession, plan: ImprovementPlan, principal: Principal, event: str, *, from_status: str | None,
                    reason: str | None = None, acting_for: int | None = None, role: str | None = None, details: dict | None = None) -> None:
     session.add(PlanEvent(
         plan_id=plan.id, event=event, from_status=from_status, to_status=plan.status, actor_user_id=principal.user_id,
@@ -116,7 +116,7 @@ async def _history(session: AsyncSession, plan: ImprovementPlan, principal: Prin
     )
 
 
-def _role_for(authorizer: Authorizer, principal: Principal, domain: str, permission: str) -> str | None:
+def acting_role(authorizer: Authorizer, principal: Principal, domain: str, permission: str) -> str | None:
     """The role through which the principal holds this permission here (recorded with the act)."""
     granting = set(authorizer.roles_granting("improvement_plan", permission))
     return next((role for role in principal.roles_in(domain) if role in granting), None)
@@ -132,7 +132,7 @@ async def advance(session: AsyncSession, authorizer: Authorizer, principal: Prin
     if plan is None:
         return NotAllowed("Plan not found")
     domain = await plan_domain(session, plan)
-    role = _role_for(authorizer, principal, domain, step.permission)
+    role = acting_role(authorizer, principal, domain, step.permission)
     if role is None or not authorizer.allows(principal, domain, "improvement_plan", step.permission):
         return NotAllowed(f"You may not {step.label.lower()} for this plan")
     if stale := _stale(plan, seen_version):
@@ -149,7 +149,7 @@ async def advance(session: AsyncSession, authorizer: Authorizer, principal: Prin
     plan.status = step.to_status
     plan.version += 1
     plan.updated_at = dt.datetime.now(dt.UTC)
-    await _history(session, plan, principal, action, from_status=previous, reason=reason, role=role)
+    await record_history(session, plan, principal, action, from_status=previous, reason=reason, role=role)
     return PlanChanged(plan, f"Plan is now {plan.status.replace('_', ' ')}")
 
 
@@ -168,7 +168,7 @@ async def agree(session: AsyncSession, authorizer: Authorizer, principal: Princi
     if partner is None or partner.id not in partners:
         return NotAllowed(f"{partner_code} is not a responsible partner of this plan")
     domain = org_domain(partner.code)
-    role = _role_for(authorizer, principal, domain, "sign_partner")
+    role = acting_role(authorizer, principal, domain, "sign_partner")
     if role is None or not authorizer.allows(principal, domain, "improvement_plan", "sign_partner"):
         return NotAllowed(f"You may not sign for {partner.name}")
     if stale := _stale(plan, seen_version):
@@ -179,14 +179,14 @@ async def agree(session: AsyncSession, authorizer: Authorizer, principal: Princi
     if partner.id in agreed:
         return InvalidStep(f"{partner.name} has already agreed this version")
     session.add(PlanAgreement(plan_id=plan.id, org_id=partner.id, owner_org_id=plan.org_id, user_id=principal.user_id, role=role, plan_version=plan.version))
-    await _history(session, plan, principal, "partner_agreed", from_status=plan.status, acting_for=partner.id, role=role,
+    await record_history(session, plan, principal, "partner_agreed", from_status=plan.status, acting_for=partner.id, role=role,
                    details={"partner": partner.code})
     agreed.add(partner.id)
     if agreed >= set(partners):
         previous = plan.status
         plan.status = "agreed"
         plan.updated_at = dt.datetime.now(dt.UTC)
-        await _history(session, plan, principal, "all_partners_agreed", from_status=previous, role=role)
+        await record_history(session, plan, principal, "all_partners_agreed", from_status=previous, role=role)
         return PlanChanged(plan, f"{partner.name} agreed. Every responsible partner has now agreed the plan.")
     waiting = ", ".join(p.name for pid, p in partners.items() if pid not in agreed)
     return PlanChanged(plan, f"{partner.name} agreed. Waiting for: {waiting}.")
@@ -200,7 +200,7 @@ async def edit(session: AsyncSession, authorizer: Authorizer, principal: Princip
     if plan is None:
         return NotAllowed("Plan not found")
     domain = await plan_domain(session, plan)
-    role = _role_for(authorizer, principal, domain, "edit")
+    role = acting_role(authorizer, principal, domain, "edit")
     if role is None:
         return NotAllowed("You may not edit this plan")
     if stale := _stale(plan, seen_version):
@@ -225,7 +225,7 @@ async def edit(session: AsyncSession, authorizer: Authorizer, principal: Princip
         if withdrawn:
             message = (f"Plan saved. Because {', '.join(f.replace('_', ' ') for f in substantive)} changed, the agreement of "
                        f"{withdrawn} partner(s) was withdrawn: every partner must agree this version again.")
-    await _history(session, plan, principal, "edited", from_status=previous, role=role,
+    await record_history(session, plan, principal, "edited", from_status=previous, role=role,
                    details={"changed": sorted(changed), "before": before, "after": {f: _plain(v) for f, v in changed.items()}})
     return PlanChanged(plan, message)
 
