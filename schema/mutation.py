@@ -10,7 +10,7 @@ from schema.assessments import Plan, plan_from_row
 from schema.context import Info
 from server.plans import workflow
 from server.measurements.record import MeasurementItem
-from server.measurements.submit import submit_measurements
+from server.measurements.submit import may_validate, submit_measurements
 from server.organisations import queries
 
 
@@ -113,6 +113,7 @@ class Mutation:
             outcome = await submit_measurements(
                 session, org_id=organisation.id, user_id=principal.user_id, items=items,
                 source="api" if principal.via == "token" else "manual", reason=reason,
+                may_validate=may_validate(context.authorizer, principal, organisation_code),
             )
         if not outcome.ok:
             return MeasurementsRejected(

@@ -21,8 +21,9 @@ from server.assessment.spc import compute_spc
 from server.assessment.forecast import forecast_failure
 from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
+from server.assessment_store.locks import lock_derivation
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
-from server.db.models import Assessment, Contract, Organisation
+from server.db.models import Assessment, Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
 from server.organisations.queries import current_targets
@@ -66,15 +67,25 @@ async def runner_access(database: Database, org_id: int) -> AccessContext:
 
 
 async def recompute_organisation(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int] | None = None) -> int:
-    series = await read_organisation_series(session, org_id, indicator_ids)
-    affected = indicator_ids or list(series.indicator_codes)
+    """Re-derive and store the assessments of some (default: all) of the organisation's indicators."""
+    affected = indicator_ids or await _indicator_ids(session, org_id)
+    # Before reading the series: a concurrent deriver of the same indicator finishes (commits) first.
+    await lock_derivation(session, affected)
+    rows = await derive_assessments(session, org_id, spec, affected)
     await session.exec(delete(Assessment).where(Assessment.org_id == org_id, Assessment.indicator_id.in_(affected)))
-    if not series.keys:
-        return 0
-    rows = await _assess(session, series, spec)
     for start in range(0, len(rows), 20000):
         await _insert_assessments(session, rows[start:start + 20000])
     return len(rows)
+
+
+async def derive_assessments(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int]) -> list[dict]:
+    """The assessment rows a recompute would store for these indicators, derived from the stored measurements."""
+    series = await read_organisation_series(session, org_id, indicator_ids)
+    return await _assess(session, series, spec) if series.keys else []
+
+
+async def _indicator_ids(session: AsyncSession, org_id: int) -> list[int]:
+    return list((await session.exec(select(Indicator.id).where(Indicator.org_id == org_id))).scalars())
 
 
 _COLUMNS = (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.audit.trail import record_event
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent
@@ -30,6 +31,8 @@ class RunSummary:
 
 
 async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> RunSummary:
+    # One run per organisation at a time, and each reads what the previous one committed.
+    await lock_for_transaction(session, LADDERS, [org_id])
     framework = await framework_of(session, org_id)
     if framework is None:
         return RunSummary(0, 0, 0, 0)

@@ -1,22 +1,34 @@
 """Submit measurements: record them, re-derive the affected assessments and run the ladders —
-one transaction, so a reader never sees new data with stale ratings."""
+one transaction, so a reader never sees new data with stale ratings.
+
+Concurrent submitters are serialised per indicator between writing and deriving (see
+server/assessment_store/locks.py), so the stored assessments always equal a fresh recompute.
+"""
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.recompute import assessment_settings, recompute_organisation
+from server.auth.authz import Authorizer, Principal, org_domain
 from server.escalation_store.run import run_ladders
 from server.measurements.record import MeasurementItem, RecordOutcome, record_measurements
 
 
 async def submit_measurements(
     session: AsyncSession, *, org_id: int, user_id: int | None, items: list[MeasurementItem], source: str = "manual",
-    reason: str | None = None,
+    reason: str | None = None, may_validate: bool = False,
 ) -> RecordOutcome:
-    outcome = await record_measurements(session, org_id=org_id, user_id=user_id, items=items, source=source, reason=reason)
-    if not outcome.ok or not outcome.recorded:
-        return outcome
-    affected = sorted({r.indicator_id for r in outcome.recorded})
+    """Record, derive and run the ladders. Only a caller holding ``measurement validate`` may send ``may_validate=True``."""
+    outcome = await record_measurements(
+        session, org_id=org_id, user_id=user_id, items=items, source=source, reason=reason, may_validate=may_validate)
+    if not outcome.ok or not outcome.changed:
+        return outcome  # identical values change no rating
+    affected = sorted({r.indicator_id for r in outcome.changed})
     await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=affected)
     await run_ladders(session, org_id)
     return outcome
+
+
+def may_validate(authorizer: Authorizer, principal: Principal | None, org_code: str) -> bool:
+    """Whether this caller may mark measurements validated: the policy's ``measurement validate``."""
+    return authorizer.allows(principal, org_domain(org_code), "measurement", "validate")

@@ -11,13 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from server.auth.authz import org_domain
 from server.measurements.paste import parse_rows
 from server.measurements.record import MeasurementItem, RowProblem
-from server.measurements.submit import submit_measurements
+from server.measurements.submit import may_validate, submit_measurements
 from server.organisations.queries import indicators_of
 from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 # RowProblem.field -> the form field that shows it
 FIELD_IDS = {"indicator": "indicator", "unit": "unit", "period": "period", "value": "value", "numerator": "numerator",
-             "denominator": "denominator", "status": "status"}
+             "denominator": "denominator", "status": "status", "reason": "reason"}
 
 
 async def _context(request: Request, session, organisation) -> dict:  # type: ignore[no-untyped-def]
@@ -74,10 +74,16 @@ async def _submit(request: Request, items: list[MeasurementItem], *, values: dic
         organisation, refusal = await _organisation_for_submitter(request, session)
         if refusal:
             return refusal
-        outcome = await submit_measurements(session, org_id=organisation.id, user_id=principal_of(request).user_id, items=items, reason=reason)
+        principal = principal_of(request)
+        outcome = await submit_measurements(
+            session, org_id=organisation.id, user_id=principal.user_id, items=items, reason=reason,
+            may_validate=may_validate(services.authorizer, principal, organisation.code),
+        )
     if not outcome.ok:
         return await _refused(request, outcome.problems, values=values, pasted=pasted)
-    message = f"{len(outcome.recorded)} measurement(s) saved; ratings and escalations updated"
+    unchanged = len(outcome.recorded) - len(outcome.changed)
+    message = f"{len(outcome.changed)} measurement(s) saved; ratings and escalations updated" + (
+        f"; {unchanged} already held the same value" if unchanged else "")
     return RedirectResponse(f"/organisations/{request.path_params['code']}/measurements/new?notice={quote(message)}", status_code=303)
 
 
@@ -88,7 +94,9 @@ async def _refused(request: Request, problems: list[RowProblem], *, values: dict
             return refusal
         context = await _context(request, session, organisation)
     if pasted:
-        context.update(row_errors=problems, values=values)
+        # Problems with the submission as a whole (row 0, e.g. its reason) sit by their own field.
+        context.update(row_errors=[p for p in problems if p.row], errors={FIELD_IDS.get(p.field, "rows"): p.message for p in problems if not p.row},
+                       values=values)
     else:
         context.update(errors={FIELD_IDS.get(p.field, "indicator"): p.message for p in problems}, values=values)
     return render(request, "pages/measurements/entry.html", context, status_code=400)

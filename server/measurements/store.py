@@ -1,0 +1,100 @@
+"""Store checked measurements in bulk: one statement per batch upserts the current values and
+appends a revision for each one that changed.
+
+A row whose value, numerator, denominator and status equal what is stored is left alone: no new
+revision, no new ``recorded_at``. Rows are written in key order, so two submissions that share rows
+take their row locks in the same order and wait for each other instead of deadlocking.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.measurements.checks import CleanRow
+
+BATCH_ROWS = 10_000
+
+_BATCH = """
+    select * from unnest(cast(:indicator_id as int[]), cast(:unit_id as int[]), cast(:period as date[]), cast(:value as numeric[]),
+                         cast(:numerator as numeric[]), cast(:denominator as numeric[]), cast(:status as text[]))
+        as batch(indicator_id, unit_id, period, value, numerator, denominator, status)
+"""
+
+_UPSERT = text(f"""
+    with batch as ({_BATCH}),
+    changed as (
+        insert into measurement as m (org_id, indicator_id, unit_id, period, value, numerator, denominator, status, source, recorded_by,
+                                      recorded_at, revision)
+        select cast(:org_id as int), b.indicator_id, b.unit_id, b.period, b.value, b.numerator, b.denominator, b.status,
+               cast(:source as text), cast(:user_id as int), cast(:now as timestamptz), 1
+        from batch b order by b.indicator_id, b.unit_id, b.period
+        on conflict on constraint measurement_one_per_period do update set
+            value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, status = excluded.status,
+            source = excluded.source, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, revision = m.revision + 1
+        where (m.value, m.numerator, m.denominator, m.status)
+              is distinct from (excluded.value, excluded.numerator, excluded.denominator, excluded.status)
+        returning m.id, m.indicator_id, m.unit_id, m.period, m.revision, m.value, m.numerator, m.denominator, m.status
+    ),
+    revisions as (
+        insert into measurement_revision (org_id, measurement_id, revision, value, numerator, denominator, status, source, recorded_by,
+                                          recorded_at, reason)
+        select cast(:org_id as int), c.id, c.revision, c.value, c.numerator, c.denominator, c.status, cast(:source as text),
+               cast(:user_id as int), cast(:now as timestamptz), cast(:reason as text)
+        from changed c
+    )
+    select id, indicator_id, unit_id, period, revision from changed
+""")
+
+_CURRENT = text("""
+    select m.id, m.indicator_id, m.unit_id, m.period, m.revision
+    from measurement m
+    join unnest(cast(:indicator_id as int[]), cast(:unit_id as int[]), cast(:period as date[])) as batch(indicator_id, unit_id, period)
+      using (indicator_id, unit_id, period)
+""")
+
+
+@dataclass(frozen=True)
+class RecordedMeasurement:
+    measurement_id: int
+    indicator_id: int
+    unit_id: int
+    period: dt.date
+    revision: int
+    changed: bool = True  # False: the stored value was identical, so nothing new was written
+
+
+async def store_measurements(
+    session: AsyncSession, *, org_id: int, user_id: int | None, source: str, reason: str | None, rows: list[CleanRow],
+) -> list[RecordedMeasurement]:
+    """Upsert every row, batch by batch; the result is in the order of ``rows``."""
+    recorded: list[RecordedMeasurement] = []
+    now = dt.datetime.now(dt.UTC)
+    for start in range(0, len(rows), BATCH_ROWS):
+        recorded += await _store_batch(session, org_id, user_id, source, reason, now, rows[start:start + BATCH_ROWS])
+    return recorded
+
+
+async def _store_batch(session, org_id, user_id, source, reason, now, rows: list[CleanRow]) -> list[RecordedMeasurement]:  # type: ignore[no-untyped-def]
+    columns = {
+        "indicator_id": [r.indicator_id for r in rows], "unit_id": [r.unit_id for r in rows], "period": [r.period for r in rows],
+        "value": [r.value for r in rows], "numerator": [r.numerator for r in rows], "denominator": [r.denominator for r in rows],
+        "status": [r.status for r in rows],
+    }
+    changed = {(i, u, p): (m, rev) for m, i, u, p, rev in (await session.exec(_UPSERT.bindparams(
+        org_id=org_id, user_id=user_id, source=source, reason=reason, now=now, **columns))).all()}
+    unchanged: dict[tuple[int, int, dt.date], tuple[int, int]] = {}
+    if len(changed) < len(rows):
+        keys = [(r.indicator_id, r.unit_id, r.period) for r in rows if (r.indicator_id, r.unit_id, r.period) not in changed]
+        current = await session.exec(_CURRENT.bindparams(
+            indicator_id=[k[0] for k in keys], unit_id=[k[1] for k in keys], period=[k[2] for k in keys]))
+        unchanged = {(i, u, p): (m, rev) for m, i, u, p, rev in current.all()}
+    recorded = []
+    for r in rows:
+        key = (r.indicator_id, r.unit_id, r.period)
+        was_changed = key in changed
+        measurement_id, revision = changed[key] if was_changed else unchanged[key]
+        recorded.append(RecordedMeasurement(measurement_id, r.indicator_id, r.unit_id, r.period, revision, was_changed))
+    return recorded
