@@ -91,6 +91,27 @@ async def _revoke_token(settings: Settings, token_id: int) -> int:
     return 0
 
 
+async def _import_file(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from server.imports.report import print_outcome
+    from server.imports.service import import_file
+    from server.db.session import AccessContext
+    from server.tenants.load import organisation_ids
+
+    path = Path(args.file)
+    async with open_database(settings) as database:
+        async with database.session() as session:
+            org_id = (await organisation_ids(session)).get(args.org)
+        if org_id is None:
+            print(f"No organisation has the code '{args.org}'", file=sys.stderr)
+            return 2
+        async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:
+            outcome = await import_file(session, org_id=org_id, user_id=None, content=path.read_bytes(), filename=path.name,
+                                        format=args.format, dry_run=args.dry_run, reason=f"accord import {path.name}")
+    return print_outcome(outcome, path.name)
+
+
 def _print_demo_logins(settings: Settings) -> None:
     from server.demo.users import DEMO_PASSWORD, DEMO_USERS
 
@@ -136,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--name", default="issued at the command line", help="which tool uses it")
     revoke = commands.add_parser("revoke-token", help="revoke an API token by id, at once, and audit it")
     revoke.add_argument("token_id", type=int, metavar="ID")
+    importing = commands.add_parser("import", help="import a CSV or XLSX file for one organisation: all rows or none")
+    importing.add_argument("file", metavar="FILE")
+    importing.add_argument("--org", required=True, help="organisation code")
+    importing.add_argument("--format", help="template, nhse-ae, nhse-rtt, nhse-cancer or nhse-dm01 (detected when left out)")
+    importing.add_argument("--dry-run", action="store_true", help="report what would change, store nothing")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -157,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_issue_token(settings, args))
         elif args.command == "revoke-token":
             return asyncio.run(_revoke_token(settings, args.token_id))
+        elif args.command == "import":
+            return asyncio.run(_import_file(settings, args))
         elif args.command == "export-schema":
             from schema.app import schema
             from server.settings import PROJECT_ROOT

@@ -54,6 +54,7 @@ async def import_file(
         lines, outcome = _lines_of(content, filename, format, framework)
     except ImportRefused as refused:
         return ImportOutcome(format=format, dry_run=dry_run, problems=refused.problems[:MAX_PROBLEMS])
+    outcome.dry_run = dry_run
     if outcome.problems:
         return outcome
     comparison = await compare(session, framework, lines)

@@ -170,4 +170,13 @@ def _form_field(connection: HTTPConnection, body: bytes, name: str) -> str | Non
     if content_type.startswith("application/x-www-form-urlencoded"):
         values = parse_qs(body.decode("utf-8", errors="replace")).get(name)
         return values[0] if values else None
+    if content_type.startswith("multipart/form-data"):
+        # A file upload (the import page) cannot be urlencoded: the token is one part of the body.
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        for part in message.iter_parts() if message.is_multipart() else ():
+            if part.get_param("name", header="content-disposition") == name and part.get_filename() is None:
+                return str(part.get_content()).strip()
     return None

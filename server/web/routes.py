@@ -11,6 +11,7 @@ from server.web.pages.home import home
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
+from server.web.pages import imports
 from server.web.pages.system import system_list, system_page
 
 
@@ -42,6 +43,10 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/measurements/new", measurements.entry_form, methods=["GET"]),
         Route("/organisations/{code}/measurements", measurements.submit_one, methods=["POST"]),
         Route("/organisations/{code}/measurements/paste", measurements.submit_pasted, methods=["POST"]),
+        Route("/organisations/{code}/imports", imports.import_page, methods=["GET"]),
+        Route("/organisations/{code}/imports", imports.upload, methods=["POST"]),
+        Route("/organisations/{code}/imports/template.xlsx", imports.template_xlsx_download, methods=["GET"]),
+        Route("/organisations/{code}/imports/template.csv", imports.template_csv_download, methods=["GET"]),
         Route("/organisations/{code}/escalations", escalations.register_page, methods=["GET"]),
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_page, methods=["GET"]),
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_action, methods=["POST"]),

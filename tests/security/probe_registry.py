@@ -99,6 +99,9 @@ FORM_FIELDS: dict[str, Entry] = {
     "numerator": Entry(lambda o: ""),
     "denominator": Entry(lambda o: ""),
     "rows": Entry(lambda o: f"{o.indicator_code}\t{o.unit_code}\t2019-01-01\t0.5"),
+    "file": Entry(lambda o: ""),  # the import page's upload: an empty one, refused before any file is read
+    "format": Entry(lambda o: "template"),
+    "dry_run": Entry(lambda o: "1"),
 }
 FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
     r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
