@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any, NamedTuple
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -60,8 +62,7 @@ class Catalogue:
     leaf_unit_ids: frozenset[int]
 
 
-@dataclass(frozen=True)
-class CleanRow:
+class CleanRow(NamedTuple):
     indicator_id: int
     unit_id: int
     period: dt.date
@@ -88,15 +89,15 @@ def check_submission(
     items: list, catalogue: Catalogue, *, may_validate: bool, reason: str | None, today: dt.date | None = None,  # type: ignore[type-arg]
 ) -> tuple[list[CleanRow], list[RowProblem]]:
     """Every row checked; the clean rows, or every problem found (then nothing may be stored)."""
-    today = today or dt.date.today()
     problems: list[RowProblem] = []
     if reason is not None and (problem := control_character_problem(reason, prose=True)):
         problems.append(RowProblem(0, "reason", problem))
+    readers = _Readers(catalogue, may_validate, today or dt.date.today())
     clean: list[CleanRow] = []
     seen: set[tuple[int, int, dt.date]] = set()
     for row, item in enumerate(items, start=1):
         before = len(problems)
-        checked = _check_row(row, item, catalogue, may_validate, today, problems)
+        checked = _check_row(row, item, readers, problems)
         if checked is None or len(problems) > before:
             continue
         key = (checked.indicator_id, checked.unit_id, checked.period)
@@ -114,30 +115,62 @@ def check_ids(**ids: int | None) -> list[RowProblem]:
             if value is not None and not 1 <= value <= INT32_MAX]
 
 
-def _check_row(row, item, catalogue: Catalogue, may_validate: bool, today: dt.date, problems: list[RowProblem]) -> CleanRow | None:  # type: ignore[no-untyped-def]
-    indicator = _lookup(row, "indicator", item.indicator_code, catalogue.indicators, "an indicator", problems)
-    unit_id = _lookup(row, "unit", item.unit_code, catalogue.units, "a unit", problems)
+Reading = tuple[Any, str | None]  # (the value read, or None; what is wrong with it, or None)
+
+
+class _Readers:
+    """Each cell read once per distinct text: a month of returns repeats its codes, periods and
+    statuses thousands of times, and reading is most of the cost of checking."""
+
+    def __init__(self, catalogue: Catalogue, may_validate: bool, today: dt.date):
+        self.indicator = _memoised(lambda code: _look_up(code, catalogue.indicators, "an indicator"))
+        self.unit = _memoised(lambda code: _look_up(code, catalogue.units, "a unit"))
+        self.status = _memoised(lambda status: _read_status(status, may_validate))
+        self.period = _memoised(lambda period: _read_period(period, today))
+        self.number = _memoised(read_number)
+        self.leaf_unit_ids = catalogue.leaf_unit_ids
+
+
+def _memoised(read: Callable[[Any], Reading]) -> Callable[[Any], Reading]:
+    cache: dict[Any, Reading] = {}
+
+    def cached(raw: Any) -> Reading:
+        found = cache.get(raw)
+        if found is None:
+            found = cache[raw] = read(raw)
+        return found
+
+    return cached
+
+
+def _check_row(row: int, item: Any, readers: _Readers, problems: list[RowProblem]) -> CleanRow | None:
+    indicator, indicator_problem = readers.indicator(item.indicator_code)
+    unit_id, unit_problem = readers.unit(item.unit_code)
+    period, period_problem = readers.period(item.period)
+    status, status_problem = readers.status(item.status)
+    value, value_problem = readers.number(item.value)
+    numerator, numerator_problem = readers.number(item.numerator)
+    denominator, denominator_problem = readers.number(item.denominator)
+    cell_problems = (indicator_problem, unit_problem, period_problem, status_problem, value_problem, numerator_problem, denominator_problem)
+    if any(cell_problems):
+        problems.extend(RowProblem(row, field, problem) for field, problem in zip(_FIELDS, cell_problems) if problem)
     if indicator is None or unit_id is None:
         return None
-    if unit_id not in catalogue.leaf_unit_ids and indicator.rollup != "none":
+    if unit_id not in readers.leaf_unit_ids and indicator.rollup != "none":
         # DOMAIN 4.2: measures are recorded at the lowest level and rolled up, never entered twice.
         problems.append(RowProblem(row, "unit", f"'{item.unit_code}' has units below it; record {indicator.named} at the lowest level"))
-    period = _parse_period(row, item.period, problems)
-    if period is not None and indicator.frequency == "monthly" and period.day != 1:
+    if period is not None and period.day != 1 and indicator.frequency == "monthly":
         problems.append(RowProblem(row, "period", f"{indicator.named} is monthly: give the first day of the month, e.g. 2026-04-01"))
-    if period is not None and period > today:
-        problems.append(RowProblem(row, "period", "is in the future"))
-    status = _check_status(row, item.status, may_validate, problems)
-    before_numbers = len(problems)
-    value = parse_number(row, "value", item.value, problems)
-    numerator = parse_number(row, "numerator", item.numerator, problems)
-    denominator = parse_number(row, "denominator", item.denominator, problems)
     # A number that did not parse is reported already; a message about the row's shape would repeat it.
-    if len(problems) == before_numbers and (shape := _shape_problem(indicator, value, numerator, denominator)):
+    if not (value_problem or numerator_problem or denominator_problem) and (
+            shape := _shape_problem(indicator, value, numerator, denominator)):
         problems.append(RowProblem(row, *shape))
     if period is None or status is None:
         return None
     return CleanRow(indicator.id, unit_id, period, value, numerator, denominator, status)
+
+
+_FIELDS = ("indicator", "unit", "period", "status", "value", "numerator", "denominator")
 
 
 def _shape_problem(indicator: IndicatorRef, value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None) -> tuple[str, str] | None:
@@ -159,73 +192,59 @@ def _shape_problem(indicator: IndicatorRef, value: Decimal | None, numerator: De
     return None
 
 
-def _lookup(row: int, field: str, code: object, known: dict, what: str, problems: list[RowProblem]):  # type: ignore[no-untyped-def,type-arg]
+def _look_up(code: object, known: dict, what: str) -> Reading:  # type: ignore[type-arg]
     text = str(code)
     if problem := control_character_problem(text):
-        problems.append(RowProblem(row, field, problem))
-        return None
+        return None, problem
     found = known.get(text)
-    if found is None:
-        problems.append(RowProblem(row, field, f"'{text}' is not {what} of this organisation"))
-    return found
+    return (None, f"'{text}' is not {what} of this organisation") if found is None else (found, None)
 
 
-def _check_status(row: int, status: object, may_validate: bool, problems: list[RowProblem]) -> str | None:
+def _read_status(status: object, may_validate: bool) -> Reading:
     text = str(status)
     if problem := control_character_problem(text):
-        problems.append(RowProblem(row, "status", problem))
-        return None
+        return None, problem
     if text not in STATUSES:
-        problems.append(RowProblem(row, "status", f"must be one of {', '.join(STATUSES)}"))
-        return None
+        return None, f"must be one of {', '.join(STATUSES)}"
     if text == "validated" and not may_validate:
-        problems.append(RowProblem(row, "status", "only people who may validate measurements can mark them validated; send 'provisional'"))
-        return None
-    return text
+        return None, "only people who may validate measurements can mark them validated; send 'provisional'"
+    return text, None
 
 
-def _parse_period(row: int, raw: dt.date | str, problems: list[RowProblem]) -> dt.date | None:
+def _read_period(raw: dt.date | str, today: dt.date) -> Reading:
     if isinstance(raw, dt.date):
-        return raw
-    text = str(raw).strip()
-    if problem := control_character_problem(text):
-        problems.append(RowProblem(row, "period", problem))
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        problems.append(RowProblem(row, "period", f"'{text}' is not a date like 2026-04-01"))
-        return None
+        period = raw
+    else:
+        text = str(raw).strip()
+        if problem := control_character_problem(text):
+            return None, problem
+        try:
+            period = dt.date.fromisoformat(text)
+        except ValueError:
+            return None, f"'{text}' is not a date like 2026-04-01"
+    return (period, "is in the future") if period > today else (period, None)
 
 
-def parse_number(row: int, field: str, raw: float | str | None, problems: list[RowProblem]) -> Decimal | None:
-    """A number as it will be stored (six decimals), or None with the problem recorded."""
+def read_number(raw: float | str | None) -> Reading:
+    """A number as it will be stored (six decimals), or what is wrong with it; blank is None."""
     if raw is None:
-        return None
+        return None, None
     text = str(raw).strip()
     if not text:
-        return None
+        return None, None
     if "," in text:
         if not _THOUSANDS.fullmatch(text):
-            problems.append(RowProblem(row, field, f"'{shown(text)}' has a comma that is not a thousands separator; write decimals with a point, e.g. 1.5"))
-            return None
+            return None, f"'{shown(text)}' has a comma that is not a thousands separator; write decimals with a point, e.g. 1.5"
         text = text.replace(",", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        problems.append(RowProblem(row, field, f"'{shown(text)}' is not a number"))
-        return None
+        return None, f"'{shown(text)}' is not a number"
     if not number.is_finite():
-        problems.append(RowProblem(row, field, "must be a finite number"))
-        return None
-    if number.adjusted() >= 12:
-        problems.append(RowProblem(row, field, f"{shown(text)} is larger than the largest number stored ({LARGEST})"))
-        return None
-    stored = number.quantize(SCALE, rounding=ROUND_HALF_UP)
+        return None, "must be a finite number"
+    stored = number.quantize(SCALE, rounding=ROUND_HALF_UP) if number.adjusted() < 12 else LIMIT
     if abs(stored) >= LIMIT:
-        problems.append(RowProblem(row, field, f"{shown(text)} is larger than the largest number stored ({LARGEST})"))
-        return None
+        return None, f"{shown(text)} is larger than the largest number stored ({LARGEST})"
     if stored == 0 and number != 0:
-        problems.append(RowProblem(row, field, f"{shown(text)} is too small: numbers are stored to six decimal places and this one would be 0"))
-        return None
-    return stored
+        return None, f"{shown(text)} is too small: numbers are stored to six decimal places and this one would be 0"
+    return stored, None

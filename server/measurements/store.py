@@ -8,7 +8,7 @@ take their row locks in the same order and wait for each other instead of deadlo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,20 +17,33 @@ from server.measurements.checks import CleanRow
 
 BATCH_ROWS = 10_000
 
-_BATCH = """
+_UNNESTED = """
     select * from unnest(cast(:indicator_id as int[]), cast(:unit_id as int[]), cast(:period as date[]), cast(:value as numeric[]),
                          cast(:numerator as numeric[]), cast(:denominator as numeric[]), cast(:status as text[]))
         as batch(indicator_id, unit_id, period, value, numerator, denominator, status)
 """
+_STAGED = "select indicator_id, unit_id, period, value, numerator, denominator, status from measurement_batch"
+_STAGING_TABLE = (
+    "create temporary table if not exists measurement_batch (indicator_id int, unit_id int, period date, value numeric,"
+    " numerator numeric, denominator numeric, status text) on commit delete rows"
+)
+_STAGED_COLUMNS = ("indicator_id", "unit_id", "period", "value", "numerator", "denominator", "status")
 
-_UPSERT = text(f"""
-    with batch as ({_BATCH}),
+
+def _upsert(batch: str):  # type: ignore[no-untyped-def]
+    return text(f"""
+    with batch as ({batch}),
     changed as (
         insert into measurement as m (org_id, indicator_id, unit_id, period, value, numerator, denominator, status, source, recorded_by,
                                       recorded_at, revision)
         select cast(:org_id as int), b.indicator_id, b.unit_id, b.period, b.value, b.numerator, b.denominator, b.status,
                cast(:source as text), cast(:user_id as int), cast(:now as timestamptz), 1
-        from batch b order by b.indicator_id, b.unit_id, b.period
+        from batch b
+        -- Identical rows are left out before the upsert: skipping them there would still lock (write) each one.
+        where not exists (select 1 from measurement same where same.indicator_id = b.indicator_id and same.unit_id = b.unit_id
+                           and same.period = b.period and (same.value, same.numerator, same.denominator, same.status)
+                           is not distinct from (b.value, b.numerator, b.denominator, b.status))
+        order by b.indicator_id, b.unit_id, b.period
         on conflict on constraint measurement_one_per_period do update set
             value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, status = excluded.status,
             source = excluded.source, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, revision = m.revision + 1
@@ -48,6 +61,9 @@ _UPSERT = text(f"""
     select id, indicator_id, unit_id, period, revision from changed
 """)
 
+
+_UPSERT_UNNESTED = _upsert(_UNNESTED)
+_UPSERT_STAGED = _upsert(_STAGED)
 _CURRENT = text("""
     select m.id, m.indicator_id, m.unit_id, m.period, m.revision
     from measurement m
@@ -56,8 +72,7 @@ _CURRENT = text("""
 """)
 
 
-@dataclass(frozen=True)
-class RecordedMeasurement:
+class RecordedMeasurement(NamedTuple):
     measurement_id: int
     indicator_id: int
     unit_id: int
@@ -68,23 +83,40 @@ class RecordedMeasurement:
 
 async def store_measurements(
     session: AsyncSession, *, org_id: int, user_id: int | None, source: str, reason: str | None, rows: list[CleanRow],
+    staging: str = "copy",
 ) -> list[RecordedMeasurement]:
-    """Upsert every row, batch by batch; the result is in the order of ``rows``."""
+    """Upsert every row, batch by batch; the result is in the order of ``rows``.
+
+    ``staging`` is how a batch reaches the server: ``unnest`` (column arrays as parameters) or ``copy``
+    (COPY into a temporary table); tests/benchmarks/bench_write.py measures both.
+    """
     recorded: list[RecordedMeasurement] = []
     now = dt.datetime.now(dt.UTC)
+    stage = _staged_by_copy if staging == "copy" else _staged_by_unnest
     for start in range(0, len(rows), BATCH_ROWS):
-        recorded += await _store_batch(session, org_id, user_id, source, reason, now, rows[start:start + BATCH_ROWS])
+        batch = rows[start:start + BATCH_ROWS]
+        statement, columns = await stage(session, batch)
+        result = await session.exec(statement.bindparams(org_id=org_id, user_id=user_id, source=source, reason=reason, now=now, **columns))
+        recorded += await _recorded(session, batch, {(i, u, p): (m, rev) for m, i, u, p, rev in result.all()})
     return recorded
 
 
-async def _store_batch(session, org_id, user_id, source, reason, now, rows: list[CleanRow]) -> list[RecordedMeasurement]:  # type: ignore[no-untyped-def]
-    columns = {
-        "indicator_id": [r.indicator_id for r in rows], "unit_id": [r.unit_id for r in rows], "period": [r.period for r in rows],
-        "value": [r.value for r in rows], "numerator": [r.numerator for r in rows], "denominator": [r.denominator for r in rows],
-        "status": [r.status for r in rows],
-    }
-    changed = {(i, u, p): (m, rev) for m, i, u, p, rev in (await session.exec(_UPSERT.bindparams(
-        org_id=org_id, user_id=user_id, source=source, reason=reason, now=now, **columns))).all()}
+async def _staged_by_unnest(session: AsyncSession, rows: list[CleanRow]):  # type: ignore[no-untyped-def]
+    return _UPSERT_UNNESTED, {name: [getattr(r, name) for r in rows] for name in _STAGED_COLUMNS}
+
+
+async def _staged_by_copy(session: AsyncSession, rows: list[CleanRow]):  # type: ignore[no-untyped-def]
+    connection = await (await session.connection()).get_raw_connection()
+    driver = connection.driver_connection  # asyncpg, inside the session's transaction
+    await driver.execute(_STAGING_TABLE)
+    await driver.execute("truncate measurement_batch")
+    await driver.copy_records_to_table(
+        "measurement_batch", columns=_STAGED_COLUMNS,
+        records=[(r.indicator_id, r.unit_id, r.period, r.value, r.numerator, r.denominator, r.status) for r in rows])
+    return _UPSERT_STAGED, {}
+
+
+async def _recorded(session: AsyncSession, rows: list[CleanRow], changed: dict) -> list[RecordedMeasurement]:  # type: ignore[type-arg]
     unchanged: dict[tuple[int, int, dt.date], tuple[int, int]] = {}
     if len(changed) < len(rows):
         keys = [(r.indicator_id, r.unit_id, r.period) for r in rows if (r.indicator_id, r.unit_id, r.period) not in changed]

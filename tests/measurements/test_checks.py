@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.measurements.checks import Catalogue, IndicatorRef, RowProblem, check_ids, check_submission, parse_number
+from server.measurements.checks import Catalogue, IndicatorRef, RowProblem, check_ids, check_submission, read_number
 from server.measurements.record import MeasurementItem
 
 FALLS = IndicatorRef(1, "FALLS", "Falls with harm", "count", "sum", "monthly")
@@ -44,8 +44,7 @@ def test_a_denominator_that_rounds_to_zero_is_refused_as_too_small() -> None:
 
 
 def test_a_largest_storable_number_is_accepted() -> None:
-    problems: list[RowProblem] = []
-    assert parse_number(1, "value", "999999999999.999999", problems) == Decimal("999999999999.999999") and problems == []
+    assert read_number("999999999999.999999") == (Decimal("999999999999.999999"), None)
 
 
 @pytest.mark.parametrize("field", ["indicator_code", "unit_code", "status", "period"])
