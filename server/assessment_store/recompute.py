@@ -1,16 +1,16 @@
 """Derive and store assessments when data changes, so that every read is a cheap lookup.
 
 For one organisation (or some of its indicators): read the rolled-up series, run the assessment
-engine on all of them at once (vectorised), and replace the stored rows in the same transaction
-as the change that caused it. Each stored row carries its evidence and the rule set that made it.
+engine on all of them at once (vectorised), and store what changed (store.py) in the same
+transaction as the change that caused it, under the indicators' derivation locks (locks.py). Each
+stored row carries its evidence and the rule set that made it.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import numpy as np
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment import codes
@@ -23,7 +23,8 @@ from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
-from server.db.models import Assessment, Contract, Indicator, Organisation
+from server.assessment_store.store import store_assessments
+from server.db.models import Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
 from server.organisations.queries import current_targets
@@ -72,9 +73,7 @@ async def recompute_organisation(session: AsyncSession, org_id: int, spec: Asses
     # Before reading the series: a concurrent deriver of the same indicator finishes (commits) first.
     await lock_derivation(session, affected)
     rows = await derive_assessments(session, org_id, spec, affected)
-    await session.exec(delete(Assessment).where(Assessment.org_id == org_id, Assessment.indicator_id.in_(affected)))
-    for start in range(0, len(rows), 20000):
-        await _insert_assessments(session, rows[start:start + 20000])
+    await store_assessments(session, org_id, affected, rows)
     return len(rows)
 
 
@@ -86,28 +85,6 @@ async def derive_assessments(session: AsyncSession, org_id: int, spec: Assessmen
 
 async def _indicator_ids(session: AsyncSession, org_id: int) -> list[int]:
     return list((await session.exec(select(Indicator.id).where(Indicator.org_id == org_id))).scalars())
-
-
-_COLUMNS = (
-    ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "float8"), ("target", "float8"),
-    ("trajectory", "float8"), ("rag", "text"), ("variation", "text"), ("assurance", "text"), ("periods_under_target", "int"),
-    ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("rule_set", "text"),
-    ("computed_at", "timestamptz"),
-)
-_INSERT = text(
-    f"insert into assessment ({', '.join(name for name, _ in _COLUMNS)}) "
-    f"select {', '.join(f'{name}::jsonb' if kind == 'jsonb' else name for name, kind in _COLUMNS)} from unnest("
-    + ", ".join(f"cast(:{name} as {'text' if kind == 'jsonb' else kind}[])" for name, kind in _COLUMNS)
-    + f") as batch({', '.join(name for name, _ in _COLUMNS)})"
-)
-
-
-async def _insert_assessments(session: AsyncSession, rows: list[dict]) -> None:
-    """One statement per batch (unnest of column arrays): an order of magnitude fewer round trips
-    than a row-per-parameter-set insert, which dominated recompute time."""
-    columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
-    columns["evidence"] = [json.dumps(value) for value in columns["evidence"]]
-    await session.exec(_INSERT.bindparams(**columns))
 
 
 async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> list[dict]:

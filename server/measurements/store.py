@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.staging import stage_by_copy
 from server.measurements.checks import CleanRow
 
 BATCH_ROWS = 10_000
@@ -23,11 +24,8 @@ _UNNESTED = """
         as batch(indicator_id, unit_id, period, value, numerator, denominator, status)
 """
 _STAGED = "select indicator_id, unit_id, period, value, numerator, denominator, status from measurement_batch"
-_STAGING_TABLE = (
-    "create temporary table if not exists measurement_batch (indicator_id int, unit_id int, period date, value numeric,"
-    " numerator numeric, denominator numeric, status text) on commit delete rows"
-)
-_STAGED_COLUMNS = ("indicator_id", "unit_id", "period", "value", "numerator", "denominator", "status")
+_STAGED_COLUMNS = (("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "numeric"), ("numerator", "numeric"),
+                   ("denominator", "numeric"), ("status", "text"))
 
 
 def _upsert(batch: str):  # type: ignore[no-untyped-def]
@@ -102,17 +100,11 @@ async def store_measurements(
 
 
 async def _staged_by_unnest(session: AsyncSession, rows: list[CleanRow]):  # type: ignore[no-untyped-def]
-    return _UPSERT_UNNESTED, {name: [getattr(r, name) for r in rows] for name in _STAGED_COLUMNS}
+    return _UPSERT_UNNESTED, {name: [getattr(r, name) for r in rows] for name, _ in _STAGED_COLUMNS}
 
 
 async def _staged_by_copy(session: AsyncSession, rows: list[CleanRow]):  # type: ignore[no-untyped-def]
-    connection = await (await session.connection()).get_raw_connection()
-    driver = connection.driver_connection  # asyncpg, inside the session's transaction
-    await driver.execute(_STAGING_TABLE)
-    await driver.execute("truncate measurement_batch")
-    await driver.copy_records_to_table(
-        "measurement_batch", columns=_STAGED_COLUMNS,
-        records=[(r.indicator_id, r.unit_id, r.period, r.value, r.numerator, r.denominator, r.status) for r in rows])
+    await stage_by_copy(session, "measurement_batch", _STAGED_COLUMNS, rows)  # a CleanRow is a tuple in column order
     return _UPSERT_STAGED, {}
 
 

@@ -11,6 +11,8 @@ Builds a throw-away embedded PostgreSQL with the seed tenants plus ``--orgs`` sy
   with each way of staging a batch (unnest of column arrays, COPY into a temporary table);
 * re-importing the same rows (nothing new may be stored) and importing them with changed values
   (every row gets a revision);
+* a full recompute of the trusts' assessments, first with nothing stored, then with nothing changed
+  (assessment rows/s; only changed rows are written);
 * one interactive save (submit_measurements of one row: record, derive, ladders), median server time.
 
 Not a test: it prints numbers and ratios measured in one run.
@@ -121,11 +123,18 @@ async def clear(database: Database, org_ids: list[int]) -> None:
         await connection.execute(text("alter table measurement_revision enable trigger user"))
 
 
+async def recompute_trusts(database: Database, org_ids: list[int]) -> tuple[float, int]:
+    """Every trust's assessments re-derived and stored (no ladders), each in its own transaction."""
+    start, stored = time.perf_counter(), 0
+    for org_id in org_ids:
+        async with database.session(await runner_access(database, org_id)) as session:
+            stored += await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
+    return time.perf_counter() - start, stored
+
+
 async def interactive_save(database: Database, org_id: int, items: list[MeasurementItem], repeats: int) -> list[float]:
     """One row at a time, each a new value, through the whole submission: record, derive, ladders."""
     access = await runner_access(database, org_id)
-    async with database.session(access) as session:
-        await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
     latest = max(i.period for i in items)
     row = next(i for i in items if i.period == latest and i.value is not None)
     times = []
@@ -179,6 +188,10 @@ async def main(orgs: int, months: int, repeats: int) -> None:
         report("record_measurements (every value changed)", rows, seconds, copy_seconds)
         print(f"  revisions now: {await revisions(database, list(trusts)):,} (two per row)")
 
+        seconds, stored = await recompute_trusts(database, list(trusts))
+        report("recompute every trust, nothing stored yet", stored, seconds)
+        seconds, stored = await recompute_trusts(database, list(trusts))
+        report("recompute every trust again, nothing changed", stored, seconds)
         times = await interactive_save(database, ids[codes[0]], trusts[ids[codes[0]]], repeats)
         print(f"one-row save with derivation and ladders, median of {repeats}: {statistics.median(times) * 1000:.1f} ms"
               f" (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})")
