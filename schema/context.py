@@ -1,16 +1,29 @@
-"""The per-request GraphQL context: who is asking, what they may touch, and how to open sessions."""
+"""The per-request GraphQL context: who is asking, what they may touch, and one transaction.
+
+A query is answered from one transaction opened with the request's access context (row-level
+security applies to it): resolvers and DataLoader batches take turns on it through ``read``, so
+sibling fields resolved concurrently by strawberry never share the session at the same moment,
+and each level of a query costs one statement however many objects it holds. The transaction is
+closed by ``RequestTransaction`` when the operation ends. Mutations open their own transaction per
+field (``session()``), committed when the service function returns, as the pages do.
+"""
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from server.auth.authz import Authorizer, Principal, org_domain
 from server.db.session import AccessContext, Database
+
+T = TypeVar("T")
 
 
 class NotAuthenticated(Exception):
@@ -21,18 +34,53 @@ class NotAuthorised(Exception):
     """Authenticated, but the accountability matrix does not allow this."""
 
 
+class BadInput(Exception):
+    """An argument the caller can correct (a bad cursor, an unknown enum-like value)."""
+
+
 @dataclass
 class AccordContext:
-    request: Request
+    request: Request | None
     principal: Principal | None
     access: AccessContext
     database: Database
     authorizer: Authorizer
     loaders: dict[str, Any] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _shared: AbstractAsyncContextManager[AsyncSession] | None = field(default=None, repr=False)
+    _session: AsyncSession | None = field(default=None, repr=False)
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A fresh session per resolver or loader batch (strawberry resolves siblings concurrently)."""
+        """A transaction of its own (mutations: committed when the block ends)."""
         return self.database.session(self.access)
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` on the request's one read transaction, opened on first use."""
+        async with self._lock:
+            if self._session is None:
+                self._shared = self.database.session(self.access)
+                self._session = await self._shared.__aenter__()
+            return await work(self._session)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """``async with context.reading() as session``: the shared transaction, held for the block."""
+        async with self._lock:
+            if self._session is None:
+                self._shared = self.database.session(self.access)
+                self._session = await self._shared.__aenter__()
+            yield self._session
+
+    async def close(self) -> None:
+        shared, self._shared, self._session = self._shared, None, None
+        if shared is not None:
+            await shared.__aexit__(None, None, None)
+
+    def loader(self, name: str, factory: Callable[[], T]) -> T:
+        """The request's DataLoader called ``name`` (created on first use: loaders live per request)."""
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]  # type: ignore[no-any-return]
 
     def require_principal(self) -> Principal:
         if self.principal is None:
@@ -47,6 +95,22 @@ class AccordContext:
 
     def can_read(self, org_id: int) -> bool:
         return org_id in self.access.read_org_ids or org_id in self.access.contract_org_ids
+
+    @property
+    def readable_org_ids(self) -> frozenset[int]:
+        return self.access.read_org_ids | self.access.contract_org_ids
+
+
+class RequestTransaction(SchemaExtension):
+    """Closes the request's read transaction when the operation has been answered."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        try:
+            yield
+        finally:
+            context = self.execution_context.context
+            if isinstance(context, AccordContext):
+                await context.close()
 
 
 Info = StrawberryInfo[AccordContext, None]

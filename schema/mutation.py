@@ -6,9 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from schema.assessments import Plan, plan_from_row
+from schema.assessments import Plan, plan_from_view
 from schema.context import Info
 from server.plans import workflow
+from server.plans.view import plan_view
 from server.measurements.record import MeasurementItem
 from server.measurements.submit import may_validate, submit_measurements
 from server.organisations import queries
@@ -70,9 +71,10 @@ class PlanActionRefused:
 PlanResult = Annotated[PlanUpdated | PlanActionRefused, strawberry.union("PlanResult")]
 
 
-async def _plan_result(session, outcome) -> PlanUpdated | PlanActionRefused:  # type: ignore[no-untyped-def]
+async def _plan_result(session, context, principal, outcome) -> PlanUpdated | PlanActionRefused:  # type: ignore[no-untyped-def]
     if isinstance(outcome, workflow.PlanChanged):
-        return PlanUpdated(message=outcome.message, plan=await plan_from_row(session, outcome.plan))
+        view = await plan_view(session, context.authorizer, principal, outcome.plan.id)
+        return PlanUpdated(message=outcome.message, plan=plan_from_view(view))
     reason = {workflow.NotAllowed: "not_allowed", workflow.StaleForm: "stale"}.get(type(outcome), "invalid_step")
     return PlanActionRefused(reason=reason, message=outcome.message)
 
@@ -85,7 +87,7 @@ class Mutation:
         principal = context.require_principal()
         async with context.session() as session:
             outcome = await workflow.agree(session, context.authorizer, principal, plan_id=plan_id, partner_code=partner_code, seen_version=version)
-            return await _plan_result(session, outcome)
+            return await _plan_result(session, context, principal, outcome)
 
     @strawberry.mutation(description="Move a plan through its lifecycle: critique, sign_off, present, start_delivery, close, escalate.")
     async def advance_plan(self, info: Info, plan_id: int, action: str, version: int, reason: str | None = None) -> PlanResult:
@@ -93,7 +95,7 @@ class Mutation:
         principal = context.require_principal()
         async with context.session() as session:
             outcome = await workflow.advance(session, context.authorizer, principal, plan_id=plan_id, action=action, seen_version=version, reason=reason)
-            return await _plan_result(session, outcome)
+            return await _plan_result(session, context, principal, outcome)
 
     @strawberry.mutation(description="Record measurements for one organisation: all rows are stored, or none.")
     async def record_measurements(

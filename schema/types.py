@@ -1,27 +1,32 @@
-"""GraphQL output types, each mapped from a storage row by ``from_row``."""
+"""Organisations, their units and indicators, series and latest ratings, for tools.
+
+Every list is loaded a level at a time: an organisation's indicators for all organisations in the
+answer in one statement (a per-request DataLoader), their latest ratings in the same pass when
+the query asks for them (look-ahead), their series in one statement per distinct range. Objects are
+plain records (``server.organisations.queries``), read by attribute, so the executor's fast path
+(schema/executor.py) completes long lists without a resolver per leaf.
+"""
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from collections import defaultdict
+from typing import Annotated, Any
 
 import strawberry
-
-from sqlalchemy import select
+from strawberry.dataloader import DataLoader
 
 from schema.assessments import Assessment, Escalation, latest_assessment
-from schema.context import Info
-from server.db import models
+from schema.context import AccordContext, BadInput, Info
+from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
+from schema.ratings import Rating
+from schema.pagination import Connection, connection, page_bounds
+from schema.selection import selects
+from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
+from server.reporting.series import indicator_series
 
 
-@strawberry.enum
-class Polarity(Enum):
-    HIGHER_IS_BETTER = "higher_is_better"
-    LOWER_IS_BETTER = "lower_is_better"
-    NEUTRAL = "neutral"
-
-
-@strawberry.type
+@strawberry.type(description="A measurement as stored, at one unit (deprecated list: use Indicator.series).")
 class Measurement:
     period: dt.date
     unit_code: str
@@ -32,13 +37,6 @@ class Measurement:
     revision: int
     recorded_at: dt.datetime
 
-    @classmethod
-    def from_row(cls, row: models.Measurement, unit_code: str) -> "Measurement":
-        return cls(
-            period=row.period, unit_code=unit_code, value=_float(row.value), numerator=_float(row.numerator),
-            denominator=_float(row.denominator), status=row.status, revision=row.revision, recorded_at=row.recorded_at,
-        )
-
 
 @strawberry.type
 class Target:
@@ -48,50 +46,26 @@ class Target:
     valid_to: dt.date | None
 
 
-@strawberry.type
-class Indicator:
-    id: strawberry.Private[int]
-    code: str
-    name: str
-    definition: str | None
-    unit: str
-    polarity: Polarity
-    rollup: str
-    frequency: str
-    source: str
-    is_key: bool
-    owner: str | None
-    unit_codes: strawberry.Private[dict[int, str]]
+@strawberry.type(description="An indicator's latest stored rating at organisation level (or at one unit).")
+class LatestRating(Rating):
+    period: dt.date
+    trajectory: float | None
+    failure_forecast: bool
+    masked_failure: bool
+    rule_set: str
 
-    @classmethod
-    def from_row(cls, row: models.Indicator, unit_codes: dict[int, str]) -> "Indicator":
-        return cls(
-            id=row.id, code=row.code, name=row.name, definition=row.definition, unit=row.unit,
-            polarity=Polarity(row.polarity), rollup=row.rollup, frequency=row.frequency, source=row.source,
-            is_key=row.is_key, owner=row.owner, unit_codes=unit_codes,
-        )
 
-    @strawberry.field(description="Most recent measurements, newest first, at every unit (at most 500).")
-    async def recent_measurements(self, info: Info, limit: int = 24) -> list[Measurement]:
-        limit = max(1, min(limit, 500))
-        async with info.context.session() as session:
-            rows = await queries.recent_measurements(session, indicator_id=self.id, limit=limit)
-        return [Measurement.from_row(row, self.unit_codes.get(row.unit_id, "")) for row in rows]
-
-    @strawberry.field(description="The latest stored assessment, at organisation level or for one unit, with its evidence.")
-    async def assessment(self, info: Info, unit_code: str | None = None) -> Assessment | None:
-        unit_id = next((uid for uid, code in self.unit_codes.items() if code == unit_code), None) if unit_code else None
-        if unit_code and unit_id is None:
-            return None
-        async with info.context.session() as session:
-            row = await latest_assessment(session, self.id, unit_id)
-        return Assessment.from_row(row, unit_code) if row else None
-
-    @strawberry.field
-    async def targets(self, info: Info) -> list[Target]:
-        async with info.context.session() as session:
-            rows = (await queries.current_targets(session, [self.id])).values()
-        return [Target(kind=t.kind, value=float(t.value), valid_from=t.valid_from, valid_to=t.valid_to) for t in rows]
+@strawberry.type(description="One period of a series: the value, its parts, target, rating and SPC limits.")
+class SeriesPoint(Rating):
+    period: dt.date
+    numerator: float | None
+    denominator: float | None
+    trajectory: float | None
+    mean: float | None = strawberry.field(description="SPC centre line for the point's segment.")
+    lower_limit: float | None = strawberry.field(description="Lower process limit (3 sigma).")
+    upper_limit: float | None = strawberry.field(description="Upper process limit (3 sigma).")
+    point_type: PointType | None  # type: ignore[valid-type]
+    is_latest: bool
 
 
 @strawberry.type
@@ -102,42 +76,235 @@ class Unit:
     parent_code: str | None
 
 
-@strawberry.type
+@strawberry.federation.type(keys=["organisationCode code"], description="An indicator of one organisation's framework.")
+class Indicator:
+    id: strawberry.Private[int]
+    org_id: strawberry.Private[int]
+    organisation_code: str
+    code: str
+    name: str
+    definition: str | None
+    unit: MeasureUnit  # type: ignore[valid-type]
+    polarity: Polarity  # type: ignore[valid-type]
+    rollup: Rollup  # type: ignore[valid-type]
+    frequency: Frequency  # type: ignore[valid-type]
+    source: IndicatorSource  # type: ignore[valid-type]
+    is_key: bool
+    owner: str | None
+    cohort: str | None
+    domain_code: str
+    domain_name: str
+    target: float | None = strawberry.field(description="The target in force today (the most stretching valid one).")
+    latest: LatestRating | None = strawberry.field(description="The latest organisation-level rating.")
+
+    @classmethod
+    def from_record(cls, record: queries.IndicatorRecord, organisation_code: str, latest: Any = None) -> "Indicator":
+        return cls(
+            id=record.id, org_id=record.org_id, organisation_code=organisation_code, code=record.code, name=record.name,
+            definition=record.definition, unit=record.unit, polarity=record.polarity, rollup=record.rollup,
+            frequency=record.frequency, source=record.source, is_key=record.is_key, owner=record.owner, cohort=record.cohort,
+            domain_code=record.domain_code, domain_name=record.domain_name, target=record.target, latest=latest,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, organisation_code: str, code: str) -> "Indicator | None":
+        """Federation entity: authorised exactly as ``organisation(code).indicator(code)``."""
+        organisation = await Organisation.resolve_reference(info, organisation_code)
+        return await organisation.indicator(info, code) if organisation else None
+
+    @strawberry.field(description="Stored series at organisation level (rolled up) or at one unit, oldest first, within from..to.")
+    async def series(
+        self, info: Info, unit_code: str | None = None, from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
+        to: dt.date | None = None,
+    ) -> list[SeriesPoint]:
+        unit_id = await _unit_id(info.context, self.org_id, unit_code)
+        if unit_code is not None and unit_id is None:
+            return []
+        return await _series_loader(info.context).load((self.id, unit_id, from_, to))  # type: ignore[return-value]
+
+    @strawberry.field(description="The latest stored assessment with its full evidence (points, limits, rules, parameters).")
+    async def assessment(self, info: Info, unit_code: str | None = None) -> Assessment | None:
+        unit_id = await _unit_id(info.context, self.org_id, unit_code)
+        if unit_code is not None and unit_id is None:
+            return None
+        row = await info.context.read(lambda session: latest_assessment(session, self.id, unit_id))
+        return Assessment.from_row(row, unit_code) if row else None
+
+    @strawberry.field
+    async def targets(self, info: Info) -> list[Target]:
+        found = await _targets_loader(info.context).load(self.id)
+        return [Target(kind=t.kind, value=float(t.value), valid_from=t.valid_from, valid_to=t.valid_to) for t in found]
+
+    @strawberry.field(deprecation_reason="Use series(unitCode, from, to): complete, rolled up and rated.")
+    async def recent_measurements(self, info: Info, limit: int = 24) -> list[Measurement]:
+        limit = max(1, min(limit, 500))
+        rows = await info.context.read(lambda session: queries.recent_measurements(session, indicator_id=self.id, limit=limit))
+        codes = await _unit_codes(info.context, self.org_id)
+        return [Measurement(period=r.period, unit_code=codes.get(r.unit_id, ""), value=_float(r.value), numerator=_float(r.numerator),
+                            denominator=_float(r.denominator), status=r.status, revision=r.revision, recorded_at=r.recorded_at)
+                for r in rows]
+
+
+@strawberry.input(description="Narrow an organisation's indicators; every field is optional.")
+class IndicatorFilter:
+    domain: str | None = strawberry.UNSET
+    key: bool | None = strawberry.UNSET
+    source: IndicatorSource | None = strawberry.UNSET  # type: ignore[valid-type]
+    codes: list[str] | None = strawberry.UNSET
+
+
+@strawberry.federation.type(keys=["code"], description="An NHS organisation you may read, in full or contractually.")
 class Organisation:
     id: strawberry.Private[int]
     code: str
     name: str
+    short_name: str | None
     kind: str
     nation: str
 
     @classmethod
-    def from_row(cls, row: models.Organisation) -> "Organisation":
-        return cls(id=row.id, code=row.code, name=row.name, kind=row.kind, nation=row.nation)
+    def from_row(cls, row: Any) -> "Organisation":
+        return cls(id=row.id, code=row.code, name=row.name, short_name=getattr(row, "short_name", None), kind=row.kind, nation=row.nation)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> "Organisation | None":
+        """Federation entity: the same rights as the ``organisation(code)`` root field."""
+        info.context.require_principal()
+        row = await info.context.read(lambda session: queries.organisation_by_code(session, code))
+        return cls.from_row(row) if row is not None and info.context.can_read(row.id) else None
 
     @strawberry.field
     async def units(self, info: Info) -> list[Unit]:
-        async with info.context.session() as session:
-            units = await queries.units_of(session, org_id=self.id)
-            tiers = {t.depth: t.name for t in await queries.tiers_of(session, org_id=self.id)}
-        code_of = {u.id: u.code for u in units}
-        return [Unit(code=u.code, name=u.name, tier=tiers.get(u.depth, ""), parent_code=code_of.get(u.parent_id)) for u in units]
+        return await _units_loader(info.context).load(self.id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Escalations raised by this organisation's ladders; open ones unless include_closed.")
-    async def escalations(self, info: Info, include_closed: bool = False) -> list[Escalation]:
-        statement = select(models.Escalation).where(models.Escalation.org_id == self.id).order_by(models.Escalation.level.desc())
-        if not include_closed:
-            statement = statement.where(models.Escalation.status != "closed")
-        async with info.context.session() as session:
-            rows = (await session.exec(statement.limit(500))).scalars().all()
-        return [Escalation.from_row(row) for row in rows]
+    @strawberry.field(description="Indicators in scorecard order (domain, then position), optionally filtered.")
+    async def indicators(
+        self, info: Info, filter: IndicatorFilter | None = None, first: int = 250, after: str | None = None,
+        key_only: Annotated[bool, strawberry.argument(deprecation_reason="Use filter: {key: true}")] = False,
+    ) -> Connection[Indicator]:
+        page_bounds(first, after)
+        key = filter.key if filter and filter.key is not strawberry.UNSET else (True if key_only else None)
+        wanted = _IndicatorQuery(
+            domain=_given(filter, "domain"), key=key, source=_given(filter, "source"),
+            codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest"),
+        )
+        found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
+        return connection(found, first=first, after=after)
 
-    @strawberry.field
-    async def indicators(self, info: Info, key_only: bool = False) -> list[Indicator]:
-        async with info.context.session() as session:
-            rows = await queries.indicators_of(session, org_id=self.id, key_only=key_only)
-            unit_codes = {u.id: u.code for u in await queries.units_of(session, org_id=self.id)}
-        return [Indicator.from_row(row, unit_codes) for row in rows]
+    @strawberry.field(description="One indicator by code, or null.")
+    async def indicator(self, info: Info, code: str) -> Indicator | None:
+        wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"))
+        found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
+        return found[0] if found else None
+
+    @strawberry.field(description="Escalations raised by this organisation's ladders, highest level first.")
+    async def escalations(
+        self, info: Info, status: list[EscalationStatus] | None = None, min_level: int | None = None,  # type: ignore[valid-type]
+        first: int = 100, after: str | None = None, include_closed: bool = False,
+    ) -> Connection[Escalation]:
+        page_bounds(first, after)
+        statuses = tuple(s.value for s in status) if status else (None if include_closed else ("open", "acknowledged", "plan_linked"))
+        found = await _escalations_loader(info.context).load((self.id, statuses, min_level))
+        return connection(found, first=first, after=after)
+
+
+# -- loaders: one statement per level, whatever the number of parents ---------------------------------
+
+class _IndicatorQuery(tuple):  # type: ignore[type-arg]
+    """A hashable description of which indicators a parent wants (the DataLoader key's second half)."""
+
+    def __new__(cls, domain: str | None = None, key: bool | None = None, source: Any = None, codes: tuple[str, ...] | None = None,
+                latest: bool = False) -> "_IndicatorQuery":
+        return super().__new__(cls, (domain, key, getattr(source, "value", source), codes, latest))
+
+
+def _given(filter: IndicatorFilter | None, name: str) -> Any:
+    value = getattr(filter, name, None) if filter is not None else None
+    return None if value is strawberry.UNSET else value
+
+
+def _indicators_loader(context: AccordContext) -> DataLoader:
+    async def load(keys: list[tuple[int, str, _IndicatorQuery]]) -> list[list[Indicator]]:
+        by_query: dict[_IndicatorQuery, list[int]] = defaultdict(list)
+        for org_id, _, wanted in keys:
+            by_query[wanted].append(org_id)
+        results: dict[tuple[int, _IndicatorQuery], list[Indicator]] = {}
+        codes = {org_id: code for org_id, code, _ in keys}
+        for wanted, org_ids in by_query.items():
+            domain, key, source, only, with_latest = wanted
+
+            async def work(session):  # type: ignore[no-untyped-def]
+                records = await queries.indicators_of_orgs(session, org_ids, domain=domain, key=key, source=source, codes=only)
+                ids = [r.id for rs in records.values() for r in rs]
+                latest = await queries.latest_assessments(session, ids) if with_latest else {}
+                return records, latest
+
+            records, latest = await context.read(work)
+            for org_id, found in records.items():
+                results[(org_id, wanted)] = [Indicator.from_record(r, codes[org_id], latest.get(r.id)) for r in found]
+        return [results[(org_id, wanted)] for org_id, _, wanted in keys]
+
+    return context.loader("indicators", lambda: DataLoader(load_fn=load))
+
+
+def _units_loader(context: AccordContext) -> DataLoader:
+    async def load(org_ids: list[int]) -> list[list[queries.UnitRecord]]:
+        found = await context.read(lambda session: queries.units_of_orgs(session, org_ids))
+        return [found[org_id] for org_id in org_ids]
+
+    return context.loader("units", lambda: DataLoader(load_fn=load))
+
+
+async def _unit_codes(context: AccordContext, org_id: int) -> dict[int, str]:
+    return {u.id: u.code for u in await _units_loader(context).load(org_id)}
+
+
+async def _unit_id(context: AccordContext, org_id: int, unit_code: str | None) -> int | None:
+    if unit_code is None:
+        return None
+    return next((u.id for u in await _units_loader(context).load(org_id) if u.code == unit_code), None)
+
+
+def _series_loader(context: AccordContext) -> DataLoader:
+    async def load(keys: list[tuple[int, int | None, dt.date | None, dt.date | None]]) -> list[list[Any]]:
+        by_range: dict[tuple[int | None, dt.date | None, dt.date | None], list[int]] = defaultdict(list)
+        for indicator_id, unit_id, start, end in keys:
+            if start and end and start > end:
+                raise BadInput(f"from ({start}) is after to ({end})")
+            by_range[(unit_id, start, end)].append(indicator_id)
+        found: dict[tuple[int, int | None, dt.date | None, dt.date | None], list[Any]] = {}
+        for (unit_id, start, end), ids in by_range.items():
+            series = await context.read(lambda session: indicator_series(session, ids, unit_id=unit_id, start=start, end=end))
+            for indicator_id in ids:
+                found[(indicator_id, unit_id, start, end)] = series.get(indicator_id, [])
+        return [found[key] for key in keys]
+
+    return context.loader("series", lambda: DataLoader(load_fn=load))
+
+
+def _targets_loader(context: AccordContext) -> DataLoader:
+    async def load(indicator_ids: list[int]) -> list[list[Any]]:
+        rows = await context.read(lambda session: queries.targets_of(session, indicator_ids))
+        return [rows.get(i, []) for i in indicator_ids]
+
+    return context.loader("targets", lambda: DataLoader(load_fn=load))
+
+
+def _escalations_loader(context: AccordContext) -> DataLoader:
+    async def load(keys: list[tuple[int, tuple[str, ...] | None, int | None]]) -> list[list[Escalation]]:
+        by_filter: dict[tuple[tuple[str, ...] | None, int | None], list[int]] = defaultdict(list)
+        for org_id, statuses, min_level in keys:
+            by_filter[(statuses, min_level)].append(org_id)
+        found: dict[tuple[int, tuple[str, ...] | None, int | None], list[Escalation]] = {}
+        for (statuses, min_level), org_ids in by_filter.items():
+            rows = await context.read(lambda session: escalations_of_orgs(session, org_ids, statuses=statuses, min_level=min_level))
+            for org_id in org_ids:
+                found[(org_id, statuses, min_level)] = [Escalation.from_row(r) for r in rows.get(org_id, [])]
+        return [found[key] for key in keys]
+
+    return context.loader("escalations", lambda: DataLoader(load_fn=load))
 
 
 def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+

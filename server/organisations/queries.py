@@ -119,3 +119,131 @@ async def recent_measurements(session: AsyncSession, *, indicator_id: int, limit
         .order_by(Measurement.period.desc(), Measurement.unit_id).limit(limit)
     )
     return list((await session.exec(statement)).all())
+
+
+@dataclass(frozen=True)
+class IndicatorRecord:
+    """An indicator with its domain and the target in force today, for lists across organisations."""
+
+    id: int
+    org_id: int
+    code: str
+    name: str
+    definition: str | None
+    unit: str
+    polarity: str
+    rollup: str
+    frequency: str
+    source: str
+    is_key: bool
+    owner: str | None
+    cohort: str | None
+    domain_code: str
+    domain_name: str
+    target: float | None
+
+
+# The most stretching target valid today (current_targets above, in SQL for many indicators at once).
+_INDICATORS_OF_ORGS = """
+select i.id, i.org_id, i.code, i.name, i.definition, i.unit, i.polarity, i.rollup, i.frequency, i.source, i.is_key,
+       i.owner, i.cohort, d.code, d.name,
+       (select (case when i.polarity = 'lower_is_better' then min(t.value) else max(t.value) end)::float8 from target t
+         where t.indicator_id = i.id and (t.valid_from is null or t.valid_from <= current_date)
+           and (t.valid_to is null or t.valid_to >= current_date))
+from indicator i join domain d on d.id = i.domain_id
+where i.org_id = any(:org_ids) {filters}
+order by i.org_id, d.position, i.position, i.id
+"""
+
+
+async def indicators_of_orgs(
+    session: AsyncSession, org_ids: Sequence[int], *, domain: str | None = None, key: bool | None = None,
+    source: str | None = None, codes: Sequence[str] | None = None,
+) -> dict[int, list[IndicatorRecord]]:
+    """Per organisation, its indicators in scorecard order, optionally filtered: one statement."""
+    filters, params = [], {"org_ids": list(org_ids)}  # type: ignore[var-annotated]
+    if domain is not None:
+        filters.append("and d.code = :domain")
+        params["domain"] = domain
+    if key is not None:
+        filters.append("and i.is_key = :key")
+        params["key"] = key
+    if source is not None:
+        filters.append("and i.source = :source")
+        params["source"] = source
+    if codes is not None:
+        filters.append("and i.code = any(:codes)")
+        params["codes"] = list(codes)
+    rows = (await session.exec(text(_INDICATORS_OF_ORGS.format(filters=" ".join(filters))), params=params)).all()
+    found: dict[int, list[IndicatorRecord]] = {org_id: [] for org_id in org_ids}
+    for row in rows:
+        found[row[1]].append(IndicatorRecord(*row))
+    return found
+
+
+@dataclass(frozen=True)
+class LatestAssessment:
+    indicator_id: int
+    unit_id: int | None
+    period: dt.date
+    value: float | None
+    target: float | None
+    trajectory: float | None
+    rag: str
+    variation: str
+    assurance: str
+    periods_under_target: int
+    failure_forecast: bool
+    masked_failure: bool
+    rule_set: str
+
+
+async def latest_assessments(session: AsyncSession, indicator_ids: Sequence[int], *, unit_id: int | None = None) -> dict[int, LatestAssessment]:
+    """Each indicator's latest stored assessment at organisation level (or at one unit): one statement."""
+    if not indicator_ids:
+        return {}
+    unit_filter = "a.unit_id is null" if unit_id is None else "a.unit_id = :unit"
+    params: dict[str, object] = {"ids": list(indicator_ids)}
+    if unit_id is not None:
+        params["unit"] = unit_id
+    rows = (await session.exec(text(
+        "select a.indicator_id, a.unit_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,"
+        " a.periods_under_target, a.failure_forecast, a.masked_failure, a.rule_set"
+        f" from assessment a where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest"
+    ), params=params)).all()
+    return {row[0]: LatestAssessment(*row) for row in rows}
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    id: int
+    org_id: int
+    code: str
+    name: str
+    tier: str
+    parent_code: str | None
+
+
+async def units_of_orgs(session: AsyncSession, org_ids: Sequence[int]) -> dict[int, list[UnitRecord]]:
+    """Per organisation, its units in tree order with their tier names: one statement."""
+    rows = (await session.exec(text(
+        "select u.id, u.org_id, u.code, u.name, coalesce(t.name, ''), p.code from org_unit u"
+        " left join unit_tier t on t.org_id = u.org_id and t.depth = u.depth"
+        " left join org_unit p on p.id = u.parent_id"
+        " where u.org_id = any(:org_ids) order by u.org_id, u.path"
+    ), params={"org_ids": list(org_ids)})).all()
+    found: dict[int, list[UnitRecord]] = {org_id: [] for org_id in org_ids}
+    for row in rows:
+        found[row[1]].append(UnitRecord(*row))
+    return found
+
+
+async def targets_of(session: AsyncSession, indicator_ids: Sequence[int]) -> dict[int, list[Target]]:
+    """Every target of each indicator (national, contractual, local, stretch), oldest first."""
+    rows = (await session.exec(
+        select(Target).where(Target.indicator_id.in_(list(indicator_ids))).order_by(Target.indicator_id, Target.valid_from, Target.id)
+    )).all()
+    found: dict[int, list[Target]] = {}
+    for target in rows:
+        found.setdefault(target.indicator_id, []).append(target)
+    return found

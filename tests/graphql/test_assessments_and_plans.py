@@ -5,22 +5,22 @@ from tests.graphql.test_slice import gql, make_token
 
 ASSESSMENT = """
 query { organisation(code: "RXW") {
-  indicators(keyOnly: true) { code assessment { period rag variation assurance periodsUnderTarget ruleSet evidence } }
-  escalations { subjectKey level levelName forumCode explanation }
+  indicators(filter: {key: true}) { nodes { code assessment { period rag variation assurance periodsUnderTarget ruleSet evidence } } }
+  escalations { nodes { subjectKey level levelName forumCode explanation } }
 } }"""
 
 
 async def test_assessment_evidence_is_exposed(client, database):
     token = await make_token(database, "sath.exec@accord.example", "RXW", ["executive"])
     body = await gql(client, token, ASSESSMENT)
-    indicators = body["data"]["organisation"]["indicators"]
+    indicators = body["data"]["organisation"]["indicators"]["nodes"]
     assessed = [i for i in indicators if i["assessment"]]
     assert assessed, body
     evidence = assessed[0]["assessment"]["evidence"]
     assert {"spc", "rag", "under_target", "forecast"} <= set(evidence)
     assert evidence["spc"]["rule_set"]["parameters"]["run_length"] in (6, 7)
     assert assessed[0]["assessment"]["ruleSet"].startswith("accord-mdc-xmr")
-    escalations = body["data"]["organisation"]["escalations"]
+    escalations = body["data"]["organisation"]["escalations"]["nodes"]
     assert all(e["explanation"]["text"] for e in escalations)
 
 

@@ -16,7 +16,7 @@ query($code: String!) {
   organisation(code: $code) {
     code name
     units { code tier parentCode }
-    indicators(keyOnly: true) { code polarity targets { kind value } recentMeasurements(limit: 3) { period unitCode value numerator denominator revision } }
+    indicators(filter: {key: true}) { nodes { code polarity targets { kind value } recentMeasurements(limit: 3) { period unitCode value numerator denominator revision } } }
   }
 }"""
 
@@ -50,8 +50,8 @@ async def gql(client, token, query, variables=None):
 
 
 async def test_token_caller_lists_only_its_organisation(client, sath_token):
-    body = await gql(client, sath_token, "{ organisations { code } }")
-    assert [o["code"] for o in body["data"]["organisations"]] == ["RXW"]
+    body = await gql(client, sath_token, "{ organisations { nodes { code } } }")
+    assert [o["code"] for o in body["data"]["organisations"]["nodes"]] == ["RXW"]
 
 
 async def test_organisation_with_units_indicators_and_recent_measurements(client, sath_token):
@@ -59,8 +59,8 @@ async def test_organisation_with_units_indicators_and_recent_measurements(client
     organisation = body["data"]["organisation"]
     assert organisation["code"] == "RXW"
     assert organisation["units"][0]["parentCode"] is None
-    assert organisation["indicators"], "SaTH has key indicators"
-    assert all(len(i["recentMeasurements"]) == 3 for i in organisation["indicators"])
+    assert organisation["indicators"]["nodes"], "SaTH has key indicators"
+    assert all(len(i["recentMeasurements"]) == 3 for i in organisation["indicators"]["nodes"])
 
 
 async def test_another_organisation_is_null_not_an_error(client, sath_token):
@@ -115,7 +115,7 @@ async def test_sath_token_cannot_record_for_ulht(client, sath_token):
 
 
 async def test_anonymous_graphql_gets_an_authorisation_error(client):
-    response = await client.post("/graphql", json={"query": "{ organisations { code } }"})
+    response = await client.post("/graphql", json={"query": "{ organisations { nodes { code } } }"})
     body = response.json()
     assert body["data"] is None
     assert "Log in or send an API token" in body["errors"][0]["message"]

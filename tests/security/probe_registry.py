@@ -150,6 +150,38 @@ GRAPHQL: dict[str, Entry] = {
     "Organisation.escalations(includeClosed)": Entry(lambda o: True),
     "Indicator.assessment(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
     "Indicator.recentMeasurements(limit)": Entry(lambda o: 3),  # a few rows prove the filter; hundreds only cost time
+    # Federation entities are authorised like the root fields: a foreign organisation resolves to null.
+    "Query._entities(representations)": Entry(lambda o: {"__typename": "Organisation", "code": o.code}, scope=True),
+    "Indicator.series(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
+    "Indicator.series(from)": Entry(lambda o: "2025-01-01"),
+    "Indicator.series(to)": Entry(lambda o: "2026-12-01"),
+    "IndicatorFilter.domain": Entry(lambda o: None),  # unfiltered: every indicator is probed
+    "IndicatorFilter.key": Entry(lambda o: True),
+    "IndicatorFilter.source": Entry(lambda o: None),
+    "IndicatorFilter.codes": Entry(lambda o: None),
+    "Organisation.indicators(first)": Entry(lambda o: 20),
+    "Organisation.indicators(after)": Entry(lambda o: None),
+    "Organisation.indicator(code)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Organisation.escalations(status)": Entry(lambda o: None),
+    "Organisation.escalations(minLevel)": Entry(lambda o: None),
+    "Organisation.escalations(first)": Entry(lambda o: 20),
+    "Organisation.escalations(after)": Entry(lambda o: None),
+    "System.position(domain)": Entry(lambda o: None),
+    "System.position(period)": Entry(lambda o: None),
+    "Query.organisations(first)": Entry(lambda o: 50),
+    "Query.organisations(after)": Entry(lambda o: None),
+    "Query.system(code)": Entry(lambda o: o.system_code, scope=True),
+    "Query.indicatorComparison(code)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Query.indicatorComparison(period)": Entry(lambda o: None),
+    "Query.indicatorComparisons(codes)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Query.indicatorComparisons(period)": Entry(lambda o: None),
+    "Query.escalations(organisationCodes)": Entry(lambda o: o.code, scope=True),
+    "Query.escalations(status)": Entry(lambda o: None),
+    "Query.escalations(minLevel)": Entry(lambda o: None),
+    "Query.escalations(first)": Entry(lambda o: 20),
+    "Query.escalations(after)": Entry(lambda o: None),
+    "Query.plans(first)": Entry(lambda o: 20),
+    "Query.plans(after)": Entry(lambda o: None),
 }
 
 SESSION_ENDING = {("POST", "/logout")}  # probed last, so the caller's one login serves every other probe

@@ -48,11 +48,11 @@ async def test_the_right_csrf_token_is_accepted_as_a_form_field_or_a_header(clie
 
 async def test_graphql_posts_with_a_session_cookie_need_the_csrf_header(client):
     token = await _logged_in(client)
-    query = {"query": "{ organisations { code } }"}
+    query = {"query": "{ organisations { nodes { code } } }"}
     assert (await client.post("/graphql", json=query)).status_code == 403
     assert (await client.post("/graphql", json=query, headers={"X-CSRF-Token": "wrong"})).status_code == 403
     response = await client.post("/graphql", json=query, headers={"X-CSRF-Token": token})
-    assert response.status_code == 200 and response.json()["data"]["organisations"] == [{"code": "RXW"}]
+    assert response.status_code == 200 and response.json()["data"]["organisations"]["nodes"] == [{"code": "RXW"}]
 
 
 async def test_graphql_mutations_cannot_ride_a_get_request(client):
@@ -106,13 +106,13 @@ def _assert_security_headers(response, what: str) -> None:
 async def test_every_response_carries_the_security_headers(client):
     anonymous = [
         await client.get("/login"), await client.get("/healthz"), await client.get("/static/app.js"),
-        await client.get("/no/such/page"), await client.get("/"), await client.post("/graphql", json={"query": "{ organisations { code } }"}),
+        await client.get("/no/such/page"), await client.get("/"), await client.post("/graphql", json={"query": "{ organisations { nodes { code } } }"}),
         await client.post("/logout"),
     ]
     token = await _logged_in(client, "admin@accord.example")
     pages = [await client.get(path) for path in _own_pages("QOC")]
     refused = await client.post("/logout", data={"csrf_token": "wrong"})
-    graphql = await client.post("/graphql", json={"query": "{ organisations { code } }"}, headers={"X-CSRF-Token": token})
+    graphql = await client.post("/graphql", json={"query": "{ organisations { nodes { code } } }"}, headers={"X-CSRF-Token": token})
     responses = [*anonymous, *pages, refused, graphql]
     assert {r.status_code for r in responses} >= {200, 303, 403, 404}
     for response in responses:

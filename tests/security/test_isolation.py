@@ -23,7 +23,7 @@ async def test_sath_user_gets_not_found_for_ulht_page(client):
 async def test_sath_token_sees_no_ulht_through_graphql(client, database):
     token = await make_token(database, "sath.exec@accord.example", "RXW", ["executive"])
     assert (await gql(client, token, ORGANISATION_QUERY, {"code": "RWD"}))["data"]["organisation"] is None
-    listed = (await gql(client, token, "{ organisations { code } }"))["data"]["organisations"]
+    listed = (await gql(client, token, "{ organisations { nodes { code } } }"))["data"]["organisations"]["nodes"]
     assert "RWD" not in [o["code"] for o in listed]
 
 

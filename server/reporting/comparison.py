@@ -1,0 +1,104 @@
+"""One indicator compared across every organisation the caller may read (benchmarking).
+
+Organisations are matched on the indicator's code (national codes where one exists). Each entry is
+the organisation-level stored assessment at the period asked for, or at each organisation's
+latest period; quartiles and ranks are over the entries with a value, best first by polarity.
+Row-level security decides which organisations appear: the caller passes nothing wider.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+@dataclass(frozen=True)
+class ComparisonEntry:
+    organisation_code: str
+    organisation_name: str
+    indicator_name: str
+    period: dt.date | None
+    value: float | None
+    target: float | None
+    rag: str
+    variation: str
+    assurance: str
+    periods_under_target: int
+    rank: int | None = None  # 1 = best, by the indicator's polarity
+    quartile: int | None = None  # 1 = best quarter
+
+
+@dataclass(frozen=True)
+class Comparison:
+    code: str
+    name: str
+    unit: str
+    polarity: str
+    period: dt.date | None
+    entries: list[ComparisonEntry]
+    lower_quartile: float | None = None
+    median: float | None = None
+    upper_quartile: float | None = None
+    organisations_reporting: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+_COMPARISON = """
+select i.code, o.code, o.name, i.name, i.unit, i.polarity,
+       a.period, a.value, a.target, coalesce(a.rag, 'none'), coalesce(a.variation, 'none'), coalesce(a.assurance, 'none'),
+       coalesce(a.periods_under_target, 0)
+from indicator i
+join organisation o on o.id = i.org_id
+left join assessment a on a.indicator_id = i.id and a.unit_id is null and {assessment_at}
+where i.code = any(:codes) and i.org_id = any(:org_ids)
+order by i.code, o.name
+"""
+
+
+async def compare_indicators(
+    session: AsyncSession, codes: Sequence[str], *, org_ids: Sequence[int], period: dt.date | None = None,
+) -> list[Comparison]:
+    """One comparison per code that at least one readable organisation reports, in the order asked."""
+    if not codes or not org_ids:
+        return []
+    assessment_at = "a.is_latest" if period is None else "a.period = :period"
+    params: dict[str, object] = {"codes": list(dict.fromkeys(codes)), "org_ids": list(org_ids)}
+    if period is not None:
+        params["period"] = period
+    rows = (await session.exec(text(_COMPARISON.format(assessment_at=assessment_at)), params=params)).all()
+    grouped: dict[str, list] = {}  # type: ignore[type-arg]
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return [_comparison(code, grouped[code], period) for code in params["codes"] if code in grouped]  # type: ignore[attr-defined]
+
+
+def _comparison(code: str, rows: list, period: dt.date | None) -> Comparison:  # type: ignore[type-arg]
+    head = rows[0]
+    entries = [
+        ComparisonEntry(organisation_code=r[1], organisation_name=r[2], indicator_name=r[3], period=r[6],
+                        value=None if r[7] is None else float(r[7]), target=None if r[8] is None else float(r[8]),
+                        rag=r[9], variation=r[10], assurance=r[11], periods_under_target=int(r[12]))
+        for r in rows
+    ]
+    units = {r[4] for r in rows}
+    notes = [f"Organisations record this code in different units ({', '.join(sorted(units))}): compare with care."] if len(units) > 1 else []
+    values = [e.value for e in entries if e.value is not None]
+    if not values:
+        return Comparison(code, head[3], head[4], head[5], period, entries, notes=notes)
+    sign = -1 if head[5] == "lower_is_better" else 1
+    ranked = sorted((e for e in entries if e.value is not None), key=lambda e: -sign * e.value)  # type: ignore[operator]
+    rank = {id(e): position for position, e in enumerate(ranked, start=1)}
+    quartiles = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
+    entries = [replace(e, rank=rank[id(e)], quartile=_quartile(e.value, quartiles, sign)) if e.value is not None else e for e in entries]
+    return Comparison(code, head[3], head[4], head[5], period, entries, lower_quartile=quartiles[0], median=quartiles[1],
+                      upper_quartile=quartiles[2], organisations_reporting=len(values), notes=notes)
+
+
+def _quartile(value: float, quartiles: list[float], sign: int) -> int:
+    """1 = the best quarter by polarity (the top quarter when higher is better)."""
+    from_bottom = 1 + sum(value > q for q in quartiles)
+    return 5 - from_bottom if sign >= 0 else from_bottom

@@ -1,0 +1,92 @@
+"""Stored series for many indicators at once: each period's value, target, rating and SPC limits.
+
+One statement for any number of indicators. The rows are the stored assessments (one per
+observed period, at organisation level or at one unit); the SPC mean, limits and point type of
+each period come from the series' latest evidence, whose observed points are the stored rows in
+the same order (server/assessment_store/recompute.py stores exactly the observed columns).
+Numerator and denominator are summed from the measurements below the unit, as roll-up does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    indicator_id: int
+    period: dt.date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: float | None
+    trajectory: float | None
+    rag: str
+    variation: str
+    assurance: str
+    periods_under_target: int
+    is_latest: bool
+    mean: float | None
+    lower_limit: float | None
+    upper_limit: float | None
+    point_type: str | None
+
+
+_SERIES = """
+with stored as (
+  select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,
+         a.periods_under_target, a.is_latest,
+         row_number() over (partition by a.indicator_id order by a.period) as k
+  from assessment a
+  where a.indicator_id = any(:ids) and {unit_filter}
+), points as (
+  select a.indicator_id, row_number() over (partition by a.indicator_id order by p.ordinality) as k,
+         (p.point ->> 'mean')::float8 as mean, (p.point ->> 'lower_limit')::float8 as lower_limit,
+         (p.point ->> 'upper_limit')::float8 as upper_limit, p.point ->> 'point_type' as point_type
+  from assessment a
+  cross join lateral jsonb_array_elements(a.evidence #> '{{spc,points}}') with ordinality as p(point, ordinality)
+  where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest and p.point ->> 'value' is not null
+), parts as (
+  select m.indicator_id, m.period, sum(m.numerator)::float8 as numerator, sum(m.denominator)::float8 as denominator
+  from measurement m
+  where m.indicator_id = any(:ids) and m.numerator is not null {measurement_unit_filter}
+    and m.period >= :start and m.period <= :end
+  group by m.indicator_id, m.period
+)
+select s.indicator_id, s.period, s.value, parts.numerator, parts.denominator, s.target, s.trajectory, s.rag, s.variation,
+       s.assurance, s.periods_under_target, s.is_latest, points.mean, points.lower_limit, points.upper_limit, points.point_type
+from stored s
+left join points on points.indicator_id = s.indicator_id and points.k = s.k
+left join parts on parts.indicator_id = s.indicator_id and parts.period = s.period
+where s.period >= :start and s.period <= :end
+order by s.indicator_id, s.period
+"""
+
+_UNIT_SUBTREE = """
+  and m.unit_id in (
+    with recursive below(id) as (select cast(:unit as int) union all select u.id from org_unit u join below b on u.parent_id = b.id)
+    select id from below)
+"""
+
+
+async def indicator_series(
+    session: AsyncSession, indicator_ids: Sequence[int], *, unit_id: int | None = None,
+    start: dt.date | None = None, end: dt.date | None = None,
+) -> dict[int, list[SeriesPoint]]:
+    """Per indicator, its stored points from ``start`` to ``end`` (inclusive), oldest first."""
+    if not indicator_ids:
+        return {}
+    unit_filter = "a.unit_id is null" if unit_id is None else "a.unit_id = :unit"
+    statement = _SERIES.format(unit_filter=unit_filter, measurement_unit_filter="" if unit_id is None else _UNIT_SUBTREE)
+    params: dict[str, object] = {"ids": list(indicator_ids), "start": start or dt.date.min, "end": end or dt.date.max}
+    if unit_id is not None:
+        params["unit"] = unit_id
+    rows = (await session.exec(text(statement), params=params)).all()
+    series: dict[int, list[SeriesPoint]] = {indicator_id: [] for indicator_id in indicator_ids}
+    for row in rows:
+        series[row[0]].append(SeriesPoint(*row))
+    return series
