@@ -18,7 +18,7 @@ from server.imports.numbers import NotANumber, parse_number
 from server.imports.periods import NotAPeriod, parse_period
 from server.imports.problems import Cell, ImportProblem
 from server.imports.read import CellValue, Sheet, is_blank, text_of
-from server.imports.table import Table, find_table, normalise, unheaded_cell_problems
+from server.imports.table import Table, find_table, header_position, normalise, unheaded_cell_problems
 from server.settings import PROJECT_ROOT
 
 MAPPING_FILE = PROJECT_ROOT / "tenants" / "mappings" / "nhse.yaml"
@@ -75,7 +75,7 @@ def load_mappings(path: Path = MAPPING_FILE) -> MappingFile:
 
 def detect_format(sheet: Sheet, mappings: MappingFile) -> str | None:
     for name, spec in mappings.formats.items():
-        if find_table(sheet, spec.detect) is not None:
+        if header_position(sheet, spec.detect) is not None:
             return name
     return None
 
@@ -179,11 +179,11 @@ def _add_up(table: Table, spec: FormatSpec, used: dict[str, IndicatorMapping], c
     if spec.period.label is not None and title_period is None:
         return groups, other, problems
     for number, cells in table.rows:
-        if not _matches(table, cells, columns, spec.where):
-            continue
         provider = text_of(table.value(cells, columns[spec.organisation])).upper()
         if provider not in placements:
-            other += 1
+            other += 1  # most rows of a national file: left before anything else is read
+            continue
+        if not _matches(table, cells, columns, spec.where):
             continue
         period = title_period or _row_period(table, spec, number, cells, columns, problems)
         if period is None:

@@ -27,6 +27,7 @@ class Sheet:
 
     rows: list[list[CellValue]]
     kind: str  # "csv" or "xlsx"
+    may_hold_controls: bool = True  # False when the whole text was searched once and found clean
 
 
 def read_file(content: bytes, filename: str) -> Sheet:
@@ -37,7 +38,7 @@ def read_file(content: bytes, filename: str) -> Sheet:
         sheet = _read_csv(content)
     else:
         raise ImportRefused([ImportProblem(None, None, None, f"'{filename}' is not a CSV or XLSX file")])
-    problems = control_character_problems(sheet)
+    problems = control_character_problems(sheet) if sheet.may_hold_controls else []
     if problems:
         raise ImportRefused(problems)
     return sheet
@@ -52,9 +53,9 @@ def _read_csv(content: bytes) -> Sheet:
     text = text.removeprefix(BOM)
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    rows: list[list[CellValue]] = [list(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    rows: list[list[CellValue]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     _check_size(rows)
-    return Sheet(rows=rows, kind="csv")
+    return Sheet(rows=rows, kind="csv", may_hold_controls=CONTROL.search(text) is not None)
 
 
 def _read_xlsx(content: bytes) -> Sheet:
@@ -77,6 +78,8 @@ def _check_size(rows: list) -> None:  # type: ignore[type-arg]
 def control_character_problems(sheet: Sheet) -> list[ImportProblem]:
     problems = []
     for row_index, row in enumerate(sheet.rows):
+        if not CONTROL.search("\n".join(value for value in row if isinstance(value, str))):
+            continue  # one search per row; the cell is found only when there is something to name
         for column, value in enumerate(row):
             if isinstance(value, str) and (match := CONTROL.search(value)):
                 code = f"U+{ord(match.group()):04X}"

@@ -98,10 +98,16 @@ def _lines_of(content: bytes, filename: str, format: str | None, framework: Fram
     return lines, outcome
 
 
+def _in_file_order(problem: ImportProblem) -> tuple[int, int, str]:
+    letters = (problem.column or "").partition(" ")[0]
+    return (problem.row or 0, len(letters), letters)
+
+
 def _unique(problems: list[ImportProblem]) -> list[ImportProblem]:
+    """Each problem once, in the order a person reads the file: by row, then column."""
     seen: set[tuple[object, ...]] = set()
     unique = []
-    for problem in problems:
+    for problem in sorted(problems, key=_in_file_order):
         key = (problem.row, problem.column, problem.message)
         if key not in seen:
             seen.add(key)

@@ -36,29 +36,42 @@ class Table:
         return cells[column] if column < len(cells) else None
 
 
-def find_table(sheet: Sheet, required: list[str]) -> Table | None:
-    """The first row (within the title block's reach) holding every required heading."""
+def header_position(sheet: Sheet, required: list[str]) -> int | None:
+    """The index of the first row (within the title block's reach) holding every required heading."""
     wanted = {normalise(name) for name in required}
     for position, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
-        present = {normalise(text_of(value)) for value in row}
-        if wanted <= present:
-            headings = [text_of(value) for value in row]
-            while headings and not headings[-1]:
-                headings.pop()
-            data = [(position + 1 + offset + 1, cells) for offset, cells in enumerate(sheet.rows[position + 1:])]
-            return Table(
-                header_row=position + 1, headings=headings, above=sheet.rows[:position],
-                rows=[(number, cells) for number, cells in data if not all(is_blank(value) for value in cells)],
-            )
+        if wanted <= {normalise(text_of(value)) for value in row}:
+            return position
     return None
+
+
+def find_table(sheet: Sheet, required: list[str]) -> Table | None:
+    position = header_position(sheet, required)
+    if position is None:
+        return None
+    headings = [text_of(value) for value in sheet.rows[position]]
+    while headings and not headings[-1]:
+        headings.pop()
+    rows = [(position + 2 + offset, cells) for offset, cells in enumerate(sheet.rows[position + 1:]) if not _blank(cells)]
+    return Table(header_row=position + 1, headings=headings, above=sheet.rows[:position], rows=rows)
+
+
+def _blank(cells: list[CellValue]) -> bool:
+    try:
+        return not "".join(cells).strip()  # type: ignore[arg-type]  # a CSV row: all text, one join
+    except TypeError:
+        return all(is_blank(value) for value in cells)
 
 
 def unheaded_cell_problems(table: Table) -> list[ImportProblem]:
     """A cell with no heading above it would be dropped without a word: refuse it instead."""
     problems = []
+    unheaded = [column for column, heading in enumerate(table.headings) if not heading]
+    width = len(table.headings)
     for number, cells in table.rows:
-        for column, value in enumerate(cells):
-            if is_blank(value) or (column < len(table.headings) and table.headings[column]):
+        for column in [*unheaded, *range(width, len(cells))]:
+            value = cells[column] if column < len(cells) else None
+            if is_blank(value):
                 continue
             problems.append(ImportProblem.at(
                 Cell(number, column),

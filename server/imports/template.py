@@ -16,7 +16,7 @@ from server.imports.numbers import NotANumber, as_fraction, parse_number
 from server.imports.periods import NotAPeriod, parse_period
 from server.imports.problems import ImportProblem
 from server.imports.read import Sheet, is_blank, text_of
-from server.imports.table import Table, find_table, unheaded_cell_problems
+from server.imports.table import Table, find_table, header_position, unheaded_cell_problems
 
 NAME = "template"
 HEADINGS = ("Indicator code", "Indicator", "Unit code", "Unit", "Measured as", "Period", "Value", "Numerator", "Denominator")
@@ -83,7 +83,7 @@ def _instructions(framework: Framework) -> list[str]:
 
 
 def is_template(sheet: Sheet) -> bool:
-    return find_table(sheet, list(REQUIRED)) is not None
+    return header_position(sheet, list(REQUIRED)) is not None
 
 
 def parse_template(sheet: Sheet, framework: Framework) -> tuple[list[Line], list[ImportProblem]]:

@@ -9,7 +9,7 @@ from tests.imports.conftest import stored_count
 
 HEADER = "Indicator code,Indicator,Unit code,Unit,Measured as,Period,Value,Numerator,Denominator"
 AE = "AE4H,A&E patients seen within 4 hours,RXW-MEC-ED-RSH,ED RSH,numerator and denominator"
-GOOD = f"{AE},2013-05-01,,4500,5000"
+GOOD = "AE4H,A&E patients seen within 4 hours,RXW-MEC-ED-PRH,ED PRH,numerator and denominator,2013-05-01,,4500,5000"
 
 
 async def _import(database, org_ids, text: str | bytes, *, filename: str = "data.csv", dry_run: bool = False):  # type: ignore[no-untyped-def]
