@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from server.assessment import codes
+from server.assessment.method import describe_method
 
 if TYPE_CHECKING:
     from server.assessment.spc import SpcBatch
@@ -28,6 +29,7 @@ def explain_spc(batch: SpcBatch, series_index: int) -> dict[str, Any]:
     polarity = int(batch.polarity[s])
     return {
         "rule_set": batch.parameters.describe(),
+        "method": describe_method(batch.parameters),
         "polarity": polarity,
         "target": number(batch.target[s]),
         "points": [_point(batch, s, t) for t in range(batch.values.shape[1])],
@@ -43,6 +45,7 @@ def explain_spc(batch: SpcBatch, series_index: int) -> dict[str, Any]:
             "from_point": number(batch.variation_index[s]) if batch.variation_index[s] >= 0 else None,
             "reason": _variation_reason(batch, s),
         },
+        "recalculation": _recalculation(batch, s),
         "assurance": {
             "verdict": codes.ASSURANCES[batch.assurance[s]],
             "target": number(batch.target[s]),
@@ -94,8 +97,10 @@ def _segments(batch: SpcBatch, s: int) -> list[dict[str, Any]]:
             "first_period": start,
             "last_period": end,
             "baseline_periods": _indexes(limits.baseline[s, start : end + 1], offset=start),
+            "rows": int(limits.rows[s, start]),
             "baseline_points": int(limits.baseline_points[s, start]),
             "short_baseline": bool(limits.short_baseline[s, start]),
+            "assessed": bool(limits.assessed[s, start]),
             "limits_shown": bool(limits.shown[s, start]),
             "limits_are_trial": bool(limits.shown[s, start] and limits.short_baseline[s, start]),
             "mean": number(limits.mean[s, start]),
@@ -112,23 +117,46 @@ def _indexes(flags: np.ndarray, offset: int = 0) -> list[int]:
     return (np.flatnonzero(flags) + offset).tolist()
 
 
+def _recalculation(batch: SpcBatch, s: int) -> dict[str, Any]:
+    """MDC: a sustained shift with a known cause is a reason to recalculate; the engine only flags it."""
+    start = int(batch.recalculation_from[s])
+    if start < 0:
+        return {"candidate": False, "from_period": None, "points": 0, "reason": "no shift is still going at the latest point"}
+    side = "above" if batch.values[s, start] > batch.limits.mean[s, start] else "below"
+    return {
+        "candidate": True,
+        "from_period": start,
+        "points": int(np.count_nonzero(batch.limits.observed[s, start:])),
+        "reason": (f"a shift {side} the mean since period {start} is still going; if it has a known cause, the limits "
+                   "may be recalculated from that period (a recorded decision, never automatic)"),
+    }
+
+
 def _variation_reason(batch: SpcBatch, s: int) -> str:
     t = int(batch.variation_index[s])
+    method = batch.parameters.method
     if t < 0:
         return "no observed values"
     point_type = codes.POINT_TYPES[batch.point_type[s, t]]
     if point_type == "not_assessed":
-        return "the latest segment has no limits (too few points or no moving range)"
+        return f"the latest segment is not assessed under {method} (too few points, or no limits)"
+    if point_type == "missing":
+        return f"the last period (period {t}) has no value, which {method} reads as common cause"
     rule = codes.RULES[batch.rule[s, t]]
-    return f"latest observed point (period {t}) is {point_type}" + ("" if rule == "none" else f" by the {rule} rule")
+    which = "last period" if batch.parameters.variation_from == "last_row" else "latest observed point"
+    return f"{which} (period {t}) is {point_type}" + ("" if rule == "none" else f" by the {rule} rule") + f" ({method})"
 
 
 def _assurance_reason(batch: SpcBatch, s: int) -> str:
+    method = batch.parameters.method
     if batch.polarity[s] == 0:
         return "neutral polarity has no assurance"
     if math.isnan(batch.target[s]):
         return "no target"
+    if not batch.limits.assessed[s, -1]:
+        return f"the latest segment is not assessed under {method}"
     if not batch.limits.shown[s, -1]:
-        return "the latest segment has no limits"
+        return f"the latest segment has no process limits, so the target cannot be shown to be always met or missed ({method})"
     comparison = ">=" if batch.parameters.assurance_inclusive_limits else ">"
-    return f"target compared with the latest limits (consistent only when target {comparison} upper or mirrored for lower)"
+    return (f"target compared with the latest limits (consistent only when target {comparison} upper or mirrored for lower; "
+            f"{method})")

@@ -4,50 +4,62 @@ A tenant file (``assessment:`` in ``tenants/<code>.yaml``) maps onto these froze
 result carries the rule-set name, version and the parameters that produced it (``describe()``), so
 a stored verdict can always be explained and reproduced. The method is written up in METHOD.md.
 
-SPC (``SpcParameters``), after NHS England "Making Data Count" as implemented by the R package
-NHSRplotthedots 0.2.x (R/ptd_spc_standard.R, R/ptd_calculate_point_type.R,
-R/ptd_calculate_assurance_type.R, R/ptd_add_short_group_warnings.R):
+SPC (``SpcParameters``). Two methods, each a preset of the individual settings:
 
-==================================  =================  ===============================================
-parameter                           default            meaning and source
-==================================  =================  ===============================================
-run_length                          7                  points in a row on one side of the mean that
-                                                       make a shift (ptd_seven_point_one_side_mean);
-                                                       some tenants use 6 (MDC Excel tool option,
-                                                       NHSRplotthedots issue #202 — R has 7 only)
-trend_length                        7                  points in a row each strictly above (below) the
-                                                       one before that make a trend
-                                                       (ptd_seven_point_trend); ties break a trend
-screen_moving_ranges                True               drop moving ranges >= 3.267 x mean moving range
-                                                       and recompute it (R ``screen_outliers = TRUE``)
-two_in_three                        True               apply the two-in-three rule (R always does)
-two_in_three_counts_beyond_limits   False              False: only points between 2 and 3 sigma count
-                                                       (R ``close_to_limits``); True: any point beyond
-                                                       2 sigma counts (MDC tools since Nov 2023,
-                                                       NHSRplotthedots issue #194)
-fix_after_points                    None               fix mean and limits on the first N observed
-                                                       points of each segment (R
-                                                       ``fix_after_n_points``); None = use all points
-minimum_points                      12                 fewer observed baseline points than this gives a
-                                                       short-baseline warning (R
-                                                       ``ptd_add_short_group_warnings``, threshold 12)
-below_minimum                       "trial_limits"     "trial_limits": compute limits and signals and
-                                                       warn, as R does; "not_shown": no limits, no
-                                                       signals, verdicts "none" (MDC single chart tool
-                                                       shows limits from 13 points, issue #194)
-conflicting_signals                 "rule_precedence"  a point flagged both ways takes the direction of
-                                                       the first rule in the order astronomical, trend,
-                                                       two-in-three, shift (R ``case_when`` order);
-                                                       "improvement_wins": the MDC single chart tool
-                                                       shows improvement (issue #194)
-assurance_inclusive_limits          False              False: a target equal to a process limit is
-                                                       hit-and-miss (R compares strictly); True: equality
-                                                       counts as consistently passing / failing
-==================================  =================  ===============================================
+* ``nhsrplotthedots`` (the default): the R package NHSRplotthedots 0.2.x, as its code behaves on
+  every edge (R/ptd_spc_standard.R, R/ptd_calculate_point_type.R,
+  R/ptd_calculate_assurance_type.R, R/ptd_add_short_group_warnings.R);
+* ``mdc_tools``: the same, except where the NHS England Making Data Count Excel tools are
+  documented to differ (NHSRplotthedots issue #194): no screening of moving ranges, two-in-three
+  counting points beyond the limits, improvement winning when both directions trigger, no limits
+  or icons below 13 points, a target on a limit counting as consistent.
+
+A tenant picks a method and may override any single setting; ``departures()`` names the settings
+that differ from the chosen method. METHOD.md gives the reason for every setting.
+
+==================================  ==================  ==================  =================================
+setting                             nhsrplotthedots     mdc_tools           meaning
+==================================  ==================  ==================  =================================
+run_length                          7                   7                   points in a row on one side of
+                                                                            the mean that make a shift (6 is
+                                                                            an MDC Excel option, R issue #202)
+trend_length                        7                   7                   points each strictly above (below)
+                                                                            the one before that make a trend
+screen_moving_ranges                True                False               drop moving ranges >= 3.267 x the
+                                                                            mean moving range, recompute once
+two_in_three                        True                True                apply the two-in-three rule
+two_in_three_counts_beyond_limits   False               True                a point beyond the process limit
+                                                                            counts as "near" it
+fix_after_points                    None                None                fix mean and limits on the first N
+                                                                            points of each segment
+minimum_points                      13                  13                  fewer points than this: short
+                                                                            baseline (R ``n() < 13``)
+points_counted                      "rows"              "rows"              "rows": periods, missing included
+                                                                            (R ``n()``, ``row_number()``);
+                                                                            "observed": values only
+below_minimum                       "trial_limits"      "not_shown"         short baseline: trial limits, or no
+                                                                            limits, signals or icons
+constant_baseline                   "no_limits"         "no_limits"         all moving ranges zero: screening
+                                                                            drops them all (R), or
+                                                                            "limits_on_mean"
+without_limits                      "runs_only"         "runs_only"         a segment without limits keeps its
+                                                                            mean, shift and trend rules and
+                                                                            "hit and miss" assurance (R), or
+                                                                            "not_assessed": no verdicts
+conflicting_signals                 "rule_precedence"   "improvement_wins"  a point flagged both ways
+trend_direction                     "right_side"        "right_side"        direction of a trend point: R's
+                                                                            next step where the next point is
+                                                                            in a trend too, or "own_trend"
+variation_from                      "last_row"          "last_row"          variation is the last period's
+                                                                            point type (R), or the
+                                                                            "latest_observed" point's
+assurance_inclusive_limits          False               True                a target equal to a limit counts as
+                                                                            consistently passing / failing
+==================================  ==================  ==================  =================================
 
 Constants, not settings (Wheeler XmR constants used by both R and the MDC tools): limits are
 mean +/- 2.66 x mean moving range, the two-sigma line is mean +/- (2 x 2.66 / 3) x mean moving
-range, and the screening bound is 3.267 x mean moving range.
+range, and the screening bound is 3.267 x mean moving range. Means are R's ``mean()`` (arithmetic.py).
 
 The other settings (RAG, roll-up, consecutive failures, improvement, forecast, spectrum) are
 documented on their classes below.
@@ -55,10 +67,10 @@ documented on their classes below.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 RULE_SET_NAME = "accord-mdc-xmr"
-RULE_SET_VERSION = "1.0.0"
+RULE_SET_VERSION = "2.0.0"  # 2.0.0: R behaviour on every edge by default, methods and settings
 RULE_SET_ID = f"{RULE_SET_NAME}@{RULE_SET_VERSION}"  # the short form for a rule_set text column
 REFERENCE_IMPLEMENTATION = "NHSRplotthedots 0.2.x (nhs-r-community/NHSRplotthedots)"
 
@@ -70,20 +82,63 @@ TWO_SIGMA_MULTIPLIER = 2 * (LIMIT_MULTIPLIER / 3)
 SCREENING_MULTIPLIER = 3.267
 
 
+SpcMethod = Literal["nhsrplotthedots", "mdc_tools"]
+PointsCounted = Literal["rows", "observed"]
+BelowMinimum = Literal["trial_limits", "not_shown"]
+ConstantBaseline = Literal["no_limits", "limits_on_mean"]
+WithoutLimits = Literal["runs_only", "not_assessed"]
+ConflictingSignals = Literal["rule_precedence", "improvement_wins"]
+TrendDirection = Literal["right_side", "own_trend"]
+VariationFrom = Literal["last_row", "latest_observed"]
+
+# What each method changes from the dataclass defaults, which are NHSRplotthedots'. MDC tools:
+# NHSRplotthedots issue #194 (two-in-three, 13 points, improvement wins) and our brief (screening,
+# inclusive assurance; neither could be checked in the workbook).
+METHOD_PRESETS: dict[str, dict[str, Any]] = {
+    "nhsrplotthedots": {},
+    "mdc_tools": {
+        "screen_moving_ranges": False,
+        "two_in_three_counts_beyond_limits": True,
+        "below_minimum": "not_shown",
+        "conflicting_signals": "improvement_wins",
+        "assurance_inclusive_limits": True,
+    },
+}
+
+
 @dataclass(frozen=True)
 class SpcParameters:
     """Statistical process control settings; see the module docstring for each default's source."""
 
+    method: SpcMethod = "nhsrplotthedots"
     run_length: int = 7
     trend_length: int = 7
     screen_moving_ranges: bool = True
     two_in_three: bool = True
     two_in_three_counts_beyond_limits: bool = False
     fix_after_points: int | None = None
-    minimum_points: int = 12
-    below_minimum: Literal["trial_limits", "not_shown"] = "trial_limits"
-    conflicting_signals: Literal["rule_precedence", "improvement_wins"] = "rule_precedence"
+    minimum_points: int = 13
+    points_counted: PointsCounted = "rows"
+    below_minimum: BelowMinimum = "trial_limits"
+    constant_baseline: ConstantBaseline = "no_limits"
+    without_limits: WithoutLimits = "runs_only"
+    conflicting_signals: ConflictingSignals = "rule_precedence"
+    trend_direction: TrendDirection = "right_side"
+    variation_from: VariationFrom = "last_row"
     assurance_inclusive_limits: bool = False
+
+    @classmethod
+    def for_method(cls, method: SpcMethod = "nhsrplotthedots", **settings: Any) -> SpcParameters:
+        """The method's preset, with any setting given (not None) overriding it."""
+        if method not in METHOD_PRESETS:
+            raise ValueError(f"unknown SPC method {method!r}")
+        chosen = {name: value for name, value in settings.items() if value is not None}
+        return cls(**{**METHOD_PRESETS[method], **chosen, "method": method})
+
+    def departures(self) -> dict[str, Any]:
+        """The settings that differ from the chosen method's preset."""
+        preset = asdict(SpcParameters.for_method(self.method))
+        return {name: value for name, value in asdict(self).items() if preset[name] != value}
 
     def __post_init__(self) -> None:
         if self.run_length < 2 or self.trend_length < 2:
@@ -92,13 +147,19 @@ class SpcParameters:
             raise ValueError("fix_after_points needs at least 2 points (one moving range)")
         if self.minimum_points < 2:
             raise ValueError("minimum_points must be at least 2")
-        if self.below_minimum not in ("trial_limits", "not_shown"):
-            raise ValueError(f"below_minimum must be 'trial_limits' or 'not_shown', not {self.below_minimum!r}")
-        if self.conflicting_signals not in ("rule_precedence", "improvement_wins"):
-            raise ValueError(f"unknown conflicting_signals {self.conflicting_signals!r}")
+        for name, choices in _SPC_CHOICES.items():
+            if getattr(self, name) not in get_args(choices):
+                raise ValueError(f"{name} must be one of {', '.join(get_args(choices))}, not {getattr(self, name)!r}")
 
     def describe(self) -> dict[str, Any]:
-        return rule_set(self)
+        return {**rule_set(self), "departures_from_method": self.departures()}
+
+
+_SPC_CHOICES = {
+    "method": SpcMethod, "points_counted": PointsCounted, "below_minimum": BelowMinimum,
+    "constant_baseline": ConstantBaseline, "without_limits": WithoutLimits,
+    "conflicting_signals": ConflictingSignals, "trend_direction": TrendDirection, "variation_from": VariationFrom,
+}
 
 
 @dataclass(frozen=True)

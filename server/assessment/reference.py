@@ -1,5 +1,6 @@
 """Plain per-series Python implementation of the same SPC rules, written the way the R package
-reads (windows checked point by point), with no numpy.
+reads (windows checked point by point), with no numpy arrays (R's mean needs numpy's long double
+scalar: arithmetic.r_mean_of).
 
 It is the yardstick for the vectorised engine: tests check both agree on random series, and the
 benchmark times it as the loop the engine replaces. Keep it obvious rather than fast.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from server.assessment.arithmetic import r_mean_of
 from server.assessment.params import LIMIT_MULTIPLIER, SCREENING_MULTIPLIER, TWO_SIGMA_MULTIPLIER, SpcParameters
 
 NAN = float("nan")
@@ -24,6 +26,7 @@ class ReferenceSeries:
     two_in_three: list[bool] = field(default_factory=list)
     shift: list[bool] = field(default_factory=list)
     point_type: list[str] = field(default_factory=list)
+    assessed: list[bool] = field(default_factory=list)
     variation: str = "none"
     assurance: str = "none"
 
@@ -41,35 +44,38 @@ def spc_series(
     bounds = list(zip(starts, starts[1:] + [len(values)]))
     for first, end in bounds:
         _segment(values[first:end], polarity, parameters, result)
-    result.variation = _variation(result.point_type)
-    result.assurance = _assurance(result.lower[-1], result.upper[-1], polarity, target, parameters)
+    result.variation = _variation(result.point_type, result.assessed, parameters)
+    result.assurance = _assurance(result.lower[-1], result.upper[-1], result.assessed[-1], polarity, target, parameters)
     return result
 
 
 def _segment(y: list[float], polarity: int, parameters: SpcParameters, result: ReferenceSeries) -> None:
     present = [not math.isnan(v) for v in y]
     baseline = []
-    for i, v in enumerate(y):
-        taken = sum(present[: i + 1])
+    for i in range(len(y)):
+        taken = i + 1 if parameters.points_counted == "rows" else sum(present[: i + 1])
         in_fix = parameters.fix_after_points is None or taken <= parameters.fix_after_points
         baseline.append(present[i] and in_fix)
     base_values = [v for v, b in zip(y, baseline) if b]
-    mean = sum(base_values) / len(base_values) if base_values else NAN
+    mean = r_mean_of(base_values)
     ranges = [abs(y[i] - y[i - 1]) for i in range(1, len(y)) if baseline[i] and baseline[i - 1]]
-    spread = sum(ranges) / len(ranges) if ranges else NAN
-    if parameters.screen_moving_ranges and ranges and spread > 0:
-        ranges = [r for r in ranges if r < SCREENING_MULTIPLIER * spread]
-        spread = sum(ranges) / len(ranges) if ranges else NAN
-    shown = not math.isnan(spread)
-    if parameters.below_minimum == "not_shown" and len(base_values) < parameters.minimum_points:
-        shown = False
+    spread = r_mean_of(ranges)
+    if parameters.screen_moving_ranges:
+        keep_zero = parameters.constant_baseline == "limits_on_mean" and spread == 0
+        spread = r_mean_of([r for r in ranges if r < SCREENING_MULTIPLIER * spread or keep_zero])
+    counted = len(y) if parameters.points_counted == "rows" else len(base_values)
+    hidden = parameters.below_minimum == "not_shown" and counted < parameters.minimum_points
+    shown = not math.isnan(spread) and not hidden
+    assessed = shown if parameters.without_limits == "not_assessed" else not hidden
+    if not assessed:
+        mean = NAN
     if not shown:
-        mean = spread = NAN
+        spread = NAN
     lower, upper = mean - LIMIT_MULTIPLIER * spread, mean + LIMIT_MULTIPLIER * spread
     lower2, upper2 = mean - TWO_SIGMA_MULTIPLIER * spread, mean + TWO_SIGMA_MULTIPLIER * spread
 
     n = len(y)
-    side = [0 if not (present[i] and shown) else (1 if y[i] > mean else -1 if y[i] < mean else 0) for i in range(n)]
+    side = [0 if not present[i] or math.isnan(mean) else (1 if y[i] > mean else -1 if y[i] < mean else 0) for i in range(n)]
     above = [shown and present[i] and y[i] > upper for i in range(n)]
     below = [shown and present[i] and y[i] < lower for i in range(n)]
 
@@ -87,7 +93,7 @@ def _segment(y: list[float], polarity: int, parameters: SpcParameters, result: R
     k = parameters.trend_length
     for end in range(k - 1, n):
         idx = range(end - k + 1, end + 1)
-        if not shown or not all(present[i] for i in idx):
+        if not assessed or not all(present[i] for i in idx):
             continue
         steps = [y[i] - y[i - 1] for i in list(idx)[1:]]
         for flags, ok in ((rising, all(d > 0 for d in steps)), (falling, all(d < 0 for d in steps))):
@@ -96,10 +102,17 @@ def _segment(y: list[float], polarity: int, parameters: SpcParameters, result: R
                     flags[i] = True
     trend_dir = []
     for i in range(n):
-        if rising[i] and falling[i]:
-            trend_dir.append(1 if y[i + 1] > y[i] else -1)  # a peak or trough: the later trend
-        else:
-            trend_dir.append(1 if rising[i] else -1 if falling[i] else 0)
+        if not (rising[i] or falling[i]):
+            trend_dir.append(0)
+        elif parameters.trend_direction == "own_trend":
+            if rising[i] and falling[i]:
+                trend_dir.append(1 if y[i + 1] > y[i] else -1)  # a peak or trough: the later trend
+            else:
+                trend_dir.append(1 if rising[i] else -1)
+        else:  # R: "if a point is part of a trend either side, use right side"; not up reads "Decreasing"
+            next_in_trend = i + 1 < n and (rising[i + 1] or falling[i + 1])
+            step = y[i + 1] - y[i] if next_in_trend else (y[i] - y[i - 1] if i > 0 else 0.0)
+            trend_dir.append(1 if step > 0 else -1)
 
     # Two in three (ptd_two_in_three + ptd_part_of_two_in_three).
     def near(i: int, direction: int) -> bool:
@@ -131,7 +144,8 @@ def _segment(y: list[float], polarity: int, parameters: SpcParameters, result: R
             fired.append(("shift", shift_dir[i]))
         # Every direction any rule points at this point (a peak or trough is in both trends).
         pointing = {d for _, d in fired} | ({1} if rising[i] else set()) | ({-1} if falling[i] else set())
-        result.point_type.append(_point_type(present[i], shown, fired, pointing, polarity, parameters))
+        result.point_type.append(_point_type(present[i], assessed, fired, pointing, polarity, parameters))
+        result.assessed.append(assessed)
         result.astronomical.append(above[i] or below[i])
         result.trend.append(bool(trend_dir[i]))
         result.two_in_three.append(bool(two_dir[i]))
@@ -142,11 +156,11 @@ def _segment(y: list[float], polarity: int, parameters: SpcParameters, result: R
 
 
 def _point_type(
-    present: bool, shown: bool, fired: list[tuple[str, int]], pointing: set[int], polarity: int, parameters: SpcParameters
+    present: bool, assessed: bool, fired: list[tuple[str, int]], pointing: set[int], polarity: int, parameters: SpcParameters
 ) -> str:
     if not present:
         return "missing"
-    if not shown:
+    if not assessed:
         return "not_assessed"
     if not fired:
         return "common_cause"
@@ -158,24 +172,28 @@ def _point_type(
     return "special_cause_improvement" if direction == polarity else "special_cause_concern"
 
 
-def _variation(point_types: list[str]) -> str:
+def _variation(point_types: list[str], assessed: list[bool], parameters: SpcParameters) -> str:
     words = {
         "common_cause": "common_cause",
         "special_cause_improvement": "special_cause_improving",
         "special_cause_concern": "special_cause_concerning",
         "special_cause_neutral": "special_cause_neutral",
     }
-    for point_type in reversed(point_types):
-        if point_type != "missing":
-            return words.get(point_type, "none")
-    return "none"
+    if all(point_type == "missing" for point_type in point_types):
+        return "none"
+    if parameters.variation_from == "last_row":
+        if point_types[-1] == "missing":  # R: an NA row has no special cause
+            return "common_cause" if assessed[-1] else "none"
+        return words.get(point_types[-1], "none")
+    latest = next(point_type for point_type in reversed(point_types) if point_type != "missing")
+    return words.get(latest, "none")
 
 
-def _assurance(lower: float, upper: float, polarity: int, target: float, parameters: SpcParameters) -> str:
-    if polarity == 0 or math.isnan(target) or math.isnan(upper):
+def _assurance(lower: float, upper: float, assessed: bool, polarity: int, target: float, parameters: SpcParameters) -> str:
+    if polarity == 0 or math.isnan(target) or not assessed:
         return "none"
     inclusive = parameters.assurance_inclusive_limits
-    above = target >= upper if inclusive else target > upper
+    above = target >= upper if inclusive else target > upper  # False against NaN, as R's case_when
     below = target <= lower if inclusive else target < lower
     if above:
         return "consistently_fail" if polarity > 0 else "consistently_pass"

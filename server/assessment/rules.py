@@ -63,10 +63,11 @@ def shift(side: np.ndarray, limits: Limits, run_length: int) -> tuple[np.ndarray
 def trend(values: np.ndarray, limits: Limits, trend_length: int) -> tuple[np.ndarray, np.ndarray]:
     """Points in a run of at least ``trend_length`` points each strictly above (below) the last.
 
-    Equal neighbours break a trend (R: ``sign(diff(y))`` must be all 1 or all -1).
+    Equal neighbours break a trend (R: ``sign(diff(y))`` must be all 1 or all -1). R's trend reads
+    the values only, so it fires in a segment without limits too (``without_limits="runs_only"``).
     """
     step = np.zeros(values.shape, dtype=np.int8)
-    both_present = limits.shown[:, 1:] & limits.observed[:, 1:] & limits.observed[:, :-1] & ~limits.segment_start[:, 1:]
+    both_present = limits.assessed[:, 1:] & limits.observed[:, 1:] & limits.observed[:, :-1] & ~limits.segment_start[:, 1:]
     with np.errstate(invalid="ignore"):
         step[:, 1:] = np.where(both_present, np.sign(values[:, 1:] - values[:, :-1]), 0)
     rising = run_lengths(step > 0) >= trend_length

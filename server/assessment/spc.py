@@ -5,17 +5,19 @@
 ``values`` is series x periods (NaN = missing), ``polarity`` +1 higher is better, -1 lower is
 better, 0 neutral; ``target`` one per series (NaN = none); ``rebase`` optional boolean
 series x periods, True where a new baseline starts (``rebase_mask`` builds it from period
-indexes). Follows NHSRplotthedots 0.2.x (see params.py and METHOD.md for sources and departures):
+indexes). Each period is a row, as a row of R's data frame. By default this is NHSRplotthedots
+0.2.x on every edge; params.py lists the settings and METHOD.md the reasons:
 
-* point type (R ptd_point_type): the rule that fires first in the order astronomical, trend,
-  two-in-three, shift gives the point's direction (above / below the mean; a trend point takes its
-  trend's direction); the direction against polarity gives improvement / concern; neutral
-  polarity gives special_cause_neutral;
-* variation verdict: the point type of the latest observed point (R takes the last row);
-* assurance verdict (R ptd_calculate_assurance_type): target versus the latest period's limits —
+* point type (R ptd_special_cause_type): the rule that fires first in the order astronomical,
+  trend, two-in-three, shift gives the point's direction (above / below the mean; a trend point
+  takes the step to the next point when that point is in a trend too, else the step from the
+  previous one: R's "use right side"); the direction against polarity gives improvement /
+  concern; neutral polarity gives special_cause_neutral;
+* variation verdict: the point type of the last row (R), where a missing row is common cause;
+* assurance verdict (R ptd_calculate_assurance_type): target versus the last row's limits —
   higher is better: target > upper → consistently_fail, target < lower → consistently_pass,
-  otherwise hit_and_miss (mirrored for lower is better); none without target or with neutral
-  polarity.
+  otherwise hit_and_miss (mirrored for lower is better), so no limits gives hit_and_miss; none
+  without target or with neutral polarity.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import numpy as np
 from server.assessment import codes, rules
 from server.assessment.limits import Limits, compute_limits
 from server.assessment.params import SpcParameters
+from server.assessment.recalculation import ongoing_shift_start
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class SpcBatch:
     direction: np.ndarray  # int8 per point: +1 high, -1 low, 0 none
     point_type: np.ndarray  # int8 per point: codes.POINT_TYPES
     variation: np.ndarray  # int8 per series: codes.VARIATIONS
-    variation_index: np.ndarray  # int per series: period of the latest observed point, -1 if none
+    variation_index: np.ndarray  # int per series: the period the verdict is read from, -1 if none
     assurance: np.ndarray  # int8 per series: codes.ASSURANCES
+    recalculation_from: np.ndarray  # int per series: start of a shift still going (a candidate to rebase), -1 if none
 
     @property
     def n_series(self) -> int:
@@ -104,13 +108,13 @@ def compute_spc(
         parameters,
         fired=[
             (codes.ASTRONOMICAL, above_limit, below_limit, None),
-            (codes.TREND, rising, falling, _trend_direction(values, rising, falling)),
+            (codes.TREND, rising, falling, _trend_direction(values, rising, falling, limits, parameters)),
             (codes.TWO_IN_THREE, two_high, two_low, None),
             (codes.SHIFT, shift_high, shift_low, None),
         ],
     )
     point_type = _point_type(limits, rule, direction, polarity)
-    variation, variation_index = _variation(point_type, limits.observed)
+    variation, variation_index = _variation(point_type, limits, parameters)
     return SpcBatch(
         values=values,
         polarity=polarity,
@@ -127,6 +131,7 @@ def compute_spc(
         variation=variation,
         variation_index=variation_index,
         assurance=_assurance(limits, polarity, target, parameters.assurance_inclusive_limits),
+        recalculation_from=ongoing_shift_start(shift_high, shift_low, limits),
     )
 
 
@@ -139,13 +144,29 @@ def _as_series_matrix(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _trend_direction(values: np.ndarray, rising: np.ndarray, falling: np.ndarray) -> np.ndarray:
-    """+1 / -1 for trend points. A point ending one trend and starting the opposite one (a peak or
-    trough) takes the later trend's direction, as R's "use right side" intends (see METHOD.md)."""
+def _trend_direction(
+    values: np.ndarray, rising: np.ndarray, falling: np.ndarray, limits: Limits, parameters: SpcParameters
+) -> np.ndarray:
+    """+1 / -1 for trend points.
+
+    R (``right_side``): where the next point of the segment is also in a trend, the step to it;
+    otherwise the step from the previous point; a step that is not up reads "Decreasing" (R
+    ``ifelse(sdy == 1, "In", "De")``), so a tie counts as down. ``own_trend``: each point takes its
+    own trend's direction, and only a peak or trough, in both, takes the later one.
+    """
     next_step = np.zeros(values.shape, dtype=np.int8)
     with np.errstate(invalid="ignore"):
         next_step[:, :-1] = np.nan_to_num(np.sign(values[:, 1:] - values[:, :-1])).astype(np.int8)
-    return np.where(rising & falling, next_step, np.where(rising, 1, np.where(falling, -1, 0))).astype(np.int8)
+    in_trend = rising | falling
+    if parameters.trend_direction == "own_trend":
+        own = np.where(rising & falling, next_step, np.where(rising, 1, np.where(falling, -1, 0)))
+        return own.astype(np.int8)
+    previous_step = np.zeros(values.shape, dtype=np.int8)
+    previous_step[:, 1:] = np.where(limits.segment_start[:, 1:], 0, next_step[:, :-1])
+    next_in_trend = np.zeros(values.shape, dtype=bool)
+    next_in_trend[:, :-1] = in_trend[:, 1:] & ~limits.segment_start[:, 1:]
+    step = np.where(next_in_trend, next_step, previous_step)
+    return np.where(in_trend, np.where(step == 1, 1, -1), 0).astype(np.int8)
 
 
 FiredRule = tuple[int, np.ndarray, np.ndarray, np.ndarray | None]  # code, high, low, own direction
@@ -179,7 +200,7 @@ def _point_type(limits: Limits, rule: np.ndarray, direction: np.ndarray, polarit
     point_type = np.where(direction == wanted, codes.IMPROVEMENT, codes.CONCERN)
     point_type = np.where(wanted == 0, codes.NEUTRAL, point_type)
     point_type = np.where(rule == codes.NO_RULE, codes.COMMON_CAUSE, point_type)
-    point_type = np.where(limits.shown, point_type, codes.NOT_ASSESSED)
+    point_type = np.where(limits.assessed, point_type, codes.NOT_ASSESSED)
     return np.where(limits.observed, point_type, codes.MISSING).astype(np.int8)
 
 
@@ -188,11 +209,22 @@ _VARIATION_OF_POINT_TYPE = np.array(
 )  # indexed by codes.POINT_TYPES
 
 
-def _variation(point_type: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n_periods = observed.shape[1]
-    latest = n_periods - 1 - np.argmax(observed[:, ::-1], axis=1)
-    latest = np.where(observed.any(axis=1), latest, -1)
-    latest_type = point_type[np.arange(len(latest)), np.maximum(latest, 0)]
+def _variation(point_type: np.ndarray, limits: Limits, parameters: SpcParameters) -> tuple[np.ndarray, np.ndarray]:
+    """The verdict and the period it is read from: the last row (R, ``last_row``; a missing row has
+    no special cause, so it is common cause where its segment is assessed) or the latest observed
+    point (``latest_observed``). A series with no value at all has no verdict."""
+    observed = limits.observed
+    n_series, n_periods = observed.shape
+    any_observed = observed.any(axis=1)
+    if parameters.variation_from == "last_row":
+        latest = np.full(n_series, n_periods - 1)
+    else:
+        latest = n_periods - 1 - np.argmax(observed[:, ::-1], axis=1)
+    latest = np.where(any_observed, latest, -1)
+    rows = np.arange(n_series)
+    latest_type = point_type[rows, np.maximum(latest, 0)]
+    missing_as_common = (latest_type == codes.MISSING) & limits.assessed[rows, np.maximum(latest, 0)]
+    latest_type = np.where(missing_as_common, codes.COMMON_CAUSE, latest_type)
     variation = np.where(latest >= 0, _VARIATION_OF_POINT_TYPE[latest_type], codes.VARIATION_NONE)
     return variation.astype(np.int8), latest
 
@@ -206,5 +238,6 @@ def _assurance(limits: Limits, polarity: np.ndarray, target: np.ndarray, inclusi
     higher_better = np.where(above_upper, codes.CONSISTENTLY_FAIL, np.where(below_lower, codes.CONSISTENTLY_PASS, codes.HIT_AND_MISS))
     lower_better = np.where(above_upper, codes.CONSISTENTLY_PASS, np.where(below_lower, codes.CONSISTENTLY_FAIL, codes.HIT_AND_MISS))
     assurance = np.where(polarity > 0, higher_better, lower_better)
-    assessable = (polarity != 0) & ~np.isnan(target) & limits.shown[:, -1]
+    # A last row without limits compares with NaN: neither holds, so R says "inconsistent".
+    assessable = (polarity != 0) & ~np.isnan(target) & limits.assessed[:, -1]
     return np.where(assessable, assurance, codes.ASSURANCE_NONE).astype(np.int8)

@@ -34,10 +34,7 @@ from server.tenants.spec import AssessmentSpec
 
 def engine_parameters(spec: AssessmentSpec) -> tuple[SpcParameters, RagThresholds]:
     """The tenant's declared settings as the engine's parameter objects."""
-    spc = SpcParameters(
-        run_length=spec.spc.run_length, trend_length=spec.spc.trend_length, screen_moving_ranges=spec.spc.screen_moving_ranges,
-        fix_after_points=spec.spc.fix_after_points, minimum_points=spec.spc.minimum_points,
-    )
+    spc = SpcParameters.for_method(spec.spc.method, **spec.spc.settings())
     rag = RagThresholds(amber_band=spec.rag.amber_band, on_trajectory_below_target=spec.rag.on_trajectory_below_target)
     return spc, rag
 

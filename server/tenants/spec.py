@@ -14,6 +14,17 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.assessment.params import (
+    BelowMinimum,
+    ConflictingSignals,
+    ConstantBaseline,
+    PointsCounted,
+    SpcMethod,
+    TrendDirection,
+    VariationFrom,
+    WithoutLimits,
+)
+
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")]
 FactName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 
@@ -187,12 +198,33 @@ class RagSpec(Strict):
 
 
 class SpcSpec(Strict):
-    run_length: int = Field(default=7, ge=5, le=9)
-    trend_length: int = Field(default=7, ge=5, le=9)
-    minimum_points: int = Field(default=12, ge=2)  # NHSRplotthedots warns below 12 points
-    screen_moving_ranges: bool = True
-    fix_after_points: int | None = Field(default=None, ge=12)
+    """SPC method and settings (server/assessment/params.py; METHOD.md gives each one's reason).
+
+    ``method`` picks NHSRplotthedots (the default: the R package on every edge) or the Making Data
+    Count Excel tools. A setting given here overrides the method's; one left out follows it.
+    """
+
+    method: SpcMethod = "nhsrplotthedots"
+    run_length: int | None = Field(default=None, ge=5, le=9)  # 7 in both methods; 6 is an MDC Excel option
+    trend_length: int | None = Field(default=None, ge=5, le=9)
+    screen_moving_ranges: bool | None = None
+    two_in_three: bool | None = None
+    two_in_three_counts_beyond_limits: bool | None = None
+    fix_after_points: int | None = Field(default=None, ge=12)  # R refuses fewer than 12
+    minimum_points: int | None = Field(default=None, ge=2)  # 13 in both: R warns on n() < 13
+    points_counted: PointsCounted | None = None
+    below_minimum: BelowMinimum | None = None
+    constant_baseline: ConstantBaseline | None = None
+    without_limits: WithoutLimits | None = None
+    conflicting_signals: ConflictingSignals | None = None
+    trend_direction: TrendDirection | None = None
+    variation_from: VariationFrom | None = None
+    assurance_inclusive_limits: bool | None = None
     rebase_dates: list[dt.date] = []
+
+    def settings(self) -> dict[str, Any]:
+        """The engine settings the file gives (the method and rebase dates are passed separately)."""
+        return self.model_dump(exclude={"method", "rebase_dates"}, exclude_none=True)
 
 
 class SpectrumThreshold(Strict):

@@ -28,14 +28,17 @@ LIMIT_CASES = [
     ([10, 12, 10, 12, 10, 12, 10, 40], SpcParameters(screen_moving_ranges=False), [(14.5, 6)], (), "screening off"),
     # fix_after_points=4: mean and MRs from [1, 3, 1, 3] only; the 10s are judged, not used.
     ([1, 3, 1, 3, 10, 10, 10, 10], SpcParameters(fix_after_points=4), [(2, 2)], (), "fixed after 4 points"),
-    # fix_after counts observed points: the gap at 1 is skipped, the baseline is 1, 3, 1, 3 again.
-    ([1, NAN, 3, 1, 3, 10, 10], SpcParameters(fix_after_points=4), [(2, 2)], (), "gap inside a fixed baseline"),
+    # R's fix_after_n_points counts rows: the first 4 rows hold 1, 3, 1 (mean 5/3), one MR of 2.
+    ([1, NAN, 3, 1, 3, 10, 10], SpcParameters(fix_after_points=4), [(5 / 3, 2)], (), "gap inside a fixed baseline"),
+    # Counting observed points instead skips the gap: the baseline is 1, 3, 1, 3 again.
+    ([1, NAN, 3, 1, 3, 10, 10], SpcParameters(fix_after_points=4, points_counted="observed"), [(2, 2)], (), "observed points counted"),
     # A gap gives no moving range on either side (R diff with NA): MRs are 2 and 2, not |20 - 10|.
     ([10, NAN, 20, 22, 20], SpcParameters(), [(18, 2)], (), "gap is not bridged"),
     # Rebase at 4: two segments, and the jump 3 -> 11 across the rebase is no moving range.
     ([1, 3, 1, 3, 11, 13, 11, 13], SpcParameters(), [(2, 2), (12, 2)], (4,), "rebase"),
-    # Constant series: every MR is 0, nothing to screen, limits collapse onto the mean.
-    ([5] * 12, SpcParameters(), [(5, 0)], (), "constant series"),
+    # Constant series: every MR is 0; kept (not R's screening), the limits collapse onto the mean.
+    ([5] * 12, SpcParameters(constant_baseline="limits_on_mean"), [(5, 0)], (), "constant series kept"),
+    ([5] * 12, SpcParameters(screen_moving_ranges=False), [(5, 0)], (), "constant series unscreened"),
 ]
 
 
@@ -61,11 +64,12 @@ def test_screened_moving_range_is_named_in_the_evidence():
 
 def test_fixed_baseline_lists_only_the_baseline_periods():
     segments = segment_summary([1, NAN, 3, 1, 3, 10, 10], SpcParameters(fix_after_points=4))
-    assert segments[0]["baseline_periods"] == [0, 2, 3, 4]
+    assert segments[0]["baseline_periods"] == [0, 2, 3]
+    assert segments[0]["rows"] == 7 and segments[0]["baseline_points"] == 3
 
 
 def test_fewer_than_minimum_points_gives_trial_limits_by_default():
-    """R computes limits for a short group and only warns (ptd_add_short_group_warnings, < 12)."""
+    """R computes limits for a short group and only warns (ptd_add_short_group_warnings, n() < 13)."""
     segment = segment_summary([2, 0, 2, 0, 2])[0]
     assert segment["short_baseline"] and segment["limits_shown"] and segment["limits_are_trial"]
 
@@ -84,18 +88,36 @@ def test_minimum_points_is_a_setting():
 
 
 @pytest.mark.parametrize(
-    ("values", "why"),
-    [([5.0], "one point has no moving range"), ([5.0, NAN, 6.0], "no two adjacent points"), ([NAN, NAN], "nothing observed")],
+    ("values", "variation", "why"),
+    [
+        ([5.0], "common_cause", "one point has no moving range"),
+        ([5.0, NAN, 6.0], "common_cause", "no two adjacent points"),
+        ([NAN, NAN], "none", "nothing observed"),
+    ],
 )
-def test_a_segment_without_a_moving_range_has_no_limits(values, why):
+def test_a_segment_without_a_moving_range_has_a_mean_but_no_limits(values, variation, why):
+    # R: mean_col is a number, lpl / upl NaN, no rule fires, assurance "inconsistent".
     batch = compute_spc(np.array([values]), [1], [5])
     assert np.isnan(batch.limits.upper).all()
-    assert batch.variation_words() == ["none"]
+    assert batch.variation_words() == [variation]
 
 
-def test_constant_baseline_makes_any_later_change_astronomical():
-    # Departure from R (which drops every zero MR and shows no limits): limits sit on the mean.
-    batch = compute_spc(np.array([[5.0] * 12 + [6.0]]), [1], parameters=SpcParameters(fix_after_points=12))
+def test_without_limits_not_assessed_gives_no_verdicts():
+    batch = compute_spc(np.array([[5.0, NAN, 6.0]]), [1], [5], parameters=SpcParameters(without_limits="not_assessed"))
+    assert np.isnan(batch.limits.mean).all()
+    assert batch.variation_words() == ["none"] and batch.assurance_words() == ["none"]
+
+
+def test_constant_baseline_has_no_limits_but_a_later_shift_still_counts():
+    # R: every zero moving range is screened away (NaN limits); the mean remains, so seven 6s are a shift.
+    batch = compute_spc(np.array([[5.0] * 12 + [6.0] * 7]), [1], parameters=SpcParameters(fix_after_points=12))
+    assert np.isnan(batch.limits.upper).all() and batch.limits.mean[0, 0] == 5
+    assert batch.shift[0].tolist() == [False] * 12 + [True] * 7 and not batch.astronomical.any()
+
+
+def test_constant_baseline_with_limits_on_mean_makes_any_later_change_astronomical():
+    parameters = SpcParameters(fix_after_points=12, constant_baseline="limits_on_mean")
+    batch = compute_spc(np.array([[5.0] * 12 + [6.0]]), [1], parameters=parameters)
     assert batch.astronomical[0].tolist() == [False] * 12 + [True]
     assert batch.variation_words() == ["special_cause_improving"]
 
@@ -104,7 +126,11 @@ def test_limit_constants_are_the_xmr_ones():
     assert LIMIT_MULTIPLIER == 2.66 and TWO_SIGMA_MULTIPLIER == pytest.approx(2 * 2.66 / 3)
 
 
-@pytest.mark.parametrize("bad", [dict(run_length=1), dict(fix_after_points=1), dict(minimum_points=1), dict(below_minimum="hide")])
+@pytest.mark.parametrize(
+    "bad",
+    [dict(run_length=1), dict(fix_after_points=1), dict(minimum_points=1), dict(below_minimum="hide"), dict(method="excel"),
+     dict(points_counted="all"), dict(trend_direction="left"), dict(variation_from="first")],
+)
 def test_parameters_fail_fast(bad):
     with pytest.raises(ValueError):
         SpcParameters(**bad)

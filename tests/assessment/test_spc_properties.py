@@ -19,6 +19,7 @@ quarter_values = st.one_of(st.integers(-40, 40).map(lambda n: n / 4), st.just(NA
 series = st.lists(quarter_values, min_size=1, max_size=40)
 parameters = st.builds(
     SpcParameters,
+    method=st.sampled_from(["nhsrplotthedots", "mdc_tools"]),
     run_length=st.integers(2, 9),
     trend_length=st.integers(2, 9),
     screen_moving_ranges=st.booleans(),
@@ -26,7 +27,12 @@ parameters = st.builds(
     two_in_three_counts_beyond_limits=st.booleans(),
     fix_after_points=st.one_of(st.none(), st.integers(2, 20)),
     minimum_points=st.integers(2, 15),
+    points_counted=st.sampled_from(["rows", "observed"]),
     below_minimum=st.sampled_from(["trial_limits", "not_shown"]),
+    constant_baseline=st.sampled_from(["no_limits", "limits_on_mean"]),
+    without_limits=st.sampled_from(["runs_only", "not_assessed"]),
+    trend_direction=st.sampled_from(["right_side", "own_trend"]),
+    variation_from=st.sampled_from(["last_row", "latest_observed"]),
     conflicting_signals=st.sampled_from(["rule_precedence", "improvement_wins"]),
     assurance_inclusive_limits=st.booleans(),
 )

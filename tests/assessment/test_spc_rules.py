@@ -89,11 +89,16 @@ def test_peak_between_two_trends_takes_the_later_trend():
     assert tail_point_types(tail) == ["special_cause_improvement"] * 6 + ["special_cause_concern"] * 7
 
 
-def test_last_point_of_a_trend_followed_by_a_new_trend_keeps_its_own_direction():
-    # Departure from R: R labels tail 6 "Decreasing" because the next step falls, although tail 6
-    # belongs only to the first rising trend (see METHOD.md).
+def test_last_point_of_a_trend_followed_by_a_new_trend_takes_the_next_step_as_in_r():
+    # R "uses the right side" whenever the next point is also in a trend: tail 6 ends the first
+    # rising trend, the next point starts another after a drop, so R reads tail 6 "Decreasing".
     tail = RISING_SEVEN + RISING_SEVEN
-    assert tail_point_types(tail) == ["special_cause_improvement"] * 14
+    assert tail_point_types(tail) == ["special_cause_improvement"] * 6 + ["special_cause_concern"] + ["special_cause_improvement"] * 7
+
+
+def test_own_trend_direction_is_a_setting():
+    tail = RISING_SEVEN + RISING_SEVEN
+    assert tail_point_types(tail, trend_direction="own_trend") == ["special_cause_improvement"] * 14
 
 
 # ---- two in three: two of three consecutive points beyond two sigma, all on one side ----------

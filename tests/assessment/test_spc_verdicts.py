@@ -53,16 +53,22 @@ VARIATION_CASES = [
     (STABLE + [1.5] * 7, 1, "special_cause_improving", "shift above, higher is better"),
     (STABLE + [1.5] * 7, -1, "special_cause_concerning", "shift above, lower is better"),
     (STABLE + [1.5] * 7, 0, "special_cause_neutral", "shift with neutral polarity"),
-    (STABLE + [1.5] * 7 + [NAN], 1, "special_cause_improving", "a missing latest period: the latest observed point speaks"),
+    (STABLE + [1.5] * 7 + [NAN], 1, "common_cause", "R: a missing last row is common cause"),
     (STABLE + [1.5] * 7 + [0.5], 1, "common_cause", "the latest point ends the run"),
     ([NAN] * 5, 1, "none", "no data"),
 ]
 
 
 @pytest.mark.parametrize(("values", "polarity", "expected", "why"), VARIATION_CASES, ids=[c[-1] for c in VARIATION_CASES])
-def test_variation_from_the_latest_observed_point(values, polarity, expected, why):
+def test_variation_from_the_last_row(values, polarity, expected, why):
     batch = compute_spc(np.array([values]), [polarity], parameters=SpcParameters(fix_after_points=12))
     assert batch.variation_words() == [expected]
+
+
+def test_variation_from_the_latest_observed_point_is_a_setting():
+    parameters = SpcParameters(fix_after_points=12, variation_from="latest_observed")
+    batch = compute_spc(np.array([STABLE + [1.5] * 7 + [NAN]]), [1], parameters=parameters)
+    assert batch.variation_words() == ["special_cause_improving"] and batch.variation_index.tolist() == [18]
 
 
 def test_a_batch_gives_each_series_its_own_verdicts():
@@ -81,7 +87,7 @@ def test_explanation_is_json_and_names_rule_points_limits_and_parameters():
     assert evidence["variation"] == {
         "verdict": "special_cause_improving",
         "from_point": 18,
-        "reason": "latest observed point (period 18) is special_cause_improvement by the shift rule",
+        "reason": "last period (period 18) is special_cause_improvement by the shift rule (nhsrplotthedots)",
     }
     assert evidence["assurance"]["verdict"] == "consistently_pass"
     assert evidence["points"][18]["upper_limit"] == pytest.approx(UPPER)
@@ -98,3 +104,27 @@ def test_explanation_of_a_gap_has_no_value_and_says_missing():
 def test_empty_batch_is_allowed():
     batch = compute_spc(np.empty((0, 12)), np.empty(0, dtype=int))
     assert batch.variation_words() == [] and batch.n_series == 0
+
+
+# (values, expected start of a shift still going, why)
+RECALCULATION_CASES = [
+    (STABLE + [1.5] * 7, 12, "seven above the mean, still going"),
+    (STABLE + [1.5] * 7 + [NAN], 12, "a missing last period does not end it"),
+    (STABLE + [1.5] * 7 + [0.5], -1, "the latest point ended it"),
+    (STABLE + [1.5] * 6, -1, "six is not a shift"),
+]
+
+
+@pytest.mark.parametrize(("values", "expected", "why"), RECALCULATION_CASES, ids=[c[-1] for c in RECALCULATION_CASES])
+def test_a_shift_still_going_is_a_candidate_for_recalculation(values, expected, why):
+    batch = compute_spc(np.array([values]), [1], parameters=SpcParameters(fix_after_points=12))
+    assert batch.recalculation_from.tolist() == [expected]
+    recalculation = batch.explain(0)["recalculation"]
+    assert recalculation["candidate"] is (expected >= 0) and recalculation["from_period"] == (expected if expected >= 0 else None)
+
+
+def test_a_recorded_recalculation_is_a_rebase_and_ends_the_candidate():
+    values = np.array([STABLE + [1.5] * 7])
+    rebased = compute_spc(values, [1], rebase=rebase_mask(1, 19, {0: [12]}), parameters=SpcParameters(fix_after_points=12))
+    assert rebased.recalculation_from.tolist() == [-1]
+    assert rebased.explain(0)["segments"][1]["mean"] == 1.5
