@@ -129,7 +129,10 @@ def _serve(settings: Settings) -> None:
     from server.assets import fetch_assets
 
     fetch_assets(settings.static_dir)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False,
+        loop="uvloop" if sys.platform != "win32" else "auto", http="httptools",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

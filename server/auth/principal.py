@@ -11,6 +11,7 @@ from server.auth.sessions import SESSION_COOKIE, find_live_session
 from server.auth.tokens import find_live_token
 from server.db.models import AppUser, HealthSystem, Organisation
 from server.db.session import Database
+from sqlmodel.ext.asyncio.session import AsyncSession
 from server.settings import Settings
 
 
@@ -21,39 +22,45 @@ class Authentication:
 
 
 async def authenticate(connection: HTTPConnection, database: Database, settings: Settings, authorizer: Authorizer) -> Authentication:
-    authorization = connection.headers.get("authorization", "")
     async with database.session() as session:
-        if authorization.lower().startswith("bearer "):
-            token = await find_live_token(session, authorization[7:].strip())
-            if token is None:
-                return Authentication(None, bad_token=True)
-            user = await session.get(AppUser, token.user_id)
-            if user is None or not user.is_active:
-                return Authentication(None, bad_token=True)
-            scope = await _token_scope(session, token.org_id, token.system_id)
-            held = {a for a in await load_principal_assignments(session, user.id) if a.domain == scope}
-            # A token carries at most the roles it was issued with and its account still holds.
-            allowed = {Assignment(role, scope) for role in token.roles.split(",") if role} & held
-            principal = Principal(
-                subject=f"token:{token.id}", user_id=user.id, name=f"{user.name} (token {token.prefix}…)",
-                email=user.email, assignments=tuple(sorted(allowed, key=lambda a: (a.domain, a.role))), via="token",
-            )
-        else:
-            cookie = connection.cookies.get(SESSION_COOKIE)
-            if not cookie:
-                return Authentication(None)
-            web_session = await find_live_session(session, settings, cookie)
-            if web_session is None:
-                return Authentication(None)
-            user = await session.get(AppUser, web_session.user_id)
-            if user is None or not user.is_active:
-                return Authentication(None)
-            home = await session.get(Organisation, user.home_org_id) if user.home_org_id else None
-            principal = Principal(
-                subject=f"user:{user.id}", user_id=user.id, name=user.name, email=user.email,
-                assignments=await load_principal_assignments(session, user.id), via="session",
-                csrf_token=web_session.csrf_token, home_org_code=home.code if home else None,
-            )
+        return await authenticate_in(session, connection, settings, authorizer)
+
+
+async def authenticate_in(session: AsyncSession, connection: HTTPConnection, settings: Settings, authorizer: Authorizer) -> Authentication:
+    """As ``authenticate``, inside a transaction the caller opened (the request boundary resolves
+    access in the same one: one transaction, not two, before the request's own work)."""
+    authorization = connection.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        token = await find_live_token(session, authorization[7:].strip())
+        if token is None:
+            return Authentication(None, bad_token=True)
+        user = await session.get(AppUser, token.user_id)
+        if user is None or not user.is_active:
+            return Authentication(None, bad_token=True)
+        scope = await _token_scope(session, token.org_id, token.system_id)
+        held = {a for a in await load_principal_assignments(session, user.id) if a.domain == scope}
+        # A token carries at most the roles it was issued with and its account still holds.
+        allowed = {Assignment(role, scope) for role in token.roles.split(",") if role} & held
+        principal = Principal(
+            subject=f"token:{token.id}", user_id=user.id, name=f"{user.name} (token {token.prefix}…)",
+            email=user.email, assignments=tuple(sorted(allowed, key=lambda a: (a.domain, a.role))), via="token",
+        )
+    else:
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return Authentication(None)
+        web_session = await find_live_session(session, settings, cookie)
+        if web_session is None:
+            return Authentication(None)
+        user = await session.get(AppUser, web_session.user_id)
+        if user is None or not user.is_active:
+            return Authentication(None)
+        home = await session.get(Organisation, user.home_org_id) if user.home_org_id else None
+        principal = Principal(
+            subject=f"user:{user.id}", user_id=user.id, name=user.name, email=user.email,
+            assignments=await load_principal_assignments(session, user.id), via="session",
+            csrf_token=web_session.csrf_token, home_org_code=home.code if home else None,
+        )
     authorizer.sync_subject(principal)
     return Authentication(principal)
 

@@ -1,0 +1,47 @@
+"""Validate each distinct document once: the specified rules' verdict depends only on the text.
+
+graphql-core's validation walks the whole document with every rule on each request (tens of ms
+for a tool's usual query under load). The specified rules, and limiter rules defined once at
+import, depend only on the document, so their errors are kept per query text (bounded LRU).
+Rules made per request (schema/limits.py's depth and cost rules, which read this request's
+variables and settings) still run on every request, on their own, which is cheap.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from graphql import GraphQLError, validate
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+MAX_DOCUMENTS = 512
+_verdicts: OrderedDict[tuple[str, tuple[type, ...]], list[GraphQLError]] = OrderedDict()
+
+
+def _made_per_request(rule: type) -> bool:
+    return "<locals>" in rule.__qualname__
+
+
+class ValidatedDocuments(SchemaExtension):
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None or context.query is None or context.pre_execution_errors is not None:
+            yield
+            return
+        per_request = tuple(rule for rule in context.validation_rules if _made_per_request(rule))
+        fixed = tuple(rule for rule in context.validation_rules if not _made_per_request(rule))
+        key = (context.query, fixed)
+        errors = _verdicts.get(key)
+        if errors is None:
+            errors = validate_document(context.schema._schema, document, fixed)
+            _verdicts[key] = errors
+            if len(_verdicts) > MAX_DOCUMENTS:
+                _verdicts.popitem(last=False)
+        else:
+            _verdicts.move_to_end(key)
+        if not errors and per_request:
+            errors = validate(context.schema._schema, document, per_request)
+        context.pre_execution_errors = list(errors)
+        yield
