@@ -40,16 +40,15 @@ _SERIES = """
 with stored as (
   select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,
          a.periods_under_target, a.is_latest,
-         row_number() over (partition by a.indicator_id order by a.period) as k
+         row_number() over (partition by a.indicator_id order by a.period) - 1 as k
   from assessment a
   where a.indicator_id = any(:ids) and {unit_filter}
-), points as (
-  select a.indicator_id, row_number() over (partition by a.indicator_id order by p.ordinality) as k,
-         (p.point ->> 'mean')::float8 as mean, (p.point ->> 'lower_limit')::float8 as lower_limit,
-         (p.point ->> 'upper_limit')::float8 as upper_limit, p.point ->> 'point_type' as point_type
+), points as materialized (
+  -- the latest evidence's observed points, in order: the k-th is the k-th stored row (computed once
+  -- per series: inlined, the path query would run again for every output column of every row)
+  select a.indicator_id, jsonb_path_query_array(a.evidence, '$.spc.points[*] ? (@.value != null)') as observed
   from assessment a
-  cross join lateral jsonb_array_elements(a.evidence #> '{{spc,points}}') with ordinality as p(point, ordinality)
-  where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest and p.point ->> 'value' is not null
+  where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest
 ), parts as (
   select m.indicator_id, m.period, sum(m.numerator)::float8 as numerator, sum(m.denominator)::float8 as denominator
   from measurement m
@@ -58,9 +57,11 @@ with stored as (
   group by m.indicator_id, m.period
 )
 select s.indicator_id, s.period, s.value, parts.numerator, parts.denominator, s.target, s.trajectory, s.rag, s.variation,
-       s.assurance, s.periods_under_target, s.is_latest, points.mean, points.lower_limit, points.upper_limit, points.point_type
+       s.assurance, s.periods_under_target, s.is_latest,
+       (p.observed -> s.k::int ->> 'mean')::float8, (p.observed -> s.k::int ->> 'lower_limit')::float8,
+       (p.observed -> s.k::int ->> 'upper_limit')::float8, p.observed -> s.k::int ->> 'point_type'
 from stored s
-left join points on points.indicator_id = s.indicator_id and points.k = s.k
+left join points p on p.indicator_id = s.indicator_id
 left join parts on parts.indicator_id = s.indicator_id and parts.period = s.period
 where s.period >= :start and s.period <= :end
 order by s.indicator_id, s.period
