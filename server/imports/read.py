@@ -19,6 +19,13 @@ CellValue = str | float | int | bool | dt.date | dt.datetime | dt.timedelta | dt
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 BOM = "\ufeff"
 MAX_ROWS = 200_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 3_000_000
+MAX_UNPACKED_BYTES = 200_000_000
+# Where a workbook puts its cells: calamine sizes its grid from the furthest one before reading.
+ROW_OR_CELL_NUMBER = re.compile(rb'\sr="[A-Za-z$]*(\d+)"')
+WIDE_COLUMN = re.compile(rb'\sr="\$?([A-Za-z]{2,})\$?\d')
+NARROW_COLUMN = re.compile(rb'\sr="\$?[A-Za-z]\$?\d')
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ def _read_csv(content: bytes) -> Sheet:
 def _read_xlsx(content: bytes) -> Sheet:
     from python_calamine import CalamineWorkbook
 
+    _check_xlsx_extent(content)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
@@ -68,6 +76,52 @@ def _read_xlsx(content: bytes) -> Sheet:
         raise ImportRefused([ImportProblem(None, None, None, f"the file could not be read as an XLSX workbook ({type(error).__name__})")]) from None
     _check_size(rows)
     return Sheet(rows=[list(row) for row in rows], kind="xlsx")
+
+
+def _check_xlsx_extent(content: bytes) -> None:
+    """Refuse a workbook whose cells lie far apart, or that unpacks to far more than it weighs,
+    before calamine allocates its grid: a 5 KB file with one cell at XFD1048576 would otherwise
+    ask for half a terabyte and abort the process."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        unpacked, rows, columns, cells = 0, 0, 0, 0
+        for entry in archive.infolist():
+            is_sheet = entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+            with archive.open(entry) as stream:
+                tail = b""
+                while chunk := stream.read(1 << 20):
+                    unpacked += len(chunk)
+                    if unpacked > MAX_UNPACKED_BYTES:
+                        raise ImportRefused([ImportProblem(None, None, None, "the workbook unpacks to more than 200 MB; send it as CSV")])
+                    if is_sheet:
+                        text = tail + chunk
+                        rows, columns, cells = _furthest(text, rows, columns, cells)
+                        tail = text[-64:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
+        raise ImportRefused([ImportProblem(None, None, None, f"the file could not be read as an XLSX workbook ({type(error).__name__})")]) from None
+    if rows > MAX_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_CELLS or cells > MAX_CELLS:
+        raise ImportRefused([ImportProblem(None, None, None, (
+            f"the workbook has cells as far as row {rows:,} and column {columns:,}; send at most {MAX_ROWS:,} rows and "
+            f"{MAX_COLUMNS:,} columns ({MAX_CELLS:,} cells), or delete the far cells"))])
+
+
+def _furthest(text: bytes, rows: int, columns: int, cells: int) -> tuple[int, int, int]:
+    """The furthest row and column referred to so far, and the cells counted (ones without a
+    reference follow the one before them, so their count bounds how far they reach)."""
+    numbers = set(ROW_OR_CELL_NUMBER.findall(text))
+    rows = max(rows, *map(int, numbers)) if numbers else rows
+    wide = set(WIDE_COLUMN.findall(text))
+    columns = max(columns, *(_column_number(letters.decode().upper()) for letters in wide)) if wide else columns
+    if not wide and columns < 26 and NARROW_COLUMN.search(text):
+        columns = 26
+    return rows, columns, cells + text.count(b"<c ") + text.count(b"<c>")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _check_size(rows: list) -> None:  # type: ignore[type-arg]

@@ -66,3 +66,18 @@ async def test_one_bad_row_stores_nothing_from_the_good_ones(database, org_ids):
     outcome = await _import(database, org_ids, f"{HEADER}\n{AE},2013-07-01,,4500,5000\n{AE},2013-08-01,,x,5000\n")
     assert [(p.row, p.column) for p in outcome.problems] == [(3, "H (Numerator)")]
     assert await stored_count(database, org_ids["RXW"], "2013-07-01") == 0
+
+
+async def test_a_workbook_with_a_far_away_cell_is_refused_before_it_is_unpacked(database, org_ids):
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer)
+    sheet = workbook.add_worksheet()
+    sheet.write(0, 0, "Indicator code")
+    sheet.write(1048575, 16383, "far")  # a 5 KB file whose grid would need half a terabyte
+    workbook.close()
+    outcome = await _import(database, org_ids, buffer.getvalue(), filename="far.xlsx")
+    assert not outcome.ok and "as far as row 1,048,576 and column 16,384" in outcome.problems[0].message
