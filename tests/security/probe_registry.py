@@ -13,6 +13,7 @@ argument) take the caller's own organisation while the rest stay foreign — the
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -137,6 +138,15 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.advancePlan(reason)": Entry(lambda o: "probe"),
     "Mutation.recordMeasurements(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Mutation.recordMeasurements(reason)": Entry(lambda o: "probe"),
+    # importMeasurements (schema/imports.py, merged by the lead): a storable template row when all
+    # foreign; a dry run when it names the caller's own organisation, so a refusal-free run changes nothing.
+    "Mutation.importMeasurements(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.importMeasurements(file)": Entry(lambda o: base64.b64encode(
+        f"Indicator code,Indicator,Unit code,Unit,Measured as,Period,Value,Numerator,Denominator\n"
+        f"{o.indicator_code},,{o.unit_code},,,2019-01-01,,1,2\n".encode()).decode()),
+    "Mutation.importMeasurements(filename)": Entry(lambda o: "probe.csv"),
+    "Mutation.importMeasurements(format)": Entry(lambda o: "template"),
+    "Mutation.importMeasurements(dryRun)": Entry(lambda o: False, own_scope_value=lambda o: True),
     "MeasurementInput.indicatorCode": Entry(lambda o: o.indicator_code, names_object=True),
     "MeasurementInput.unitCode": Entry(lambda o: o.unit_code, names_object=True),
     # A storable month when the request is all foreign (a write would show), and an unstorable
