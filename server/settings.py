@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     host: str = "127.0.0.1"
     port: int = 8000
+    # Host headers answered (Starlette's TrustedHostMiddleware); anything else gets 400. A JSON list
+    # in the environment: ACCORD_ALLOWED_HOSTS='["accord.example.nhs.uk"]'. "testserver" is httpx's.
+    allowed_hosts: list[str] = ["127.0.0.1", "localhost", "testserver"]
+    # Where pages point for static files: '' for relative URLs (the default), or an origin such as
+    # https://accord.example.nhs.uk. Never taken from the request's Host header.
+    public_origin: str = ""
     tenants_dir: Path = PROJECT_ROOT / "tenants"
     policies_dir: Path = PROJECT_ROOT / "policies"
     templates_dir: Path = PROJECT_ROOT / "templates"
@@ -36,15 +42,31 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     # Failed logins from one address across any accounts (password spraying), same window.
     login_max_failures_per_address: int = 30
-    # Largest request body the CSRF check will buffer; pasted spreadsheets stay well under it.
+    # Largest request body accepted on any request; pasted spreadsheets stay well under it.
     max_request_body_bytes: int = 5_000_000
     database_pool_size: int = 10
+    # GraphQL limits (schema/limits.py). Introspection unset: on, except in production.
+    graphql_introspection: bool | None = None
+    graphql_max_depth: int = 10
+    # Estimated values per request (list sizes multiplied down each path, times fields).
+    graphql_max_cost: int = 500_000
+    # The size assumed for a list field with no first/limit argument and no max_items metadata.
+    graphql_default_list_size: int = 100
+    # Per caller (token, person or anonymous address): a burst, then a steady rate per second.
+    graphql_rate_burst: int = 60
+    graphql_rate_per_second: float = 5.0
 
     @model_validator(mode="after")
     def refuse_placeholder_secret(self) -> "Settings":
         if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
             raise ValueError("ACCORD_SECRET_KEY must be set to a real secret in production")
         return self
+
+    @property
+    def graphql_introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment != "production"
 
     @property
     def secure_cookies(self) -> bool:

@@ -69,8 +69,9 @@ class Database:
     def __init__(self, urls: DatabaseUrls, *, pool_size: int = 10):
         self.urls = urls
         connect_args = {"server_settings": {"role": APP_ROLE}} if urls.assume_app_role else {}
+        # pool_timeout: a request waits this long for a connection, then is answered 503 (not 500).
         self.app_engine: AsyncEngine = create_async_engine(
-            urls.app, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+            urls.app, pool_size=pool_size, max_overflow=pool_size, pool_timeout=5, pool_pre_ping=True, connect_args=connect_args
         )
         self._owner_engine: AsyncEngine | None = None
         self._sessions = async_sessionmaker(

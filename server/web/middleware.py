@@ -1,29 +1,34 @@
 """The request boundary: authenticate, resolve access, refuse cross-site writes, add security headers.
 
 Pure ASGI (not BaseHTTPMiddleware) so that a form body read here for the CSRF check can be
-replayed unchanged to the route that needs it.
+replayed unchanged to the route that needs it. Every request body is held to the size limit, read
+once: buffered here when the CSRF check needs it, otherwise counted as the route reads it. A
+request that finds the connection pool exhausted is told to come back (503), not shown a 500.
 """
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from dataclasses import replace
 from urllib.parse import parse_qs
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.audit.trail import request_labels
-from server.auth.authz import Directory, Principal, read_directory, resolve_access
-from server.auth.principal import authenticate
+from server.auth.authz import Directory, Principal
+from server.auth.principal import authenticate_in
 from server.db.session import AccessContext
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+GRAPHQL_PATH = "/graphql"
 OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 CSRF_ANONYMOUS_PATHS = ("/login",)
 
@@ -52,24 +57,43 @@ class AccordMiddleware:
             await self.app(scope, receive, send)
             return
         send = self._with_security_headers(send)
+        watched = WatchedSend(send)
+        try:
+            await self._handle(scope, receive, watched)
+        except (BodyTooLarge, PoolTimeout) as refusal:
+            if watched.started:
+                raise
+            await _refusal(scope, refusal, self.state.settings.max_request_body_bytes)(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.state.settings.max_request_body_bytes
+        if scope["method"] in UNSAFE_METHODS:
+            declared = HTTPConnection(scope).headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise BodyTooLarge
+            receive = _limited(receive, limit)
         path: str = scope["path"]
         if path.startswith(OPEN_PATHS):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
         services = self.state
-        authentication = await authenticate(connection, services.database, services.settings, services.authorizer)
-        principal = authentication.principal
         ip = scope["client"][0] if scope.get("client") else None
+        # Who is calling and what they may touch, in one transaction (access is cached per principal).
+        async with services.database.session() as session:
+            authentication = await authenticate_in(session, connection, services.settings, services.authorizer)
+            principal = authentication.principal
+            if principal is not None:
+                access, directory = await services.authorizer.access_cache.resolve(session, services.authorizer, principal)
+        if authentication.bad_token:
+            await _bad_token(scope, receive, send)
+            return
         if principal is None:
             access = AccessContext(labels=request_labels(ip, {}))
         else:
-            async with services.database.session() as session:
-                directory = await read_directory(session)
-            access = resolve_access(services.authorizer, principal, directory)
             access = replace(access, labels=request_labels(ip, _roles_by_org_id(principal, directory)))
         scope.setdefault("state", {})
-        scope["state"].update(principal=principal, access=access, bad_token=authentication.bad_token)
+        scope["state"].update(principal=principal, access=access)
 
         csrf_cookie = connection.cookies.get(CSRF_COOKIE)
         new_csrf_cookie = None
@@ -82,12 +106,7 @@ class AccordMiddleware:
         # on the login form itself (login CSRF). Anonymous writes elsewhere are refused downstream.
         needs_csrf = (principal is not None and principal.via == "session") or (principal is None and path in CSRF_ANONYMOUS_PATHS)
         if scope["method"] in UNSAFE_METHODS and needs_csrf:
-            try:
-                body, receive = await _buffer_body(receive, services.settings.max_request_body_bytes)
-            except BodyTooLarge:
-                response = PlainTextResponse("This request is too large. Send at most 5 MB at a time.", status_code=413)
-                await response(scope, receive, send)
-                return
+            body, receive = await _buffer_body(receive)
             submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)
             expected = scope["state"]["csrf_token"]
             if not submitted or not expected or not hmac.compare_digest(submitted.encode(), expected.encode()):
@@ -134,23 +153,73 @@ def _roles_by_org_id(principal: Principal, directory: Directory) -> dict[int, li
     return roles
 
 
+class WatchedSend:
+    """``send``, remembering whether the response has started: until it has, a failure can still
+    be answered with a response of its own; after, it can only be re-raised."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class BodyTooLarge(Exception):
-    pass
+    """The request body is over ``max_request_body_bytes`` (declared, or counted as it arrives)."""
 
 
-async def _buffer_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
-    chunks: list[bytes] = []
+def _limited(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising BodyTooLarge once more than ``limit`` bytes of body have arrived."""
     size = 0
+
+    async def counting() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge
+        return message
+
+    return counting
+
+
+def _refusal(scope: Scope, refusal: Exception, limit: int) -> Response:
+    if isinstance(refusal, BodyTooLarge):
+        status, code, headers = 413, "PAYLOAD_TOO_LARGE", None
+        message = f"This request is too large. Send at most {limit / 1_000_000:g} MB at a time."
+    else:  # the connection pool stayed exhausted for the engine's pool_timeout
+        status, code, headers = 503, "SERVICE_UNAVAILABLE", {"retry-after": "2"}
+        message = "Accord is busy: try again in a few seconds."
+    return _answer(scope, status, message, code, headers)
+
+
+def _answer(scope: Scope, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
+    """A refusal in the caller's terms: a GraphQL error (no data) for the API, plain text for pages."""
+    if scope["path"].startswith(GRAPHQL_PATH):
+        body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+        return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return PlainTextResponse(message, status_code=status, headers=headers)
+
+
+async def _bad_token(scope: Scope, receive: Receive, send: Send) -> None:
+    """A bearer token that is unknown, expired or revoked: 401, never an anonymous answer."""
+    message = "This API token is unknown, expired or revoked. Ask your administrator for a new one."
+    challenge = 'Bearer realm="accord", error="invalid_token", error_description="The token is unknown, expired or revoked"'
+    await _answer(scope, 401, message, "UNAUTHENTICATED", {"www-authenticate": challenge})(scope, receive, send)
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body (``receive`` is already size-limited), and a receive that replays it."""
+    chunks: list[bytes] = []
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     body = b"".join(chunks)
     sent = False
