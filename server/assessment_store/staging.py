@@ -19,5 +19,3 @@ async def stage_by_copy(session: AsyncSession, table: str, columns: Sequence[tup
         f"create temporary table if not exists {table} ({', '.join(f'{name} {kind}' for name, kind in columns)}) on commit delete rows")
     await driver.execute(f"truncate {table}")
     await driver.copy_records_to_table(table, columns=[name for name, _ in columns], records=records)
-    if len(records) > 1000:
-        await driver.execute(f"analyze {table}")  # the merge joins it with a large table: give the planner its size

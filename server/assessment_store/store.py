@@ -32,14 +32,15 @@ _MERGE = text(f"""
     with updated as (
         update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, computed_at = b.computed_at
         from assessment_batch b
-        where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')}
+        where a.org_id = :org_id and a.indicator_id = any(cast(:indicator_ids as int[])) and {_SAME_KEY.format(a='a', b='b')}
           and ({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
         returning 1
     ),
     inserted as (
         insert into assessment ({_NAMES})
         select {_NAMES} from assessment_batch b
-        where not exists (select 1 from assessment a where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')})
+        where not exists (select 1 from assessment a where a.org_id = :org_id and a.indicator_id = any(cast(:indicator_ids as int[]))
+                          and {_SAME_KEY.format(a='a', b='b')})
         returning 1
     ),
     deleted as (

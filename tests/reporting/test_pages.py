@@ -253,11 +253,11 @@ async def test_revision_history_keeps_a_resubmission_beside_the_first_value(clie
     async with database.session(AccessContext.for_orgs([org])) as session:
         unit_code, period, value = (await session.exec(text(
             "select u.code, m.period, m.value from measurement m join org_unit u on u.id = m.unit_id join indicator i on i.id = m.indicator_id"
-            " where i.code = 'RTT65' and m.org_id = :org and m.revision = 1 order by m.period, u.code limit 1"), params={"org": org})).one()
+            " where i.code = 'RTT65' and m.org_id = :org and m.revision = 1 and m.status = 'provisional' order by m.period, u.code limit 1"), params={"org": org})).one()
     async with database.session(AccessContext.for_orgs([org], write=True)) as session:
         outcome = await record_measurements(
             session, org_id=org, user_id=None, source="validation", reason="validated at month end",
-            items=[MeasurementItem("RTT65", unit_code, period, value=str(value), status="validated")],
+            items=[MeasurementItem("RTT65", unit_code, period, value=str(value), status="validated")], may_validate=True,
         )
         assert outcome.ok, outcome.problems
     client.cookies.clear()
