@@ -2,8 +2,9 @@
 
 ``LATEST_STATUS_COLUMNS`` is the select list every reporting query shares (alias ``a`` for the
 assessment row), so that ``IndicatorStatus.from_columns`` reads the same shape everywhere. The
-direction of the latest point (high / low) is read out of the stored evidence in SQL, so a page
-never loads a whole evidence document just to draw an H or an L.
+direction of the latest point (high / low) follows from the verdict and polarity, read out of
+the stored evidence in SQL only for neutral indicators, so a page never loads a whole evidence
+document just to draw an H or an L.
 """
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from typing import Any
 
 from server.reporting.words import ASSURANCE_WORDS, RAG_WORDS, count_of_periods, period_label, variation_sentence
 
+# The side of a special-cause verdict follows from the verdict and the indicator's polarity
+# (improvement on a higher-is-better indicator is high); only a neutral indicator's verdict needs
+# the stored evidence, which is large: reading it for every row dominated the pages' database time.
 LATEST_STATUS_COLUMNS = """
     a.period, a.value, a.target, a.trajectory, a.rag, a.variation,
-    (a.evidence #>> array['spc', 'points', a.evidence #>> '{spc,variation,from_point}', 'direction'])::int,
+    case
+      when a.variation = 'special_cause_improving' then case i.polarity when 'higher_is_better' then 1 when 'lower_is_better' then -1 end
+      when a.variation = 'special_cause_concerning' then case i.polarity when 'higher_is_better' then -1 when 'lower_is_better' then 1 end
+      when a.variation = 'special_cause_neutral'
+        then (a.evidence #>> array['spc', 'points', a.evidence #>> '{spc,variation,from_point}', 'direction'])::int
+    end,
     a.assurance, a.periods_under_target, a.failure_forecast, a.masked_failure
 """
 LATEST_STATUS_WIDTH = 11
