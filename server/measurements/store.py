@@ -17,6 +17,7 @@ from server.assessment_store.staging import stage_by_copy
 from server.measurements.checks import CleanRow
 
 BATCH_ROWS = 10_000
+COPY_FROM_ROWS = 500
 
 _UNNESTED = """
     select * from unnest(cast(:indicator_id as int[]), cast(:unit_id as int[]), cast(:period as date[]), cast(:value as numeric[]),
@@ -31,16 +32,19 @@ _STAGED_COLUMNS = (("indicator_id", "int"), ("unit_id", "int"), ("period", "date
 def _upsert(batch: str):  # type: ignore[no-untyped-def]
     return text(f"""
     with batch as ({batch}),
+    -- Identical rows are left out of the upsert (skipping them there would still lock, i.e. write, each one).
+    identical as (
+        select same.id, same.indicator_id, same.unit_id, same.period, same.revision
+        from batch b join measurement same on same.indicator_id = b.indicator_id and same.unit_id = b.unit_id and same.period = b.period
+        where (same.value, same.numerator, same.denominator, same.status) is not distinct from (b.value, b.numerator, b.denominator, b.status)
+    ),
     changed as (
         insert into measurement as m (org_id, indicator_id, unit_id, period, value, numerator, denominator, status, source, recorded_by,
                                       recorded_at, revision)
         select cast(:org_id as int), b.indicator_id, b.unit_id, b.period, b.value, b.numerator, b.denominator, b.status,
                cast(:source as text), cast(:user_id as int), cast(:now as timestamptz), 1
         from batch b
-        -- Identical rows are left out before the upsert: skipping them there would still lock (write) each one.
-        where not exists (select 1 from measurement same where same.indicator_id = b.indicator_id and same.unit_id = b.unit_id
-                           and same.period = b.period and (same.value, same.numerator, same.denominator, same.status)
-                           is not distinct from (b.value, b.numerator, b.denominator, b.status))
+        where not exists (select 1 from identical i where i.indicator_id = b.indicator_id and i.unit_id = b.unit_id and i.period = b.period)
         order by b.indicator_id, b.unit_id, b.period
         on conflict on constraint measurement_one_per_period do update set
             value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, status = excluded.status,
@@ -56,7 +60,9 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
                cast(:user_id as int), cast(:now as timestamptz), cast(:reason as text)
         from changed c
     )
-    select id, indicator_id, unit_id, period, revision from changed
+    select id, indicator_id, unit_id, period, revision, true from changed
+    union all
+    select id, indicator_id, unit_id, period, revision, false from identical
 """)
 
 
@@ -81,21 +87,23 @@ class RecordedMeasurement(NamedTuple):
 
 async def store_measurements(
     session: AsyncSession, *, org_id: int, user_id: int | None, source: str, reason: str | None, rows: list[CleanRow],
-    staging: str = "copy",
+    staging: str | None = None,
 ) -> list[RecordedMeasurement]:
     """Upsert every row, batch by batch; the result is in the order of ``rows``.
 
     ``staging`` is how a batch reaches the server: ``unnest`` (column arrays as parameters) or ``copy``
-    (COPY into a temporary table); tests/benchmarks/bench_write.py measures both.
+    (COPY into a temporary table: about twice as fast in bulk, three round trips more for a single
+    row); by default COPY from ``COPY_FROM_ROWS`` rows. tests/benchmarks/bench_write.py measures both.
     """
     recorded: list[RecordedMeasurement] = []
     now = dt.datetime.now(dt.UTC)
+    staging = staging or ("copy" if len(rows) >= COPY_FROM_ROWS else "unnest")
     stage = _staged_by_copy if staging == "copy" else _staged_by_unnest
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start:start + BATCH_ROWS]
         statement, columns = await stage(session, batch)
         result = await session.exec(statement.bindparams(org_id=org_id, user_id=user_id, source=source, reason=reason, now=now, **columns))
-        recorded += await _recorded(session, batch, {(i, u, p): (m, rev) for m, i, u, p, rev in result.all()})
+        recorded += await _recorded(session, batch, {(i, u, p): (m, rev, changed) for m, i, u, p, rev, changed in result.all()})
     return recorded
 
 
@@ -108,17 +116,16 @@ async def _staged_by_copy(session: AsyncSession, rows: list[CleanRow]):  # type:
     return _UPSERT_STAGED, {}
 
 
-async def _recorded(session: AsyncSession, rows: list[CleanRow], changed: dict) -> list[RecordedMeasurement]:  # type: ignore[type-arg]
-    unchanged: dict[tuple[int, int, dt.date], tuple[int, int]] = {}
-    if len(changed) < len(rows):
-        keys = [(r.indicator_id, r.unit_id, r.period) for r in rows if (r.indicator_id, r.unit_id, r.period) not in changed]
+async def _recorded(session: AsyncSession, rows: list[CleanRow], stored: dict) -> list[RecordedMeasurement]:  # type: ignore[type-arg]
+    """Each row's id and revision, in order. A row another transaction inserted with the same value
+    while this statement ran is neither changed nor in its snapshot: it is looked up afterwards."""
+    missing = [(r.indicator_id, r.unit_id, r.period) for r in rows if (r.indicator_id, r.unit_id, r.period) not in stored]
+    if missing:
         current = await session.exec(_CURRENT.bindparams(
-            indicator_id=[k[0] for k in keys], unit_id=[k[1] for k in keys], period=[k[2] for k in keys]))
-        unchanged = {(i, u, p): (m, rev) for m, i, u, p, rev in current.all()}
+            indicator_id=[k[0] for k in missing], unit_id=[k[1] for k in missing], period=[k[2] for k in missing]))
+        stored.update({(i, u, p): (m, rev, False) for m, i, u, p, rev in current.all()})
     recorded = []
     for r in rows:
-        key = (r.indicator_id, r.unit_id, r.period)
-        was_changed = key in changed
-        measurement_id, revision = changed[key] if was_changed else unchanged[key]
-        recorded.append(RecordedMeasurement(measurement_id, r.indicator_id, r.unit_id, r.period, revision, was_changed))
+        measurement_id, revision, changed = stored[(r.indicator_id, r.unit_id, r.period)]
+        recorded.append(RecordedMeasurement(measurement_id, r.indicator_id, r.unit_id, r.period, revision, changed))
     return recorded
