@@ -9,6 +9,8 @@ type. Every answer carries ``X-Request-Id``; an unexpected error's message is ma
 from __future__ import annotations
 
 import json
+
+import orjson
 import logging
 import uuid
 from collections.abc import Iterator
@@ -208,6 +210,10 @@ class AccordGraphQL(GraphQL):
             # the answer is a 503 to retry whole, and a non-2xx answer must not carry data.
             response.pop("data", None)
         return response
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: several times faster than json.dumps on a large answer (NaN, never produced here, would be null)."""
+        return orjson.dumps(data)
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response) -> Response:
         response = Response(self.encode_json(response_data), status_code=sub_response.status_code or 200, media_type=sub_response.media_type or JSON)

@@ -8,6 +8,7 @@ import strawberry
 
 from schema.assessments import Plan, plan_from_view
 from schema.context import Info
+from schema.imports import ImportMutation
 from server.plans import workflow
 from server.plans.view import plan_view
 from server.measurements.record import MeasurementItem
@@ -80,7 +81,7 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ImportMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

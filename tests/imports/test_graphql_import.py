@@ -1,19 +1,13 @@
-"""importMeasurements: the file as base64, a typed answer; merged here as the lead will merge it."""
+"""importMeasurements: the file as base64, a typed answer, through Accord's own schema."""
 from __future__ import annotations
 
 import base64
 
-import strawberry
-from strawberry.tools import merge_types
-
+from schema.app import schema as SCHEMA
 from schema.context import AccordContext
-from schema.imports import ImportMutation
-from schema.mutation import Mutation
-from schema.query import Query
 from tests.conftest import act_as
 from tests.imports.conftest import sample
 
-SCHEMA = strawberry.federation.Schema(query=Query, mutation=merge_types("Mutation", (Mutation, ImportMutation)), federation_version="2.11")
 IMPORT = """
 mutation($org: String!, $file: String!, $name: String!, $dry: Boolean!) {
   importMeasurements(organisationCode: $org, file: $file, filename: $name, dryRun: $dry) {
