@@ -21,7 +21,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
@@ -150,6 +150,10 @@ class AccordGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if request.method == "GET" and "query" not in request.query_params and "text/html" in request.headers.get("accept", ""):
+            # A person opening /graphql in a browser: the documented API page and its explorer.
+            await RedirectResponse("/api", status_code=303)(scope, receive, send)
+            return
         media_type = negotiate(request.headers.get("accept", ""))
         request_id = uuid.uuid4().hex
         settings = self.services.settings

@@ -7,6 +7,7 @@ from server.web.health import healthz, readyz
 from server.web.pages import admin
 from server.web.pages.audit import audit_trail_page
 from server.web.pages.auth import login, login_form, logout
+from server.web.pages.api import api_page
 from server.web.pages.home import home
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
@@ -23,6 +24,7 @@ def page_routes() -> list[Route]:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/", home, methods=["GET"]),
+        Route("/api", api_page, methods=["GET"]),
         Route("/plans", plans.plan_list, methods=["GET"]),
         Route("/plans", plans.create_plan_page, methods=["POST"]),
         Route("/plans/new", plans.new_plan_form, methods=["GET"]),
