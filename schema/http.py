@@ -9,14 +9,13 @@ type. Every answer carries ``X-Request-Id``; an unexpected error's message is ma
 from __future__ import annotations
 
 import json
-
-import orjson
 import logging
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSyntaxError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
