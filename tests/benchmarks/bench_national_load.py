@@ -1,0 +1,115 @@
+"""Benchmark loading the national data set: tenant files, measurement history against COPY, full recompute.
+
+    .venv/bin/python tests/benchmarks/bench_national_load.py [--orgs 210] [--indicators 250] [--months 60]
+        [--data-dir /tmp/accord-national-load] [--keep]
+
+Builds the data set of tests/benchmarks/national.py from nothing into a separate database
+(``accord_load_bench``) on an embedded PostgreSQL of its own, so the shared national database is
+left alone, and prints:
+
+* loading the tenant files (issue 10 goal: 210 files of 250 indicators in under 30 s), and again
+  with nothing changed;
+* recording the measurement history through ``record_measurements`` (rows/s inside its
+  transactions), against COPY of the same rows into a scratch copy of the measurement table (same
+  columns, keys and indexes, no foreign keys or revisions) in the same run: the floor;
+* one full recompute (assessments and ladders for every organisation; goal under 60 s).
+
+Not a test: it prints numbers. The database is dropped at the end unless ``--keep``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.national import (  # noqa: E402
+    LOAD_PHASE, RECOMPUTE_PHASE, RECORD_RATE, Scale, add_scale_arguments, build_national, last_complete_month, months_ending,
+    national_indicators, organisation_codes, organisation_measurements,
+)
+from server.db import migrate  # noqa: E402
+from server.db.server import EmbeddedPostgres  # noqa: E402
+from server.db.session import AccessContext, Database  # noqa: E402
+
+BENCH_DATABASE = "accord_load_bench"
+COPY_COLUMNS = (
+    "org_id", "indicator_id", "unit_id", "period", "value", "numerator", "denominator", "status", "source", "recorded_at", "revision",
+)
+
+
+async def copy_floor(database: Database, scale: Scale) -> float:
+    """Rows/s of COPY of the same measurement rows into a scratch table shaped like ``measurement``."""
+    async with database.session() as session:
+        org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
+    async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
+        indicator_ids = {(org, code): i for org, code, i in (await session.exec(text("select org_id, code, id from indicator"))).all()}
+        unit_ids = {(org, code): u for org, code, u in (await session.exec(text("select org_id, code, id from org_unit"))).all()}
+    catalogue = national_indicators(scale.indicators)
+    periods = months_ending(last_complete_month(), scale.months)
+    copying = 0.0
+    async with database.owner_engine.connect() as connection:
+        await connection.execute(text("drop table if exists measurement_copy_floor"))
+        await connection.execute(text("create table measurement_copy_floor (like measurement including all)"))
+        await connection.commit()
+        raw = (await connection.get_raw_connection()).driver_connection
+        now = dt.datetime.now(dt.UTC)
+        for index, code in enumerate(organisation_codes(scale)):
+            org_id = org_ids[code]
+            records = [
+                (org_id, indicator_ids[(org_id, item.indicator_code)], unit_ids[(org_id, item.unit_code)], item.period,
+                 _decimal(item.value), _decimal(item.numerator), _decimal(item.denominator), "provisional", "national-benchmark", now, 1)
+                for item in organisation_measurements(index, code, catalogue, periods)
+            ]
+            start = time.perf_counter()
+            await raw.copy_records_to_table("measurement_copy_floor", records=records, columns=COPY_COLUMNS)
+            copying += time.perf_counter() - start
+        await connection.execute(text("drop table measurement_copy_floor"))
+        await connection.commit()
+    return scale.measurements / copying
+
+
+def _decimal(value: float | str | None):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    return None if value is None else Decimal(str(value))
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    scale = Scale(arguments.orgs, arguments.indicators, arguments.months)
+    embedded = EmbeddedPostgres(arguments.data_dir, database=BENCH_DATABASE)
+    embedded.start()
+    embedded.drop_database(BENCH_DATABASE)
+    database = Database(embedded.start(), pool_size=2)
+    try:
+        await migrate.upgrade(database.owner_engine)
+        phases = await build_national(database, arguments.data_dir / "load-bench-tenants", scale)
+        print("COPY of the same rows into a scratch measurement table ...", flush=True)
+        copy_rate = await copy_floor(database, scale)
+        print()
+        print(f"{scale.organisations} organisations x {scale.indicators} indicators x {scale.months} months, same run:")
+        print(f"  tenant files loaded            {phases[LOAD_PHASE]:9.2f} s"
+              f"  ({phases[LOAD_PHASE] / (scale.organisations * scale.indicators) * 1000:.3f} ms per indicator; goal 210 x 250 < 30 s)")
+        print(f"  record_measurements            {phases[RECORD_RATE]:9,.0f} rows/s")
+        print(f"  COPY into a scratch table      {copy_rate:9,.0f} rows/s")
+        print(f"  record / COPY                  {phases[RECORD_RATE] / copy_rate:9.2f}")
+        series = scale.organisations * scale.indicators
+        print(f"  full recompute                 {phases[RECOMPUTE_PHASE]:9.2f} s"
+              f"  ({phases[RECOMPUTE_PHASE] / series * 1000:.2f} ms per series; goal 3.13M measurements < 60 s)")
+    finally:
+        await database.dispose()
+        if not arguments.keep:
+            embedded.drop_database(BENCH_DATABASE)
+        embedded.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_scale_arguments(parser, data_dir=Path("/tmp/accord-national-load"))
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    asyncio.run(main(parser.parse_args()))
