@@ -34,7 +34,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from server.assessment_store.recompute import assessment_settings, recompute_organisation, runner_access  # noqa: E402
+from server.assessment_store.recompute import assessment_settings, derive_assessments, recompute_organisation, runner_access  # noqa: E402
 from server.db import migrate  # noqa: E402
 from server.db.server import EmbeddedPostgres  # noqa: E402
 from server.db.session import AccessContext, Database  # noqa: E402
@@ -123,12 +123,18 @@ async def clear(database: Database, org_ids: list[int]) -> None:
         await connection.execute(text("alter table measurement_revision enable trigger user"))
 
 
-async def recompute_trusts(database: Database, org_ids: list[int]) -> tuple[float, int]:
-    """Every trust's assessments re-derived and stored (no ladders), each in its own transaction."""
+async def recompute_trusts(database: Database, org_ids: list[int], *, store: bool = True) -> tuple[float, int]:
+    """Every trust's assessments re-derived and stored (no ladders), each in its own transaction;
+    without ``store`` only derived, to show what storing costs."""
     start, stored = time.perf_counter(), 0
     for org_id in org_ids:
         async with database.session(await runner_access(database, org_id)) as session:
-            stored += await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
+            spec = await assessment_settings(session, org_id)
+            if store:
+                stored += await recompute_organisation(session, org_id, spec)
+            else:
+                indicator_ids = list((await session.exec(text("select id from indicator where org_id = :o"), params={"o": org_id})).scalars())
+                stored += len(await derive_assessments(session, org_id, spec, indicator_ids))
     return time.perf_counter() - start, stored
 
 
@@ -192,6 +198,8 @@ async def main(orgs: int, months: int, repeats: int) -> None:
         report("recompute every trust, nothing stored yet", stored, seconds)
         seconds, stored = await recompute_trusts(database, list(trusts))
         report("recompute every trust again, nothing changed", stored, seconds)
+        seconds, stored = await recompute_trusts(database, list(trusts), store=False)
+        report("  of which deriving (the same, without storing)", stored, seconds)
         times = await interactive_save(database, ids[codes[0]], trusts[ids[codes[0]]], repeats)
         print(f"one-row save with derivation and ladders, median of {repeats}: {statistics.median(times) * 1000:.1f} ms"
               f" (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})")

@@ -81,7 +81,7 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
     import datetime as dt
 
     from server.assessment_store.recompute import assessment_settings, recompute_organisation
-    from server.db.models import ImprovementPlan
+    from server.db.models import ImprovementPlan, PlanEvent
     from server.escalation_store.facts import indicator_subjects
 
     org = org_ids["RXW"]
@@ -91,8 +91,12 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
             "select i.id, i.code, a.period from indicator i join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest"
             " where i.org_id = :o and a.periods_under_target >= 4 and i.polarity <> 'neutral' order by i.position limit 1"), params={"o": org})).one()
         started = (latest.replace(day=1) - dt.timedelta(days=95)).replace(day=1)
-        session.add(ImprovementPlan(org_id=org, title="Recovery", sro="COO", status="in_delivery", indicator_id=indicator_id,
-                                    started_on=started, partner_org_ids=[org]))
+        plan = ImprovementPlan(org_id=org, title="Recovery", sro="COO", status="in_delivery", indicator_id=indicator_id,
+                               started_on=started, partner_org_ids=[org])
+        session.add(plan)
+        await session.flush()
+        # Every plan has its creation in its history (other tests read every plan through the API).
+        session.add(PlanEvent(plan_id=plan.id, event="created", to_status=plan.status, plan_version=plan.version))
     async with database.session(access) as session:
         await recompute_organisation(session, org, await assessment_settings(session, org), indicator_ids=[indicator_id])
         subject = next(s for s in await indicator_subjects(session, org) if s.key == f"indicator:{code}")
