@@ -8,9 +8,9 @@ that differ, inserts the new ones and deletes the ones no longer derived (e.g. a
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,8 +62,9 @@ class StoredChanges:
 
 async def store_assessments(session: AsyncSession, org_id: int, indicator_ids: list[int], rows: list[dict]) -> StoredChanges:
     """Make the stored assessments of these indicators equal ``rows`` (every row they should have)."""
+    # orjson: the evidence documents are most of the bytes (about 30 kB per series), json.dumps most of the encoding time.
     records = [
-        tuple(json.dumps(row[name]) if name == "evidence" else row[name] for name, _ in COLUMNS)
+        tuple(orjson.dumps(row[name], option=orjson.OPT_SERIALIZE_NUMPY).decode() if name == "evidence" else row[name] for name, _ in COLUMNS)
         for row in rows
     ]
     await stage_by_copy(session, "assessment_batch", COLUMNS, records)
