@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from server.auth.authz import Authorizer
@@ -15,6 +16,8 @@ from server.db import migrate
 from server.db.server import EmbeddedPostgres, resolve_database
 from server.db.session import Database
 from server.settings import Settings, get_settings
+from server.web.converters import register_converters
+from server.web.errors import EXCEPTION_HANDLERS, DatabaseOutage, InputGuard
 from server.web.middleware import AccordMiddleware
 from server.web.templating import make_templates
 
@@ -58,6 +61,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from schema.app import graphql_app
     from server.web.routes import page_routes
 
+    register_converters()  # before the routes are built: ids past the integer range answer 404, not 500
+
     settings = settings or (services.settings if services else get_settings())
     holder = LazyServices()
     if services is not None:
@@ -84,7 +89,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/graphql", graphql_app(holder), methods=["GET", "POST"]),
         Mount("/static", app=StaticFiles(directory=settings.static_dir, check_dir=False), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     app.state.services = holder
+    # Innermost first. InputGuard inside AccordMiddleware, so its 400 page carries the security headers;
+    # DatabaseOutage outside it, because AccordMiddleware itself reads the database (sessions, tokens).
+    app.add_middleware(InputGuard)
     app.add_middleware(AccordMiddleware, state=holder)
+    app.add_middleware(DatabaseOutage)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     return app

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.auth.authz import Principal
 from server.db.session import AccessContext
+from server.web.errors import bounded_form_int
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -89,8 +90,11 @@ async def readable_organisation(request: Request, session, code: str):  # type: 
 
 
 def form_int(value: object) -> int:
-    """An integer form field (a version, an id); -1 when absent or not a number, which no row has."""
+    """An integer form field (a version, an id); -1 when absent or not a number, which no row has.
+
+    A number no integer column can hold is refused with a 400 page (BadInput), not sent to the database."""
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
         return -1
+    return bounded_form_int(number)

@@ -1,7 +1,9 @@
 """Jinja with the NHS.UK frontend macros (nhsuk-frontend-jinja) beside our own templates."""
 from __future__ import annotations
 
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from typing import Any
+
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, pass_context, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
 
 from server.settings import Settings
@@ -15,9 +17,23 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals["asset"] = lambda path: f"/static/vendor/{path}"
+    # URLs are relative (or under the configured origin): Starlette's own url_for builds absolute
+    # URLs from the request's Host header, which a client chooses (issue 12).
+    origin = settings.public_origin.rstrip("/")
+    environment.globals["asset"] = lambda path: f"{origin}/static/vendor/{path}"
+    environment.globals["url_for"] = _url_for(origin)
     environment.filters["number"] = format_number
     return Jinja2Blocks(env=environment)
+
+
+def _url_for(origin: str):  # type: ignore[no-untyped-def]
+    @pass_context
+    def url_for(context: Any, name: str, /, **path_params: Any) -> str:
+        request = context["request"]
+        path = request.app.url_path_for(name, **path_params)
+        return f"{origin}{request.scope.get('root_path', '')}{path}"
+
+    return url_for
 
 
 def format_number(value: float | None, unit: str = "") -> str:
