@@ -10,7 +10,6 @@ import re
 from urllib.parse import quote
 
 import httpx
-import pytest
 import pytest_asyncio
 from starlette.routing import Route
 
@@ -83,7 +82,7 @@ def test_every_route_is_fuzzed():
 async def test_no_route_answers_bad_input_with_a_server_error(fuzzer):
     token = csrf_from((await fuzzer.get("/plans/new")).text)
     failures = []
-    for method, template, path in REQUESTS:
+    for method, _template, path in REQUESTS:
         for fields in _bad_fields():
             if method == "GET":
                 response = await fuzzer.get(path, params=fields)
