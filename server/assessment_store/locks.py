@@ -7,6 +7,11 @@ after writing its measurements and before reading the series: the second waits u
 commits, and its next statement sees the first one's data (READ COMMITTED takes a snapshot per
 statement). Locks are taken in sorted order, so two transactions never wait for each other in a
 circle; they are released at commit or rollback.
+
+Order across kinds: derivation locks first, then the organisation's ladder lock (submit_measurements
+and recompute_all both do). A transaction that submits twice would take derivation locks after a
+ladder lock; PostgreSQL would then detect any deadlock and abort one side, so submit once per
+transaction (an import is one submission).
 """
 from __future__ import annotations
 
