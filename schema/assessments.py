@@ -56,7 +56,7 @@ class Escalation:
     level: int
     level_name: str
     forum_code: str | None
-    requires: list[str]
+    requires: list[str] = strawberry.field(metadata={"max_items": 10})
     status: EscalationStatus  # type: ignore[valid-type]
     manual_override: bool
     explanation: JSON
@@ -74,7 +74,7 @@ class Escalation:
             opened_at=row.opened_at, updated_at=row.updated_at, closed_at=row.closed_at, version=row.version,
         )
 
-    @strawberry.field(description="Every transition, oldest first.")
+    @strawberry.field(description="Every transition, oldest first.", metadata={"max_items": 50})
     async def history(self, info: Info) -> list[EscalationEvent]:
         rows = await _events_loader(info.context).load(self.id)
         return [EscalationEvent(event=r.event, from_level=r.from_level, to_level=r.to_level, actor_role=r.actor_role, reason=r.reason,
@@ -150,11 +150,11 @@ class Plan:
     started_on: dt.date | None
     indicator_code: str | None
     version: int
-    partners: list[PlanPartner]
-    trajectory: list[PlanTrajectoryPoint]
-    actions: list[PlanAction]
-    history: list[PlanEvent]
-    steps_you_may_take: list[str] = strawberry.field(description="Actions advancePlan accepts from you now.")
+    partners: list[PlanPartner] = strawberry.field(metadata={"max_items": 20})
+    trajectory: list[PlanTrajectoryPoint] = strawberry.field(metadata={"max_items": 24})
+    actions: list[PlanAction] = strawberry.field(metadata={"max_items": 100})
+    history: list[PlanEvent] = strawberry.field(metadata={"max_items": 200})
+    steps_you_may_take: list[str] = strawberry.field(description="Actions advancePlan accepts from you now.", metadata={"max_items": 10})
 
 
 def plan_from_view(view: Any) -> Plan:

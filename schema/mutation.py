@@ -8,6 +8,7 @@ import strawberry
 
 from schema.assessments import Plan, plan_from_view
 from schema.context import Info
+from schema.actions import ActionMutation
 from schema.imports import ImportMutation
 from server.plans import workflow
 from server.plans.view import plan_view
@@ -81,7 +82,7 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 
 @strawberry.type
-class Mutation(ImportMutation):
+class Mutation(ImportMutation, ActionMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

@@ -42,8 +42,8 @@ class IndicatorComparison:
     lower_quartile: float | None
     median: float | None
     upper_quartile: float | None
-    notes: list[str]
-    entries: list[ComparisonEntry]
+    notes: list[str] = strawberry.field(metadata={"max_items": 5})
+    entries: list[ComparisonEntry] = strawberry.field(metadata={"max_items": 250})
 
 
 @strawberry.type
@@ -60,12 +60,13 @@ class Query:
     async def organisation(self, info: Info, code: str) -> Organisation | None:
         return await Organisation.resolve_reference(info, code)
 
-    @strawberry.field(description="Systems every member of which you may read.")
-    async def systems(self, info: Info) -> list[System]:
+    @strawberry.field(description="Systems every member of which you may read, by name.")
+    async def systems(self, info: Info, first: int = 50, after: str | None = None) -> Connection[System]:
         context = info.context
         context.require_principal()
+        page_bounds(first, after)
         records = await context.read(lambda session: visible_systems(session, context.access.read_org_ids))
-        return [System.from_record(record) for record in records]
+        return connection([System.from_record(record) for record in records], first=first, after=after)
 
     @strawberry.field(description="One system by code; null if it does not exist or you may not read all of it.")
     async def system(self, info: Info, code: str) -> System | None:

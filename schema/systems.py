@@ -26,7 +26,7 @@ class SpectrumRating:
     words: str
     reason: str
     rule_source: str
-    rule_detail: list[str]
+    rule_detail: list[str] = strawberry.field(metadata={"max_items": 10})
 
 
 @strawberry.type
@@ -55,7 +55,7 @@ class PositionRow:
     code: str
     name: str
     unit: str
-    cells: list[PositionCell]
+    cells: list[PositionCell] = strawberry.field(metadata={"max_items": 30})
 
 
 @strawberry.type
@@ -67,10 +67,10 @@ class DomainOption:
 @strawberry.type(description="Members x key indicators, as the system position page shows them.")
 class SystemPositionMatrix:
     latest_period: dt.date | None
-    member_codes: list[str]
-    domains: list[DomainOption]
+    member_codes: list[str] = strawberry.field(metadata={"max_items": 30})
+    domains: list[DomainOption] = strawberry.field(metadata={"max_items": 20})
     selected_domain: str | None
-    rows: list[PositionRow]
+    rows: list[PositionRow] = strawberry.field(metadata={"max_items": 300}, description="One per indicator code any member files as key.")
 
 
 @strawberry.federation.type(keys=["code"], description="An Integrated Care System: its own organisation and its members.")
@@ -88,12 +88,12 @@ class System:
         """Federation entity: the same rights as the ``system(code)`` root field."""
         return await readable_system(info.context, code)
 
-    @strawberry.field(description="The system's own organisation (the ICB) and every member, as organisations.")
+    @strawberry.field(description="The system's own organisation (the ICB) and every member, as organisations.", metadata={"max_items": 30})
     async def organisations(self, info: Info) -> list[Organisation]:
         rows = await info.context.read(lambda session: queries.visible_organisations(session, list(self.record.member_ids)))
         return [Organisation.from_row(row) for row in rows]
 
-    @strawberry.field(description="Members with their spectrum rating and maturity (the system's own organisation first).")
+    @strawberry.field(description="Members with their spectrum rating and maturity (the system's own organisation first).", metadata={"max_items": 30})
     async def members(self, info: Info) -> list[SystemMember]:
         position = await _position(info.context, self.record, None, None)
         return [_member(m) for m in position.members]

@@ -112,7 +112,7 @@ class Indicator:
         organisation = await Organisation.resolve_reference(info, organisation_code)
         return await organisation.indicator(info, code) if organisation else None
 
-    @strawberry.field(description="Stored series at organisation level (rolled up) or at one unit, oldest first, within from..to.")
+    @strawberry.field(description="Stored series at organisation level (rolled up) or at one unit, oldest first, within from..to.", metadata={"max_items": 120})
     async def series(
         self, info: Info, unit_code: str | None = None, from_: Annotated[dt.date | None, strawberry.argument(name="from")] = None,
         to: dt.date | None = None,
@@ -130,7 +130,7 @@ class Indicator:
         row = await info.context.read(lambda session: latest_assessment(session, self.id, unit_id))
         return Assessment.from_row(row, unit_code) if row else None
 
-    @strawberry.field
+    @strawberry.field(metadata={"max_items": 10})
     async def targets(self, info: Info) -> list[Target]:
         found = await _targets_loader(info.context).load(self.id)
         return [Target(kind=t.kind, value=float(t.value), valid_from=t.valid_from, valid_to=t.valid_to) for t in found]
@@ -173,7 +173,7 @@ class Organisation:
         row = await info.context.read(lambda session: queries.organisation_by_code(session, code))
         return cls.from_row(row) if row is not None and info.context.can_read(row.id) else None
 
-    @strawberry.field
+    @strawberry.field(metadata={"max_items": 500})
     async def units(self, info: Info) -> list[Unit]:
         return await _units_loader(info.context).load(self.id)  # type: ignore[return-value]
 

@@ -122,6 +122,9 @@ QUERY_PARAMETERS: dict[str, Entry] = {
     "domain": Entry(lambda o: "uec"),
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
+    # The API page's explorer runs a query as the caller: a foreign organisation must answer null.
+    "query": Entry(lambda o: '{ organisation(code: "%s") { name indicators(first: 5) { nodes { code name } } } }' % o.code),
+    "variables": Entry(lambda o: ""),
 }
 
 # GraphQL arguments ("Type.field(argument)") and input fields ("InputType.field"); an argument
@@ -169,16 +172,18 @@ GRAPHQL: dict[str, Entry] = {
     "IndicatorFilter.key": Entry(lambda o: True),
     "IndicatorFilter.source": Entry(lambda o: None),
     "IndicatorFilter.codes": Entry(lambda o: None),
-    "Organisation.indicators(first)": Entry(lambda o: 20),
+    "Organisation.indicators(first)": Entry(lambda o: 3),  # a few prove the filter; the probe nests four levels deep
     "Organisation.indicators(after)": Entry(lambda o: None),
     "Organisation.indicator(code)": Entry(lambda o: o.indicator_code, names_object=True),
     "Organisation.escalations(status)": Entry(lambda o: None),
     "Organisation.escalations(minLevel)": Entry(lambda o: None),
-    "Organisation.escalations(first)": Entry(lambda o: 20),
+    "Organisation.escalations(first)": Entry(lambda o: 5),
     "Organisation.escalations(after)": Entry(lambda o: None),
     "System.position(domain)": Entry(lambda o: None),
     "System.position(period)": Entry(lambda o: None),
     "Query.organisations(first)": Entry(lambda o: 50),
+    "Query.systems(first)": Entry(lambda o: 5),
+    "Query.systems(after)": Entry(lambda o: None),
     "Query.organisations(after)": Entry(lambda o: None),
     "Query.system(code)": Entry(lambda o: o.system_code, scope=True),
     "Query.indicatorComparison(code)": Entry(lambda o: o.indicator_code, names_object=True),
@@ -190,6 +195,37 @@ GRAPHQL: dict[str, Entry] = {
     "Query.escalations(minLevel)": Entry(lambda o: None),
     "Query.escalations(first)": Entry(lambda o: 20),
     "Query.escalations(after)": Entry(lambda o: None),
+    "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
+    "Mutation.actOnEscalation(action)": Entry(lambda o: "ACKNOWLEDGE"),
+    # In the "own scope" variants the request names the caller's own object, where acting is its right:
+    # a stale version, a blank title or description and an unknown status make those runs change nothing.
+    "Mutation.actOnEscalation(version)": Entry(lambda o: 1, own_scope_value=lambda o: 0),
+    "Mutation.actOnEscalation(reason)": Entry(lambda o: "probe"),
+    "Mutation.actOnEscalation(toLevel)": Entry(lambda o: None),
+    "Mutation.actOnEscalation(planId)": Entry(lambda o: o.plan_id, names_object=True),
+    "PlanDraftInput.ownerCode": Entry(lambda o: o.code, scope=True),
+    "PlanDraftInput.title": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "PlanDraftInput.kind": Entry(lambda o: "recovery"),
+    "PlanDraftInput.sro": Entry(lambda o: "probe"),
+    "PlanDraftInput.programme": Entry(lambda o: "probe"),
+    "PlanDraftInput.indicatorCode": Entry(lambda o: o.indicator_code, names_object=True),
+    "PlanDraftInput.indicatorOrganisationCode": Entry(lambda o: o.code, names_object=True),
+    "PlanDraftInput.partnerCodes": Entry(lambda o: o.code),
+    "PlanDraftInput.leads": Entry(lambda o: {}),
+    "PlanDraftInput.pmoSupport": Entry(lambda o: "probe"),
+    "PlanDraftInput.nationalTarget": Entry(lambda o: "probe"),
+    "PlanDraftInput.localTarget": Entry(lambda o: "probe"),
+    "PlanDraftInput.longestWait": Entry(lambda o: "probe"),
+    "PlanDraftInput.narrative": Entry(lambda o: "probe"),
+    "PlanDraftInput.startedOn": Entry(lambda o: "2026-01-01"),
+    "PlanDraftInput.trajectory": Entry(lambda o: {}),
+    "Mutation.addPlanAction(planId)": Entry(lambda o: o.plan_id, scope=True),
+    "Mutation.addPlanAction(description)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.addPlanAction(owner)": Entry(lambda o: "probe"),
+    "Mutation.addPlanAction(dueDate)": Entry(lambda o: "2026-12-01"),
+    "Mutation.setPlanActionStatus(planId)": Entry(lambda o: o.plan_id, scope=True),
+    "Mutation.setPlanActionStatus(actionId)": Entry(lambda o: o.plan_action_id, names_object=True),
+    "Mutation.setPlanActionStatus(status)": Entry(lambda o: "done", own_scope_value=lambda o: "not-a-status"),
     "Query.plans(first)": Entry(lambda o: 20),
     "Query.plans(after)": Entry(lambda o: None),
 }
@@ -280,10 +316,15 @@ def graphql_probes(schema: GraphQLSchema, target: OrgObjects, own: OrgObjects | 
                 selection = builder.field(root.name, name, root_field, depth=1)
                 document = f"{operation} {{ {selection} }}"
                 probes.append(Probe(
-                    f"graphql {operation} {name}" + (f" [own {own_argument.split('(')[1][:-1]}]" if own_argument else ""), "POST",
+                    f"graphql {operation} {name}" + (f" [own {_argument_name(own_argument)}]" if own_argument else ""), "POST",
                     "/graphql", graphql=document, sent=frozenset(builder.sent), all_foreign=own_argument is None,
                 ))
     return probes
+
+
+def _argument_name(key: str) -> str:
+    """'Type.field(argument)' -> 'argument'; 'InputType.field' -> 'field'."""
+    return key.split("(")[1][:-1] if "(" in key else key.rsplit(".", 1)[-1]
 
 
 def _scope_arguments(type_name: str, field_name: str, root_field) -> list[str]:  # type: ignore[no-untyped-def]
@@ -343,9 +384,13 @@ class _QueryBuilder:
     def argument(self, key: str, type_) -> Any:  # type: ignore[no-untyped-def]
         inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
         if isinstance(inner, GraphQLList):
-            return [self.argument(key, inner.of_type)]
+            item = self.argument(key, inner.of_type)
+            return None if item is None else [item]
         if isinstance(inner, GraphQLInputObjectType):
             return {name: self.argument(f"{inner.name}.{name}", f.type) for name, f in inner.fields.items()}
+        if isinstance(inner, GraphQLEnumType):
+            value = self.value(key)
+            return None if value is None else EnumName(value)
         return self.value(key)
 
     def selection(self, named, depth: int) -> str:  # type: ignore[no-untyped-def]
@@ -361,7 +406,13 @@ class _QueryBuilder:
         return "{ " + " ".join(parts) + " }"
 
 
+class EnumName(str):
+    """An enum value: written bare in a GraphQL document, not as a string."""
+
+
 def _literal(value: Any) -> str:
+    if isinstance(value, EnumName):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
