@@ -1,16 +1,20 @@
-"""The loader writes every table set-based: its statements do not grow with the files, and edits land."""
+"""The loader writes every table set-based: its statements do not grow with the files, and edits land;
+a large directory is read by worker processes with the same answers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 import yaml
 from sqlalchemy import event, text
 
 from server.db import migrate
 from server.db.session import AccessContext, Database
+from server.tenants import parse
 from server.tenants.load import load_tenants, organisation_ids
+from server.tenants.parse import TenantFileError, parse_tenant_directory_with_files
 from tests.conftest import database_urls_for
 
 
@@ -106,3 +110,23 @@ async def test_edited_targets_and_trajectories_replace_the_old_ones(bulk_databas
     trajectory = await rows(bulk_database, "select t.value from trajectory t join organisation o on o.id = t.org_id where o.code = 'EDIT'")
     assert sorted(float(value) for value, in targets) == [0.8, 0.8]
     assert sorted(round(float(value), 2) for value, in trajectory) == [0.7, 0.7, 0.75, 0.75]
+
+
+def test_many_files_read_by_workers_give_the_same_tenants_and_problems(tmp_path, monkeypatch):
+    for code in ("PARA", "PARB", "PARC"):
+        write_tenant(tmp_path, code)
+    (tmp_path / "broken.yaml").write_text("organisation: {code: BROKEN, name: [unclosed\n")
+    (tmp_path / "wrong.yaml").write_text("organisation: {code: WRONG, name: Wrong, kind: hospital}\n")
+
+    def problems() -> list[str]:
+        with pytest.raises(TenantFileError) as error:
+            parse_tenant_directory_with_files(tmp_path)
+        return [str(problem) for problem in error.value.problems]
+
+    in_process = problems()
+    monkeypatch.setattr(parse, "PARALLEL_FROM_FILES", 2)
+    assert problems() == in_process
+    assert any(p.startswith("broken.yaml: line") for p in in_process) and any(p.startswith("wrong.yaml: organisation.kind") for p in in_process)
+    (tmp_path / "broken.yaml").unlink()
+    (tmp_path / "wrong.yaml").unlink()
+    assert sorted(parse_tenant_directory_with_files(tmp_path)) == ["PARA", "PARB", "PARC"]
