@@ -293,7 +293,8 @@ class PhaseTimer:
         yield
         self.phases[name] = time.perf_counter() - start
         self.phases[f"{name}, CPU of this process"] = time.process_time() - cpu
-        print(f"  {name:<44} {self.phases[name]:9.2f} s  (CPU here {self.phases[f'{name}, CPU of this process']:.2f} s)", flush=True)
+        print(f"  {name:<44} {self.phases[name]:9.2f} s  (CPU here {self.phases[f'{name}, CPU of this process']:.2f} s,"
+              f" machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
 
 
 async def build_national(database: Database, tenants_dir: Path, scale: Scale) -> dict[str, float]:
