@@ -49,8 +49,19 @@ def explain_assessment(evidence: dict[str, Any], periods: PeriodIndex, fmt: Form
         _assurance(spc, fmt),
         _under_target(evidence.get("under_target"), periods),
         _forecast(evidence.get("forecast"), periods, fmt),
+        _method(spc),
     ]
     return tuple(section for section in sections if section is not None)
+
+
+def _method(spc: dict[str, Any]) -> Explanation | None:
+    """Which SPC method and settings produced the verdicts, and whether limits could be recalculated."""
+    method = spc.get("method") or {}
+    lines = [str(method["summary"])] if method.get("summary") else []
+    recalculation = spc.get("recalculation") or {}
+    if recalculation.get("candidate") and recalculation.get("reason"):
+        lines.append(str(recalculation["reason"]))
+    return Explanation("Method", tuple(lines)) if lines else None
 
 
 def describe_rule_sets(evidence: dict[str, Any]) -> RuleSetDescription | None:

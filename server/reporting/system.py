@@ -168,14 +168,16 @@ def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
 def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any]) -> SystemPosition:  # type: ignore[type-arg]
     by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
     heads: dict[int, Any] = {}
+    status: dict[int, IndicatorStatus | None] = {}  # per row (by id): read once, used by the spectrum and the matrix
     for row in rows:
         heads.setdefault(row.org_id, row)
         if row.code is not None:
             by_org[row.org_id].append(row)
+            status[id(row)] = _status(row)
     # The system's own organisation first, then members by name.
     others = sorted((org_id for org_id in heads if org_id != system.organisation_id), key=lambda org_id: heads[org_id].org_name)
     order = [org_id for org_id in [system.organisation_id, *others] if org_id in heads]
-    members = tuple(_member(heads[org_id], by_org[org_id], org_id == system.organisation_id, rules.get(org_id)) for org_id in order)
+    members = tuple(_member(heads[org_id], by_org[org_id], status, org_id == system.organisation_id, rules.get(org_id)) for org_id in order)
 
     domains = _domain_options(row for org_id in order for row in by_org[org_id] if row.is_key)
     selected = next((d for d in domains if d.code == domain_code), None)
@@ -187,7 +189,7 @@ def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dic
     for column, org_id in enumerate(order):
         for row in by_org[org_id]:
             if row.is_key and row.code in in_domain:
-                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, _status(row))
+                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, status[id(row)])
     system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
     matrix_rows = tuple(
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
@@ -196,16 +198,15 @@ def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dic
     return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected)
 
 
-
 def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:
     """A member's own wording reads better than the system's "(system)" variant."""
     member_names = [cell.indicator_name for column, cell in sorted(cells.items()) if column != system_column]
     return (member_names or [cell.indicator_name for _, cell in sorted(cells.items())])[0]
 
 
-def _member(head, rows: list, is_system: bool, tenant_rules: Any) -> Member:  # type: ignore[no-untyped-def, type-arg]
+def _member(head, rows: list, status: dict[int, IndicatorStatus | None], is_system: bool, tenant_rules: Any) -> Member:  # type: ignore[no-untyped-def, type-arg]
     spectrum = rate_spectrum(
-        [SpectrumInput(domain=row.domain_name, is_key=row.is_key, polarity=row.polarity, status=_status(row)) for row in rows],
+        [SpectrumInput(domain=row.domain_name, is_key=row.is_key, polarity=row.polarity, status=status[id(row)]) for row in rows],
         tenant_rules=tenant_rules,
     )
     return Member(code=head.org_code, name=head.org_name, short_name=head.short_name, is_system=is_system, spectrum=spectrum,

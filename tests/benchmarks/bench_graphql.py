@@ -74,7 +74,7 @@ def wrk(url: str, method: str, headers: dict[str, str], body: str | None, durati
         lines.append(f"wrk.body = {json.dumps(body)}")
     script.write_text("\n".join(lines) + "\n")
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, timeout=duration + 60,
     ).stdout
     script.unlink()
@@ -98,14 +98,16 @@ def reads(credentials: dict[str, str], scale_codes: dict[str, str], indicator_co
                 "X-CSRF-Token": credentials["national_csrf"]}
     page = {"Cookie": f"accord_session={credentials['national_session']}"}
     system, trust = scale_codes["system"], scale_codes["trust"]
-    position = ('query($s: String!) { system(code: $s) { position { memberCodes rows { code name unit cells { organisationCode period '
-                'value target rag variation assurance periodsUnderTarget } } } } }')
+    position = ('query($s: String!) { system(code: $s) { organisations { code indicators(first: 250) { nodes { code name unit '
+                'latest { period value target rag variation assurance periodsUnderTarget } } } } } }')
+    matrix = ('query($s: String!) { system(code: $s) { members { code spectrum { level } } position { memberCodes rows { code name unit '
+              'cells { organisationCode period value target rag variation assurance periodsUnderTarget } } } } }')
     series = ('query($o: String!) { organisation(code: $o) { indicators(first: 20) { nodes { code series { period value numerator '
               'denominator target rag mean lowerLimit upperLimit pointType } } } } }')
     comparison = ('query($c: [String!]!) { indicatorComparisons(codes: $c) { code entries { organisationCode period value target rag '
                   'variation assurance } } }')
     return [
-        Read("system position (5 orgs x key indicators, latest)",
+        Read("system position (5 orgs x 250 indicators, latest)",
              ("POST", "/graphql", token, json.dumps({"query": position, "variables": {"s": system}})), f"/system-position?code={system}"),
         Read("one organisation, 20 indicators x all months",
              ("POST", "/graphql", token, json.dumps({"query": series, "variables": {"o": trust}})),
@@ -113,6 +115,8 @@ def reads(credentials: dict[str, str], scale_codes: dict[str, str], indicator_co
         Read("10 indicators' latest for every organisation",
              ("POST", "/graphql", national, json.dumps({"query": comparison, "variables": {"c": indicator_codes}})),
              f"/comparison?codes={','.join(indicator_codes)}"),
+        Read("system position matrix with spectrum (GraphQL)",
+             ("POST", "/graphql", token, json.dumps({"query": matrix, "variables": {"s": system}})), f"/system-position?code={system}"),
         Read("system position page (HTML)", ("GET", f"/systems/{system}", page, None), f"/system-position?code={system}"),
         Read("IPR page (HTML)", ("GET", f"/organisations/{trust}", page, None), f"/organisation-series?code={trust}&indicators=20"),
     ]

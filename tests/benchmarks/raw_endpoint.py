@@ -29,7 +29,7 @@ select o.code, i.code, i.name, i.unit, a.period, a.value, a.target, a.rag, a.var
 from health_system s
 join lateral (select s.organisation_id as id union select m.organisation_id from system_membership m where m.system_id = s.id) members on true
 join organisation o on o.id = members.id
-join indicator i on i.org_id = o.id and i.is_key
+join indicator i on i.org_id = o.id
 left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
 where s.code = $1
 order by o.id, i.position
@@ -57,16 +57,14 @@ def _json(payload: object) -> Response:
 
 
 async def system_position(request: Request) -> Response:
+    """Every member's every indicator with its latest organisation-level rating."""
     rows = await _fetch(SYSTEM_POSITION, request.query_params["code"])
-    members: list[str] = []
-    by_code: dict[str, dict] = {}
+    organisations: dict[str, list] = {}
     for org, code, name, unit, period, value, target, rag, variation, assurance, under in rows:
-        if org not in members:
-            members.append(org)
-        row = by_code.setdefault(code, {"code": code, "name": name, "unit": unit, "cells": []})
-        row["cells"].append({"organisationCode": org, "period": period, "value": value, "target": target, "rag": rag,
-                             "variation": variation, "assurance": assurance, "periodsUnderTarget": under})
-    return _json({"system": {"position": {"memberCodes": members, "rows": list(by_code.values())}}})
+        organisations.setdefault(org, []).append({"code": code, "name": name, "unit": unit, "latest": {
+            "period": period, "value": value, "target": target, "rag": rag, "variation": variation, "assurance": assurance,
+            "periodsUnderTarget": under}})
+    return _json({"system": {"organisations": [{"code": org, "indicators": {"nodes": nodes}} for org, nodes in organisations.items()]}})
 
 
 async def organisation_series(request: Request) -> Response:

@@ -201,8 +201,18 @@ async def test_a_cursor_that_was_not_given_is_refused_with_a_clear_message(clien
     assert "not a cursor" in errors[0]["message"]
 
 
-async def test_plans_with_partners_trajectory_and_actions(client, system_token):
-    data = await ask(client, system_token, "{ plans { totalCount nodes { id kind status ownerCode partners { organisationCode agreed } trajectory { period planned actual } actions { description status } history { event } stepsYouMayTake } } }")
-    for plan in data["plans"]["nodes"]:
-        assert plan["kind"] in {"RECOVERY", "EXCEPTION", "SPIP"}
-        assert plan["history"], "every plan has at least its creation in its history"
+async def test_plans_with_partners_trajectory_and_actions(client, system_token, database, services):
+    from server.plans.create import PlanDraft, create_plan
+    from tests.plans.test_workflow import LEAD, run
+
+    created = await run(database, services, LEAD, create_plan, draft=PlanDraft(
+        owner_code="STW", kind="spip", title="Elective recovery for tools", sro="COO", partner_codes=["RXW", "RL1"],
+        trajectory={"2026-04-01": "0.7", "2026-05-01": "0.72"}))
+    data = await ask(client, system_token, "{ plans(first: 200) { totalCount nodes { id kind status ownerCode partners { organisationCode agreed } trajectory { period planned actual } actions { description status } history { event } stepsYouMayTake } } }")
+    plans = {plan["id"]: plan for plan in data["plans"]["nodes"]}
+    assert all(plan["kind"] in {"RECOVERY", "EXCEPTION", "SPIP"} for plan in plans.values())
+    ours = plans[created.plan.id]
+    assert ours["status"] == "DRAFT" and ours["ownerCode"] == "STW"
+    assert {p["organisationCode"]: p["agreed"] for p in ours["partners"]} == {"RXW": False, "RL1": False}
+    assert [t["planned"] for t in ours["trajectory"]] == [0.7, 0.72]
+    assert [h["event"] for h in ours["history"]][:1] == ["drafted"]

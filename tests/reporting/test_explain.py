@@ -81,3 +81,13 @@ def test_parameters_of_every_rule_set_are_listed():
 def test_no_evidence_says_there_is_nothing_yet():
     [only] = explain_assessment({}, periods(0), percent)
     assert only.heading == "No assessment yet"
+
+
+def test_the_explanation_names_the_spc_method_and_a_recalculation_candidate():
+    from server.reporting.explain import explain_assessment
+
+    evidence = {"spc": {"method": {"summary": "NHSRplotthedots 0.2 method, as the R package does it."},
+                        "recalculation": {"candidate": True, "reason": "A shift of 9 points is still going: the limits could be recalculated."}}}
+    sections = {section.heading: section for section in explain_assessment(evidence, PeriodIndex({}), lambda value: str(value))}
+    assert sections["Method"].sentences == ("NHSRplotthedots 0.2 method, as the R package does it.",
+                                        "A shift of 9 points is still going: the limits could be recalculated.")
