@@ -16,7 +16,7 @@ from schema.types import Organisation
 from server.db import models
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
-from server.plans.view import plan_view
+from server.plans.view import plan_view, plan_views
 from server.reporting.comparison import Comparison, compare_indicators
 from server.reporting.system import visible_systems
 
@@ -109,8 +109,7 @@ class Query:
                 select(models.ImprovementPlan.id).order_by(models.ImprovementPlan.updated_at.desc(), models.ImprovementPlan.id)
                 .offset(offset).limit(limit + 1)
             )).scalars().all()
-            views = [await plan_view(session, context.authorizer, principal, plan_id) for plan_id in ids]
-            return [plan_from_view(view) for view in views if view is not None]
+            return [plan_from_view(view) for view in await plan_views(session, context.authorizer, principal, ids)]
 
         return connection(await context.read(work), first=first, after=after, offset=offset)
 

@@ -216,3 +216,14 @@ async def test_plans_with_partners_trajectory_and_actions(client, system_token, 
     assert {p["organisationCode"]: p["agreed"] for p in ours["partners"]} == {"RXW": False, "RL1": False}
     assert [t["planned"] for t in ours["trajectory"]] == [0.7, 0.72]
     assert [h["event"] for h in ours["history"]][:1] == ["drafted"]
+
+
+async def test_a_page_of_plans_costs_the_same_statements_as_one_plan(client, system_token, database):
+    query = "query($n: Int!) { plans(first: $n) { nodes { id partners { organisationCode } trajectory { period } actions { id } history { event } } } }"
+    await ask(client, system_token, query, {"n": 1})
+    with counted_statements(database) as one:
+        single = await ask(client, system_token, query, {"n": 1})
+    with counted_statements(database) as many:
+        several = await ask(client, system_token, query, {"n": 50})
+    assert len(single["plans"]["nodes"]) == 1 and len(several["plans"]["nodes"]) > 1
+    assert len(one) == len(many), (len(one), len(many))
