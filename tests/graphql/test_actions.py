@@ -34,27 +34,28 @@ async def run(database, services, email: str, document: str, variables: dict):  
 
 
 async def _open_escalation(database, org_ids, code: str) -> Escalation:
+    """The newest open escalation (the escalation page tests act on the register's first)."""
     async with database.session(AccessContext.for_orgs([org_ids[code]])) as session:
         return (await session.exec(select(Escalation).where(Escalation.org_id == org_ids[code], Escalation.status == "open")
-                                   .order_by(Escalation.id))).scalars().first()
+                                   .order_by(Escalation.id.desc()))).scalars().first()
 
 
 async def test_an_executive_acknowledges_their_own_escalation_once(database, services, org_ids):
-    escalation = await _open_escalation(database, org_ids, "RXW")
-    assert escalation is not None, "the demo data escalates something at SaTH"
+    escalation = await _open_escalation(database, org_ids, "RWD")
+    assert escalation is not None, "the demo data escalates something at ULHT"
     variables = {"id": escalation.id, "version": escalation.version, "action": "ACKNOWLEDGE"}
-    done = (await run(database, services, "sath.exec@accord.example", ACT, variables))["actOnEscalation"]
+    done = (await run(database, services, "ulht.performance@accord.example", ACT, variables))["actOnEscalation"]
     assert done["__typename"] == "EscalationUpdated" and done["escalation"]["status"] == "ACKNOWLEDGED"
     assert done["escalation"]["history"][-1] == {"event": "acknowledged", "actorRole": "executive"}
-    again = (await run(database, services, "sath.exec@accord.example", ACT, variables))["actOnEscalation"]
+    again = (await run(database, services, "ulht.performance@accord.example", ACT, variables))["actOnEscalation"]
     assert again == {"__typename": "EscalationActionRefused", "reason": "stale", "message": again["message"]}
 
 
 async def test_another_organisations_escalation_cannot_be_touched(database, services, org_ids):
-    escalation = await _open_escalation(database, org_ids, "RWD")
+    escalation = await _open_escalation(database, org_ids, "RXW")
     assert escalation is not None
     variables = {"id": escalation.id, "version": escalation.version, "action": "CLOSE"}
-    refused = (await run(database, services, "sath.exec@accord.example", ACT, variables))["actOnEscalation"]
+    refused = (await run(database, services, "ulht.performance@accord.example", ACT, variables))["actOnEscalation"]
     assert refused["__typename"] == "EscalationActionRefused" and refused["reason"] == "not_found"
 
 
