@@ -65,9 +65,12 @@ def page_bounds(first: int, after: str | None) -> tuple[int, int]:
     return decode_cursor(after) + 1, first
 
 
-def connection(items: Sequence[T], *, first: int, after: str | None, total: int | None = None, offset: int | None = None) -> Connection[T]:
+def connection(
+    items: Sequence[T], *, first: int, after: str | None, total: int | None = None, offset: int | None = None, edges: bool = True,
+) -> Connection[T]:
     """A page of ``items``. Given ``offset`` the items are already that page (SQL limited them,
-    one extra row fetched to know whether a next page exists); otherwise the page is cut here."""
+    one extra row fetched to know whether a next page exists); otherwise the page is cut here.
+    ``edges=False`` (the query selects no edges) skips making a cursor per item; pageInfo keeps its cursors."""
     if offset is None:
         offset, _ = page_bounds(first, after)
         page, more = list(items[offset:offset + first]), len(items) > offset + first
@@ -75,9 +78,10 @@ def connection(items: Sequence[T], *, first: int, after: str | None, total: int 
     else:
         page, more = list(items[:first]), len(items) > first
         total = offset + len(items) if total is None else total
-    edges = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(page)]
+    made = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(page)] if edges else []
     return Connection(
-        edges=edges, nodes=page, total_count=total,
+        edges=made, nodes=page, total_count=total,
         page_info=PageInfo(has_next_page=more, has_previous_page=offset > 0,
-                           start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None),
+                           start_cursor=encode_cursor(offset) if page else None,
+                           end_cursor=encode_cursor(offset + len(page) - 1) if page else None),
     )

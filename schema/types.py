@@ -189,7 +189,7 @@ class Organisation:
             codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest"),
         )
         found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
-        return connection(found, first=first, after=after)
+        return connection(found, first=first, after=after, edges=selects(info, "edges"))
 
     @strawberry.field(description="One indicator by code, or null.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:
