@@ -1,6 +1,8 @@
 """Which SPC method and settings produced a verdict, in words, for the evidence (DOMAIN 5)."""
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +52,10 @@ SETTING_WORDS: dict[str, Callable[[Any], str]] = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def describe_method(parameters: SpcParameters) -> dict[str, Any]:
-    """The method, the settings that depart from it, and one sentence saying both."""
+    """The method, the settings that depart from it, and one sentence saying both (made once per
+    parameters: every series of a batch shares them)."""
     departures = parameters.departures()
     sentence = f"Method: {METHOD_NAMES[parameters.method]}"
     if departures:

@@ -66,6 +66,8 @@ documented on their classes below.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
@@ -152,7 +154,9 @@ class SpcParameters:
                 raise ValueError(f"{name} must be one of {', '.join(get_args(choices))}, not {getattr(self, name)!r}")
 
     def describe(self) -> dict[str, Any]:
-        return {**rule_set(self), "departures_from_method": self.departures()}
+        """The rule-set stamp with the departures from the method (the same for every series of a
+        batch: made once per parameters, not once per series)."""
+        return _describe_spc(self)
 
 
 _SPC_CHOICES = {
@@ -290,6 +294,11 @@ class SpectrumThresholds:
 
     def describe(self) -> dict[str, Any]:
         return rule_set(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _describe_spc(parameters: "SpcParameters") -> dict[str, Any]:
+    return {**rule_set(parameters), "departures_from_method": parameters.departures()}
 
 
 def rule_set(parameters: Any) -> dict[str, Any]:
