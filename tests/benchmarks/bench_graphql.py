@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.national import DEFAULT_DATA_DIR, open_national, stop_national, system_code, trust_code  # noqa: E402
+from tests.benchmarks.national import add_scale_arguments, open_national, stop_national, system_code, trust_code  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -191,10 +191,7 @@ async def main(arguments: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orgs", type=int, default=210)
-    parser.add_argument("--indicators", type=int, default=250)
-    parser.add_argument("--months", type=int, default=60)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    add_scale_arguments(parser)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=10)
     asyncio.run(main(parser.parse_args()))
