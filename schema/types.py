@@ -17,6 +17,10 @@ from strawberry.dataloader import DataLoader
 
 from schema.assessments import Assessment, Escalation, latest_assessment
 from schema.context import AccordContext, BadInput, Info
+from schema.governance import (
+    AuditTrailPage, FromDate, Meeting, ReportingSchedule, organisation_audit_trail, organisation_meetings,
+    organisation_reporting_schedule,
+)
 from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
@@ -196,6 +200,19 @@ class Organisation:
         wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"))
         found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
         return found[0] if found else None
+
+    @strawberry.field(description="Meetings of this organisation's forums from..to (default: the last three months and the next six).",
+                      metadata={"max_items": 500})
+    async def meetings(self, info: Info, from_: FromDate = None, to: dt.date | None = None) -> list[Meeting]:
+        return await organisation_meetings(info, self.id, from_, to)
+
+    @strawberry.field(description="Reports the framework schedules: overdue, due soon and recently issued.")
+    async def reporting_schedule(self, info: Info) -> ReportingSchedule:
+        return await organisation_reporting_schedule(info, self.id)
+
+    @strawberry.field(description="The append-only audit trail, newest first, a page at a time (needs 'audit read' here).")
+    async def audit_trail(self, info: Info, page: int = 1) -> AuditTrailPage:
+        return await organisation_audit_trail(info, self.id, self.code, page)
 
     @strawberry.field(description="Escalations raised by this organisation's ladders, highest level first.")
     async def escalations(

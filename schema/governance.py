@@ -1,0 +1,129 @@
+"""Meetings, the reporting schedule and the audit trail of an organisation, for tools.
+
+The same service functions as the meetings, reports and audit pages, with the same rights: any
+reader of the organisation sees its meetings and reporting schedule (row-level security narrows
+them as for the pages); the audit trail needs ``audit read`` in the organisation, as its page does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from schema.context import Info, NotAuthorised
+from server.admin.authority import AUDIT, acting_as
+from server.audit.history import audit_page
+from server.auth.authz import org_domain
+from server.meetings.queries import meetings_between
+from server.meetings.reports import reporting_schedule
+
+MAX_MEETING_SPAN = dt.timedelta(days=3 * 366)
+
+
+@strawberry.type(description="One sitting of a forum, with its decisions and whether its pack was issued.")
+class Meeting:
+    id: int
+    forum_code: str
+    forum_name: str
+    forum_tier: str
+    chair: str
+    scheduled_for: dt.date
+    status: str
+    subject_key: str | None
+    pack_issued_at: dt.datetime | None
+    decisions: JSON
+    version: int
+
+
+@strawberry.type(description="A report the organisation's framework schedules, and one due date of it.")
+class ReportDue:
+    code: str
+    name: str
+    frequency: str
+    audience: str
+    sro: str
+    due: dt.date
+    issued_at: dt.datetime | None
+    issued_by: str | None
+    overdue: bool
+
+
+@strawberry.type
+class ReportingSchedule:
+    today: dt.date
+    overdue: list[ReportDue] = strawberry.field(metadata={"max_items": 100})
+    upcoming: list[ReportDue] = strawberry.field(metadata={"max_items": 100})
+    recently_issued: list[ReportDue] = strawberry.field(metadata={"max_items": 100})
+
+
+@strawberry.type(description="One entry of the append-only audit trail.")
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    actor_name: str | None
+    actor_role: str | None
+    action: str
+    object_type: str
+    object_id: str | None
+    before: JSON | None
+    after: JSON | None
+
+
+@strawberry.type
+class AuditTrailPage:
+    page: int
+    pages: int
+    total: int
+    entries: list[AuditEntry] = strawberry.field(metadata={"max_items": 100})
+
+
+async def organisation_meetings(info: Info, org_id: int, start: dt.date | None, end: dt.date | None) -> list[Meeting]:
+    today = dt.date.today()
+    start, end = start or today - dt.timedelta(days=92), end or today + dt.timedelta(days=183)
+    if end < start or end - start > MAX_MEETING_SPAN:
+        from schema.context import BadInput
+
+        raise BadInput("Ask for meetings from a date to a later one, at most three years apart")
+    found = await info.context.read(lambda session: meetings_between(session, org_id, start, end))
+    return [
+        Meeting(id=m.meeting.id, forum_code=m.forum.code, forum_name=m.forum.name, forum_tier=m.forum.tier, chair=m.forum.chair,
+                scheduled_for=m.meeting.scheduled_for, status=m.meeting.status, subject_key=m.meeting.subject_key,
+                pack_issued_at=m.meeting.pack_issued_at, decisions=m.meeting.decisions, version=m.meeting.version)
+        for m in found
+    ]
+
+
+async def organisation_reporting_schedule(info: Info, org_id: int) -> ReportingSchedule:
+    schedule = await info.context.read(lambda session: reporting_schedule(session, org_id, today=dt.date.today()))
+
+    def due(item: Any) -> ReportDue:
+        report = item.report
+        return ReportDue(code=report.code, name=report.name, frequency=str(report.frequency), audience=report.audience, sro=report.sro,
+                         due=item.due, issued_at=item.issued.issued_at if item.issued else None,
+                         issued_by=item.issued.issued_by if item.issued else None, overdue=item.issued is None and item.due < schedule.today)
+
+    return ReportingSchedule(today=schedule.today, overdue=[due(i) for i in schedule.overdue], upcoming=[due(i) for i in schedule.upcoming],
+                             recently_issued=[due(i) for i in schedule.recently_issued])
+
+
+async def organisation_audit_trail(info: Info, org_id: int, org_code: str, page: int) -> AuditTrailPage:
+    context = info.context
+    principal = context.require_principal()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        reader = await acting_as(session, context.authorizer, principal, org_domain(org_code), AUDIT, "read")
+        if reader is None:
+            raise NotAuthorised(f"You may not read the audit trail of {org_code}")
+        return await audit_page(session, org_id=org_id, page=max(1, min(page, 1_000_000)))
+
+    found = await context.read(work)
+    return AuditTrailPage(page=found.page, pages=found.pages, total=found.total, entries=[
+        AuditEntry(id=e.id, at=e.at, actor_name=e.actor_name, actor_role=e.actor_role, action=e.action, object_type=e.object_type,
+                   object_id=e.object_id, before=e.before, after=e.after)
+        for e in found.entries
+    ])
+
+
+FromDate = Annotated[dt.date | None, strawberry.argument(name="from")]
