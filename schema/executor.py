@@ -16,11 +16,17 @@ result: tests/graphql/test_executor.py compares both on the same documents.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLFloat,
+    GraphQLInt,
+    GraphQLScalarType,
+    GraphQLString,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -31,8 +37,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-_FALLBACK = object()
-"""A plan's answer meaning: this value needs graphql-core's full completion."""
+_BUILT_IN_SCALARS = (GraphQLString, GraphQLInt, GraphQLFloat, GraphQLBoolean)
 
 Completer = Callable[[Any], Any]
 
@@ -71,6 +76,8 @@ class FastListExecutor(StrawberryGraphQLCoreExecutionContext):
             return None if item is None else _list_of(item)
         if isinstance(output_type, GraphQLEnumType):
             return _enum(output_type)
+        if output_type in _BUILT_IN_SCALARS:
+            return _built_in_scalar(output_type)  # type: ignore[arg-type]
         if is_leaf_type(output_type):
             return _leaf(output_type.coerce_output_value)  # type: ignore[union-attr]
         if is_object_type(output_type):
@@ -154,6 +161,22 @@ def _leaf(coerce: Callable[[Any], Any]) -> Completer:
         return coerced
 
     return complete
+
+
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def _built_in_scalar(scalar: GraphQLScalarType) -> Completer:
+    """String, Int, Float and Boolean values already of the right Python type pass straight through
+    (what graphql-core's coercion returns for them); anything else takes that coercion."""
+    coerce = _leaf(scalar.coerce_output_value)
+    if scalar is GraphQLString:
+        return lambda value: value if type(value) is str else coerce(value)
+    if scalar is GraphQLBoolean:
+        return lambda value: value if type(value) is bool else coerce(value)
+    if scalar is GraphQLInt:
+        return lambda value: value if type(value) is int and value in _INT_RANGE else coerce(value)
+    return lambda value: value if type(value) is float and math.isfinite(value) else coerce(value)
 
 
 def _enum(enum_type: GraphQLEnumType) -> Completer:
