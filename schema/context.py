@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -61,15 +61,6 @@ class AccordContext:
                 self._shared = self.database.session(self.access)
                 self._session = await self._shared.__aenter__()
             return await work(self._session)
-
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """``async with context.reading() as session``: the shared transaction, held for the block."""
-        async with self._lock:
-            if self._session is None:
-                self._shared = self.database.session(self.access)
-                self._session = await self._shared.__aenter__()
-            yield self._session
 
     async def close(self) -> None:
         shared, self._shared, self._session = self._shared, None, None

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from schema.context import Info, NotAuthorised
+from schema.context import BadInput, Info, NotAuthorised
 from server.admin.authority import AUDIT, acting_as
 from server.audit.history import audit_page
 from server.auth.authz import org_domain
@@ -83,8 +83,6 @@ async def organisation_meetings(info: Info, org_id: int, start: dt.date | None, 
     today = dt.date.today()
     start, end = start or today - dt.timedelta(days=92), end or today + dt.timedelta(days=183)
     if end < start or end - start > MAX_MEETING_SPAN:
-        from schema.context import BadInput
-
         raise BadInput("Ask for meetings from a date to a later one, at most three years apart")
     found = await info.context.read(lambda session: meetings_between(session, org_id, start, end))
     return [

@@ -17,7 +17,7 @@ from schema.enums import Spectrum
 from schema.ratings import Rating
 from schema.types import Organisation
 from server.organisations import queries
-from server.reporting.system import SystemPosition, SystemRecord, system_position
+from server.reporting.system import SystemPosition, SystemRecord, system_by_code, system_position
 
 
 @strawberry.type(description="A member's place on the performance spectrum, with the rule that placed it there.")
@@ -114,8 +114,6 @@ class System:
 
 async def readable_system(context: AccordContext, code: str) -> System | None:
     """A system whose every member the caller may read in full, or None (unknown and hidden look alike)."""
-    from server.reporting.system import system_by_code
-
     context.require_principal()
     record = await context.read(lambda session: system_by_code(session, code))
     if record is None or not record.organisation_ids <= context.access.read_org_ids:

@@ -10,7 +10,6 @@ from server.auth.authz import Assignment, Authorizer, Principal, load_principal_
 from server.auth.sessions import SESSION_COOKIE, find_live_session
 from server.auth.tokens import find_live_token
 from server.db.models import AppUser, HealthSystem, Organisation
-from server.db.session import Database
 from sqlmodel.ext.asyncio.session import AsyncSession
 from server.settings import Settings
 
@@ -21,14 +20,9 @@ class Authentication:
     bad_token: bool = False  # a bearer token was sent but is unknown, expired or revoked
 
 
-async def authenticate(connection: HTTPConnection, database: Database, settings: Settings, authorizer: Authorizer) -> Authentication:
-    async with database.session() as session:
-        return await authenticate_in(session, connection, settings, authorizer)
-
-
 async def authenticate_in(session: AsyncSession, connection: HTTPConnection, settings: Settings, authorizer: Authorizer) -> Authentication:
-    """As ``authenticate``, inside a transaction the caller opened (the request boundary resolves
-    access in the same one: one transaction, not two, before the request's own work)."""
+    """Who is calling, inside a transaction the caller opened (the request boundary resolves access
+    in the same one: one transaction, not two, before the request's own work)."""
     authorization = connection.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         token = await find_live_token(session, authorization[7:].strip())
