@@ -23,6 +23,8 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -88,18 +90,30 @@ async def median_request(client: httpx.AsyncClient, url: str, repeats: int) -> f
     return statistics.median(times)
 
 
-async def main(orgs: int, months: int, repeats: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+@asynccontextmanager
+async def synthetic_database(orgs: int, *, prefix: str, pool_size: int) -> AsyncIterator[tuple[Database, Path, list[str], dict[str, int]]]:
+    """A throw-away embedded PostgreSQL, migrated, with the seed tenants plus ``orgs`` synthetic trusts
+    loaded: (database, tenants directory, the trusts' codes, every organisation's id). Removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     tenants_dir = workdir / "tenants"
     tenants_dir.mkdir()
     codes = synthetic_tenants(tenants_dir, orgs)
     embedded = EmbeddedPostgres(workdir, database="accord_bench")
-    database = Database(embedded.start(), pool_size=5)
+    database = Database(embedded.start(), pool_size=pool_size)
     try:
         await migrate.upgrade(database.owner_engine)
         await load_tenants(database, tenants_dir)
         async with database.session() as session:
             ids = await organisation_ids(session)
+        yield database, tenants_dir, codes, ids
+    finally:
+        await database.dispose()
+        embedded.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def main(orgs: int, months: int, repeats: int) -> None:
+    async with synthetic_database(orgs, prefix="accord-bench-", pool_size=5) as (database, tenants_dir, codes, ids):
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
             rows = await generate_demo_measurements(session, validate_tenants(tenants_dir), months=months, until=dt.date(2026, 11, 1))
         print(f"{len(ids)} organisations, {rows:,} measurements over {months} months")
@@ -123,10 +137,6 @@ async def main(orgs: int, months: int, repeats: int) -> None:
         print(f"  incremental / full organisation recompute = {incremental / org_full:.2f}")
 
         await _page_timings(database, tenants_dir, codes, repeats)
-    finally:
-        await database.dispose()
-        embedded.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _in_session(database: Database, access: AccessContext, work):  # type: ignore[no-untyped-def]
@@ -143,7 +153,7 @@ async def _page_timings(database: Database, tenants_dir: Path, codes: list[str],
         session.add(RoleAssignment(user_id=user.id, role="system_viewer", system_id=system_id))
     settings = Settings(environment="test", tenants_dir=tenants_dir)
     app = create_app(services=build_services(settings, database))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:  # an allowed host
         page = await client.get("/login")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         await client.post("/login", data={"email": "bench@accord.example", "password": "bench-password", "csrf_token": token})

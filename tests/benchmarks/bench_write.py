@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -35,16 +33,13 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.assessment_store.recompute import assessment_settings, derive_assessments, recompute_organisation, runner_access  # noqa: E402
-from server.db import migrate  # noqa: E402
-from server.db.server import EmbeddedPostgres  # noqa: E402
 from server.db.session import AccessContext, Database  # noqa: E402
 from server.demo.generate import month_starts  # noqa: E402
 from server.measurements.checks import Catalogue, check_submission  # noqa: E402
 from server.measurements.record import MeasurementItem, read_catalogue, record_measurements  # noqa: E402
 from server.measurements.store import store_measurements  # noqa: E402
 from server.measurements.submit import submit_measurements  # noqa: E402
-from server.tenants.load import load_tenants, organisation_ids  # noqa: E402
-from tests.benchmarks.bench_store import synthetic_tenants  # noqa: E402
+from tests.benchmarks.bench_store import synthetic_database  # noqa: E402
 
 COPY_COLUMNS = ("org_id", "indicator_id", "unit_id", "period", "value", "numerator", "denominator", "status", "source", "revision")
 
@@ -155,17 +150,7 @@ async def interactive_save(database: Database, org_id: int, items: list[Measurem
 
 
 async def main(orgs: int, months: int, repeats: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="accord-bench-write-"))
-    tenants_dir = workdir / "tenants"
-    tenants_dir.mkdir()
-    codes = synthetic_tenants(tenants_dir, orgs)
-    embedded = EmbeddedPostgres(workdir, database="accord_bench")
-    database = Database(embedded.start(), pool_size=2)
-    try:
-        await migrate.upgrade(database.owner_engine)
-        await load_tenants(database, tenants_dir)
-        async with database.session() as session:
-            ids = await organisation_ids(session)
+    async with synthetic_database(orgs, prefix="accord-bench-write-", pool_size=2) as (database, _, codes, ids):
         periods = month_starts(months, dt.date(2026, 11, 1))
         trusts, changed, catalogues = {}, {}, {}
         for code in codes:
@@ -203,10 +188,6 @@ async def main(orgs: int, months: int, repeats: int) -> None:
         times = await interactive_save(database, ids[codes[0]], trusts[ids[codes[0]]], repeats)
         print(f"one-row save with derivation and ladders, median of {repeats}: {statistics.median(times) * 1000:.1f} ms"
               f" (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})")
-    finally:
-        await database.dispose()
-        embedded.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(label: str, rows: int, seconds: float, copy_seconds: float | None = None) -> None:
