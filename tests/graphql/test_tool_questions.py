@@ -149,7 +149,9 @@ async def test_a_series_of_five_years_at_organisation_level_has_ratings_and_limi
         assert not latest or latest[0]["variation"] != "NONE"
 
 
-async def test_a_series_at_one_unit_only_sums_that_unit(client, sath_token):
+async def test_a_series_at_one_unit_is_that_units_stored_series(client, sath_token, database, org_ids):
+    from server.db.session import AccessContext
+
     query = """query { organisation(code: "RXW") { units { code parentCode } indicators(filter: {key: true}, first: 1) { nodes { code
         whole: series { period value } } } } }"""
     data = await ask(client, sath_token, query)
@@ -157,7 +159,14 @@ async def test_a_series_at_one_unit_only_sums_that_unit(client, sath_token):
     code = data["organisation"]["indicators"]["nodes"][0]["code"]
     unit_query = """query($unit: String!, $code: String!) { organisation(code: "RXW") { indicator(code: $code) { series(unitCode: $unit) { period value } } } }"""
     unit_data = await ask(client, sath_token, unit_query, {"unit": leaf, "code": code})
-    assert unit_data["organisation"]["indicator"] is not None
+    async with database.session(AccessContext.for_orgs([org_ids["RXW"]])) as session:
+        stored = (await session.exec(text(
+            "select a.period, a.value from assessment a join indicator i on i.id = a.indicator_id join org_unit u on u.id = a.unit_id"
+            " where i.org_id = :org and i.code = :code and u.code = :unit order by a.period"),
+            params={"org": org_ids["RXW"], "code": code, "unit": leaf})).all()
+    assert stored, "the demo data records key indicators at SaTH's wards"
+    assert [(p["period"], p["value"]) for p in unit_data["organisation"]["indicator"]["series"]] == \
+        [(period.isoformat(), value) for period, value in stored]
     unknown = await ask(client, sath_token, unit_query, {"unit": "NOT-A-UNIT", "code": code})
     assert unknown["organisation"]["indicator"]["series"] == []
 
