@@ -7,6 +7,8 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from jinja2_fragments.starlette import Jinja2Blocks
 
 from server.settings import Settings
+from server.web.charts import mdc
+from server.reporting.words import period_label
 
 
 def make_templates(settings: Settings) -> Jinja2Blocks:
@@ -23,6 +25,9 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     environment.globals["asset"] = lambda path: f"{origin}/static/vendor/{path}"
     environment.globals["url_for"] = _url_for(origin)
     environment.filters["number"] = format_number
+    environment.filters["period_label"] = period_label
+    environment.globals["mdc_variation"] = mdc.variation_icon
+    environment.globals["mdc_assurance"] = mdc.assurance_icon
     return Jinja2Blocks(env=environment)
 
 
