@@ -64,9 +64,12 @@ async def _demo_data(settings: Settings, months: int) -> None:
 
 async def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
     from server.admin.tokens import TokenRefused, issue_at_command_line
-    from server.auth.authz import org_domain, system_domain
+    from server.auth.authz import NATIONAL_DOMAIN, org_domain, region_domain, system_domain
 
-    domain = org_domain(args.org) if args.org else system_domain(args.system)
+    if args.national:
+        domain = NATIONAL_DOMAIN
+    else:
+        domain = org_domain(args.org) if args.org else system_domain(args.system) if args.system else region_domain(args.region)
     roles = [role.strip() for role in args.roles.split(",") if role.strip()]
     async with open_database(settings) as database:
         outcome = await issue_at_command_line(database, email=args.email, domain=domain, roles=roles, days=args.days, name=args.name)
@@ -76,6 +79,22 @@ async def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Token {outcome.token_id} for {outcome.account_email} in {outcome.domain} ({', '.join(outcome.roles)}),"
           f" expires {outcome.expires_at:%Y-%m-%d}. It is shown only this once:", file=sys.stderr)
     print(outcome.secret)
+    return 0
+
+
+async def _change_scope_role(settings: Settings, args: argparse.Namespace, *, grant: bool) -> int:
+    from server.admin.scopes import ScopeRoleRefused, change_scope_role_at_command_line
+    from server.auth.authz import NATIONAL_DOMAIN, Authorizer, region_domain
+
+    domain = NATIONAL_DOMAIN if args.national else region_domain(args.region)
+    async with open_database(settings) as database:
+        outcome = await change_scope_role_at_command_line(
+            database, Authorizer(settings.policies_dir), email=args.email, role=args.role, domain=domain, grant=grant,
+        )
+    if isinstance(outcome, ScopeRoleRefused):
+        print(f"Nothing changed: {outcome.message}", file=sys.stderr)
+        return 2
+    print(f"{outcome.email} {'now holds' if grant else 'no longer holds'} {outcome.role} for {outcome.domain}", file=sys.stderr)
     return 0
 
 
@@ -155,9 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     scope = issue.add_mutually_exclusive_group(required=True)
     scope.add_argument("--org", help="organisation code the token is scoped to")
     scope.add_argument("--system", help="system code the token is scoped to")
+    scope.add_argument("--region", help="region code (e.g. Y60): reads every member of the region's systems")
+    scope.add_argument("--national", action="store_true", help="national: reads every organisation")
     issue.add_argument("--roles", required=True, help="comma-separated roles, a subset of the account's roles there")
     issue.add_argument("--days", type=int, default=90, help="lifetime in days (at most 365)")
     issue.add_argument("--name", default="issued at the command line", help="which tool uses it")
+    for name, verb in (("grant-role", "grant"), ("revoke-role", "remove")):
+        change = commands.add_parser(name, help=f"{verb} a regional or national reader's role (organisation roles: the admin page)")
+        change.add_argument("--email", required=True)
+        change.add_argument("--role", required=True, help="regional_analyst for --region, national_analyst for --national")
+        where = change.add_mutually_exclusive_group(required=True)
+        where.add_argument("--region", help="region code, e.g. Y60")
+        where.add_argument("--national", action="store_true")
     revoke = commands.add_parser("revoke-token", help="revoke an API token by id, at once, and audit it")
     revoke.add_argument("token_id", type=int, metavar="ID")
     importing = commands.add_parser("import", help="import a CSV or XLSX file for one organisation: all rows or none")
@@ -184,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_demo_data(settings, args.months))
         elif args.command == "issue-token":
             return asyncio.run(_issue_token(settings, args))
+        elif args.command in ("grant-role", "revoke-role"):
+            return asyncio.run(_change_scope_role(settings, args, grant=args.command == "grant-role"))
         elif args.command == "revoke-token":
             return asyncio.run(_revoke_token(settings, args.token_id))
         elif args.command == "import":

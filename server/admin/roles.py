@@ -54,7 +54,8 @@ class Person:
 
 
 def role_scope(authorizer: Authorizer, role: str) -> str | None:
-    """'system' for roles held for a system (they read the system), 'org' for the rest, None if unknown.
+    """'system' for roles held for a system (they read the system), 'region' or 'national' for the
+    regional and national readers, 'org' for the rest, None if unknown.
 
     Only roles named in the policy may be granted: a free-text role such as ``user:7`` would make the
     grantee inherit that user's roles, since Casbin role links are transitive.
@@ -62,7 +63,10 @@ def role_scope(authorizer: Authorizer, role: str) -> str | None:
     rules = authorizer.enforcer.get_filtered_policy(0, role)
     if not rules:
         return None
-    return "system" if any(rule[2:4] == ["system", "read"] for rule in rules) else "org"
+    for scope in ("system", "region", "national"):  # region and national roles are never an organisation's to grant
+        if any(rule[2:4] == [scope, "read"] for rule in rules):
+            return scope
+    return "org"
 
 
 def grantable_roles(authorizer: Authorizer, scope: str) -> list[str]:

@@ -1,8 +1,12 @@
 """API tokens for tools, administered: issue (the secret shown once), list without secrets, revoke.
 
-A token is scoped to one organisation or one system and to a subset of its account's roles there;
+A token is scoped to one organisation, one system, one region (``region:<code>``: every member of
+the region's systems) or nationally (``national``), and to a subset of its account's roles there;
 ``server.auth.principal`` also intersects those roles with what the account still holds at each
-request, so revoking the account's role disarms the token at once.
+request, so revoking the account's role disarms the token at once. The policy decides what a role
+held at a scope may do (only ``regional_analyst`` and ``national_analyst`` read at region and national
+scope), and only the operator issues region and national tokens: no organisation's administrator
+covers them. Their issue and revocation are written to the trail of every organisation they can read.
 """
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.admin.authority import API_TOKEN, Actor, DomainRef, resolve_domain
+from server.admin.authority import API_TOKEN, Actor, resolve_domain
+from server.admin.scopes import Scope, resolve_scope
 from server.audit.trail import record_event
-from server.auth.authz import load_principal_assignments, org_domain, system_domain
+from server.auth.authz import NATIONAL_DOMAIN, load_principal_assignments, org_domain, region_domain, system_domain
 from server.auth.tokens import issue_token
-from server.db.models import ApiToken, AppUser, HealthSystem, Organisation
+from server.db.models import ApiToken, AppUser, HealthSystem, Organisation, Region
 from server.db.session import AccessContext, Database
 
 DEFAULT_DAYS = 90
@@ -76,9 +81,11 @@ async def issue(
 ) -> TokenIssued | TokenRefused:
     if not actor.covers(domain):
         return TokenRefused("", f"You may not issue tokens for {domain}")
-    target = await resolve_domain(session, domain)
+    target = await resolve_scope(session, domain)
     if target is None:
         return TokenRefused("", f"There is no {domain}")
+    if not target.audit_org_ids:
+        return TokenRefused("", f"{domain} has no organisations in Accord: a token there would read nothing")
     name = name.strip()
     if not name or len(name) > 100:
         return TokenRefused("name", "Give the token a name of up to 100 characters, saying which tool uses it")
@@ -96,7 +103,7 @@ async def issue(
         return TokenRefused("roles", f"The account does not hold the role {named} here; a token carries only roles its account holds")
     issued = await issue_token(
         session, name=name, user_id=account.id, roles=list(wanted), org_id=target.org_id, system_id=target.system_id,
-        lifetime=dt.timedelta(days=days),
+        region_id=target.region_id, national=target.national, lifetime=dt.timedelta(days=days),
     )
     token = issued.token
     await _audit(session, actor, "api_token.issued", token, target, account, before=None, after={
@@ -115,7 +122,7 @@ async def revoke(session: AsyncSession, actor: Actor, *, token_id: int) -> Token
         return TokenRefused("", "That token was already revoked")
     token.revoked_at = dt.datetime.now(dt.UTC)
     account = await session.get(AppUser, token.user_id)
-    target = await resolve_domain(session, domain)
+    target = await resolve_scope(session, domain)
     summary = {"name": token.name, "prefix": token.prefix, "account": account.email, "domain": domain}
     await _audit(session, actor, "api_token.revoked", token, target, account,
                  before={**summary, "revoked_at": None}, after={**summary, "revoked_at": token.revoked_at.isoformat()})
@@ -124,14 +131,20 @@ async def revoke(session: AsyncSession, actor: Actor, *, token_id: int) -> Token
 
 async def token_domain(session: AsyncSession, token_id: int) -> str | None:
     row = (await session.exec(
-        select(Organisation.code, HealthSystem.code).select_from(ApiToken)
+        select(Organisation.code, HealthSystem.code, Region.code, ApiToken.national).select_from(ApiToken)
         .join(Organisation, Organisation.id == ApiToken.org_id, isouter=True)
         .join(HealthSystem, HealthSystem.id == ApiToken.system_id, isouter=True)
+        .join(Region, Region.id == ApiToken.region_id, isouter=True)
         .where(ApiToken.id == token_id)
     )).first()
     if row is None:
         return None
-    return org_domain(row[0]) if row[0] else system_domain(row[1])
+    org_code, system_code, region_code, national = row
+    if national:
+        return NATIONAL_DOMAIN
+    if region_code:
+        return region_domain(region_code)
+    return org_domain(org_code) if org_code else system_domain(system_code)
 
 
 async def list_tokens(session: AsyncSession, domains: list[str]) -> list[TokenSummary]:
@@ -158,11 +171,11 @@ async def issue_at_command_line(
 ) -> TokenIssued | TokenRefused:
     """``accord issue-token``: the operator issues, recorded in the organisation's audit trail."""
     async with database.session() as session:
-        target = await resolve_domain(session, domain)
+        target = await resolve_scope(session, domain)
     if target is None:
         return TokenRefused("", f"There is no {domain}")
-    # Audit rows are read back on insert, so the transaction must be allowed to read the organisation.
-    async with database.session(AccessContext.for_orgs([target.audit_org_id])) as session:
+    # The operator appends to the trails of organisations the transaction may read.
+    async with database.session(AccessContext.for_orgs(target.audit_org_ids)) as session:
         return await issue(session, Actor.operator(), email=email, domain=domain, roles=roles, days=days, name=name)
 
 
@@ -170,18 +183,19 @@ async def revoke_at_command_line(database: Database, token_id: int) -> TokenRevo
     """``accord revoke-token``."""
     async with database.session() as session:
         domain = await token_domain(session, token_id)
-        target = await resolve_domain(session, domain) if domain else None
+        target = await resolve_scope(session, domain) if domain else None
     if target is None:
         return TokenRefused("", f"There is no token {token_id}")
-    async with database.session(AccessContext.for_orgs([target.audit_org_id])) as session:
+    async with database.session(AccessContext.for_orgs(target.audit_org_ids)) as session:
         return await revoke(session, Actor.operator(), token_id=token_id)
 
 
 async def _audit(
-    session: AsyncSession, actor: Actor, action: str, token: ApiToken, target: DomainRef, account: AppUser, *,
+    session: AsyncSession, actor: Actor, action: str, token: ApiToken, target: Scope, account: AppUser, *,
     before: dict | None, after: dict,
 ) -> None:
-    await record_event(
-        session, action=action, object_type=API_TOKEN, object_id=str(token.id), org_id=target.audit_org_id,
-        actor_user_id=actor.user_id, actor_role=actor.role, before=before, after=after, ip=actor.ip,
-    )
+    for org_id in target.audit_org_ids:
+        await record_event(
+            session, action=action, object_type=API_TOKEN, object_id=str(token.id), org_id=org_id,
+            actor_user_id=actor.user_id, actor_role=actor.role, before=before, after=after, ip=actor.ip,
+        )

@@ -15,7 +15,7 @@ import casbin
 from sqlalchemy import select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Contract, HealthSystem, Organisation, SystemMembership
+from server.db.models import Contract, HealthSystem, Organisation, Region, SystemMembership
 from server.db.session import AccessContext
 
 
@@ -25,6 +25,13 @@ def org_domain(code: str) -> str:
 
 def system_domain(code: str) -> str:
     return f"system:{code}"
+
+
+def region_domain(code: str) -> str:
+    return f"region:{code}"
+
+
+NATIONAL_DOMAIN = "national"  # every organisation: held only by roles the policy lets read nationally
 
 
 async def acting_domain(session: AsyncSession, org_id: int) -> str:
@@ -111,6 +118,7 @@ class Directory:
     org_ids: dict[str, int]
     system_members: dict[str, list[str]]  # system code -> member organisation codes (incl. the system's own org)
     contracts: dict[str, list[str]]  # commissioner code -> provider codes
+    region_systems: dict[str, list[str]] = field(default_factory=dict)  # region code -> its systems' codes
 
 
 async def read_directory(session: AsyncSession) -> Directory:
@@ -128,7 +136,12 @@ async def read_directory(session: AsyncSession) -> Directory:
     contracts: dict[str, list[str]] = {}
     for commissioner_id, provider_id in (await session.exec(select(Contract.commissioner_id, Contract.provider_id))).all():
         contracts.setdefault(code_of[commissioner_id], []).append(code_of[provider_id])
-    return Directory(org_ids=org_ids, system_members=members, contracts=contracts)
+    region_systems: dict[str, list[str]] = {}
+    for region_code, system_code in (await session.exec(
+        select(Region.code, HealthSystem.code).join(HealthSystem, HealthSystem.region_id == Region.id).order_by(HealthSystem.code)
+    )).all():
+        region_systems.setdefault(region_code, []).append(system_code)
+    return Directory(org_ids=org_ids, system_members=members, contracts=contracts, region_systems=region_systems)
 
 
 def resolve_access(authorizer: Authorizer, principal: Principal | None, directory: Directory) -> AccessContext:
@@ -154,6 +167,12 @@ def resolve_access(authorizer: Authorizer, principal: Principal | None, director
             # never on a member's rows: members[0] is the system's organisation.
             if members and any(authorizer.allows(principal, domain, obj, act) for obj, act in _SYSTEM_WRITE_PERMISSIONS):
                 write.add(directory.org_ids[members[0]])
+        # Region and national roles read only (issue 9): every member of the region's systems, or everyone.
+        elif kind == "region" and authorizer.allows(principal, domain, "region", "read"):
+            systems = directory.region_systems.get(code, [])
+            read.update(directory.org_ids[m] for system in systems for m in directory.system_members.get(system, []))
+        elif domain == NATIONAL_DOMAIN and authorizer.allows(principal, domain, "national", "read"):
+            read.update(directory.org_ids.values())
     return AccessContext(
         read_org_ids=frozenset(read), write_org_ids=frozenset(write),
         contract_org_ids=frozenset(contract - read), user_id=principal.user_id,
@@ -163,7 +182,8 @@ def resolve_access(authorizer: Authorizer, principal: Principal | None, director
 _DIRECTORY_FINGERPRINT = text(
     """
     select (select count(*) || ':' || coalesce(sum(hashtext(id || ':' || code)), 0) from organisation)
-        || '/' || (select count(*) || ':' || coalesce(sum(hashtext(id || ':' || code || ':' || organisation_id)), 0) from health_system)
+        || '/' || (select count(*) || ':' || coalesce(sum(hashtext(id || ':' || code || ':' || organisation_id || ':' || coalesce(region_id, 0))), 0) from health_system)
+        || '/' || (select count(*) || ':' || coalesce(sum(hashtext(id || ':' || code)), 0) from region)
         || '/' || (select count(*) || ':' || coalesce(sum(hashtext(system_id || ':' || organisation_id)), 0) from system_membership)
         || '/' || (select count(*) || ':' || coalesce(sum(hashtext(commissioner_id || ':' || provider_id)), 0) from contract)
     """
@@ -219,8 +239,9 @@ _SYSTEM_WRITE_PERMISSIONS = (
 async def load_principal_assignments(session: AsyncSession, user_id: int) -> tuple[Assignment, ...]:
     rows = await session.exec(
         text(
-            "select ra.role, coalesce('org:' || o.code, 'system:' || s.code) from role_assignment ra"
-            " left join organisation o on o.id = ra.org_id left join health_system s on s.id = ra.system_id"
+            "select ra.role, coalesce('org:' || o.code, 'system:' || s.code, 'region:' || r.code, case when ra.national then 'national' end)"
+            " from role_assignment ra left join organisation o on o.id = ra.org_id left join health_system s on s.id = ra.system_id"
+            " left join region r on r.id = ra.region_id"
             " where ra.user_id = :user_id"
         ),
         params={"user_id": user_id},

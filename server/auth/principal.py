@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from starlette.requests import HTTPConnection
 
-from server.auth.authz import Assignment, Authorizer, Principal, load_principal_assignments, org_domain, system_domain
+from server.auth.authz import (
+    NATIONAL_DOMAIN, Assignment, Authorizer, Principal, load_principal_assignments, org_domain, region_domain, system_domain,
+)
 from server.auth.sessions import SESSION_COOKIE, find_live_session
 from server.auth.tokens import find_live_token
-from server.db.models import AppUser, HealthSystem, Organisation
+from server.db.models import ApiToken, AppUser, HealthSystem, Organisation, Region
 from sqlmodel.ext.asyncio.session import AsyncSession
 from server.settings import Settings
 
@@ -31,7 +33,7 @@ async def authenticate_in(session: AsyncSession, connection: HTTPConnection, set
         user = await session.get(AppUser, token.user_id)
         if user is None or not user.is_active:
             return Authentication(None, bad_token=True)
-        scope = await _token_scope(session, token.org_id, token.system_id)
+        scope = await _token_scope(session, token)
         held = {a for a in await load_principal_assignments(session, user.id) if a.domain == scope}
         # A token carries at most the roles it was issued with and its account still holds.
         allowed = {Assignment(role, scope) for role in token.roles.split(",") if role} & held
@@ -59,9 +61,12 @@ async def authenticate_in(session: AsyncSession, connection: HTTPConnection, set
     return Authentication(principal)
 
 
-async def _token_scope(session, org_id: int | None, system_id: int | None) -> str:  # type: ignore[no-untyped-def]
-    if org_id is not None:
-        code = (await session.exec(select(Organisation.code).where(Organisation.id == org_id))).scalar_one()
-        return org_domain(code)
-    code = (await session.exec(select(HealthSystem.code).where(HealthSystem.id == system_id))).scalar_one()
-    return system_domain(code)
+async def _token_scope(session: AsyncSession, token: ApiToken) -> str:
+    """The one domain a token acts in: an organisation, a system, a region, or national."""
+    if token.national:
+        return NATIONAL_DOMAIN
+    if token.org_id is not None:
+        return org_domain((await session.exec(select(Organisation.code).where(Organisation.id == token.org_id))).scalar_one())
+    if token.system_id is not None:
+        return system_domain((await session.exec(select(HealthSystem.code).where(HealthSystem.id == token.system_id))).scalar_one())
+    return region_domain((await session.exec(select(Region.code).where(Region.id == token.region_id))).scalar_one())

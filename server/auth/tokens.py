@@ -26,12 +26,14 @@ def _hash(secret: str) -> str:
 
 async def issue_token(
     session: AsyncSession, *, name: str, user_id: int, roles: list[str], org_id: int | None = None,
-    system_id: int | None = None, lifetime: dt.timedelta = dt.timedelta(days=90),
+    system_id: int | None = None, region_id: int | None = None, national: bool = False,
+    lifetime: dt.timedelta = dt.timedelta(days=90),
 ) -> IssuedToken:
+    """A new token for exactly one scope: an organisation, a system, a region, or national."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name, prefix=secret[:10], token_hash=_hash(secret), user_id=user_id, org_id=org_id, system_id=system_id,
-        roles=",".join(sorted(roles)), expires_at=dt.datetime.now(dt.UTC) + lifetime,
+        region_id=region_id, national=national, roles=",".join(sorted(roles)), expires_at=dt.datetime.now(dt.UTC) + lifetime,
     )
     session.add(token)
     await session.flush()

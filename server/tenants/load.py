@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import (
-    Contract, Forum, HealthSystem, Organisation, SystemMembership, TenantFramework,
+    Contract, Forum, HealthSystem, Organisation, Region, SystemMembership, TenantFramework,
 )
 from server.db.session import AccessContext, Database
 from server.tenants.parse import TenantFileError, TenantFileProblem, parse_tenant_directory_with_files
@@ -52,11 +52,17 @@ def validate_tenants(directory: Path) -> dict[str, TenantFile]:
 def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
     parsed = parse_tenant_directory_with_files(directory)
     problems: list[TenantFileProblem] = []
+    region_names: dict[str, tuple[str, str]] = {}  # region code -> (name, first file naming it)
     for code, (file, tenant) in parsed.items():
         if tenant.system is not None:
             for index, member in enumerate(tenant.system.members):
                 if member not in parsed:
                     problems.append(TenantFileProblem(file, f"system.members[{index}]", f"'{member}' has no tenant file"))
+            if (region := tenant.system.region) is not None:
+                name, first = region_names.setdefault(region.code, (region.name, file))
+                if name != region.name:
+                    problems.append(TenantFileProblem(
+                        file, "system.region.name", f"region '{region.code}' is named '{name}' in {first}, not '{region.name}'"))
         problems.extend(_fact_problems(tenant, file))
     if problems:
         raise TenantFileError(problems)
@@ -353,9 +359,18 @@ async def _load_contracts(session: AsyncSession, tenants: Sequence[_Tenant], org
 async def _load_systems(session: AsyncSession, tenants: Sequence[_Tenant], org_ids: dict[str, int]) -> None:
     # One row per system code: were two files to declare the same system, the last would win, as before.
     declared = list({t.spec.system.code: t.spec for t in tenants if t.spec.system is not None}.values())
-    rows = [{"code": t.system.code, "name": t.system.name, "organisation_id": org_ids[t.organisation.code]} for t in declared if t.system]
+    regions = {t.system.region.code: t.system.region.name for t in declared if t.system and t.system.region}
+    region_ids = dict(await _upsert_many(
+        session, Region, [{"code": code, "name": name} for code, name in regions.items()], conflict={"index_elements": ["code"]},
+        update=["name"], returning=(Region.code, Region.id),
+    ))
+    rows = [
+        {"code": t.system.code, "name": t.system.name, "organisation_id": org_ids[t.organisation.code],
+         "region_id": region_ids[t.system.region.code] if t.system.region else None}
+        for t in declared if t.system
+    ]
     returned = await _upsert_many(
-        session, HealthSystem, rows, conflict={"index_elements": ["code"]}, update=["name"],
+        session, HealthSystem, rows, conflict={"index_elements": ["code"]}, update=["name", "region_id"],
         returning=(HealthSystem.code, HealthSystem.id),
     )
     system_ids = dict(returned)

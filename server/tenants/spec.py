@@ -339,10 +339,19 @@ class ContractSpec(Strict):
     end: dt.date | None = None
 
 
+class RegionSpec(Strict):
+    """The NHS England region (or a nation's equivalent) a system sits in: regional and national
+    readers are granted by region, so the directory must know each system's."""
+
+    code: Code  # the ODS region code, e.g. Y60 for NHS England Midlands
+    name: str
+
+
 class SystemSpec(Strict):
     code: Code
     name: str
     members: list[Code] = Field(min_length=1)
+    region: RegionSpec | None = None
 
 
 class TenantFile(Strict):

@@ -17,6 +17,7 @@ from server.settings import PROJECT_ROOT
 HOME_ORG, OTHER_ORG = "org:RXW", "org:RWD"  # SaTH; ULHT (another trust, outside the system)
 HOME_SYSTEM, OTHER_SYSTEM = "system:STW", "system:OTHER"
 SIBLING = "org:RL1"  # RJAH: a fellow member of the STW system
+HOME_REGION, NATIONAL = "region:Y60", "national"  # NHS England Midlands (STW's region); every organisation
 
 ALLOW, DENY = True, False
 TABLE = [
@@ -108,6 +109,13 @@ TABLE = [
     ("system_tenant_admin", HOME_SYSTEM, "audit", "read", ALLOW),
     ("system_tenant_admin", SIBLING, "role_assignment", "manage", DENY),  # members are reached in SQL (server/admin/authority.py)
     ("system_tenant_admin", OTHER_SYSTEM, "role_assignment", "manage", DENY),
+    ("regional_analyst", HOME_REGION, "region", "read", ALLOW),
+    ("regional_analyst", HOME_REGION, "organisation", "read", DENY),  # reads through the region, never a domain of its own
+    ("regional_analyst", "region:Y61", "region", "read", DENY),
+    ("regional_analyst", NATIONAL, "national", "read", DENY),
+    ("national_analyst", NATIONAL, "national", "read", ALLOW),
+    ("national_analyst", NATIONAL, "measurement", "submit", DENY),
+    ("national_analyst", HOME_REGION, "region", "read", DENY),
 ]
 
 
@@ -134,7 +142,8 @@ def _holder(authorizer: Authorizer, role: str, domain: str) -> Principal:
 
 
 def _home(role: str) -> str:
-    return HOME_SYSTEM if role in SYSTEM_ROLES else HOME_ORG
+    homes = {role: home for role, home, obj, act, allowed in TABLE if allowed and (obj, act) in (("region", "read"), ("national", "read"))}
+    return homes.get(role) or (HOME_SYSTEM if role in SYSTEM_ROLES else HOME_ORG)
 
 
 @pytest.mark.parametrize("role,domain,obj,act,allowed", TABLE, ids=[f"{r}-{d}-{o}-{a}" for r, d, o, a, _ in TABLE])
@@ -153,7 +162,7 @@ def test_the_table_allows_exactly_what_the_policy_allows_and_covers_every_role()
 def test_every_permission_is_refused_in_every_other_domain(authorizer, role, obj, act):
     home = _home(role)
     principal = _holder(authorizer, role, home)
-    for elsewhere in (OTHER_ORG, SIBLING, OTHER_SYSTEM, "org:STW", "system:RXW", "*", "org:*", ""):
+    for elsewhere in (OTHER_ORG, SIBLING, OTHER_SYSTEM, "org:STW", "system:RXW", "*", "org:*", "", "region:Y61", "region:*", HOME_REGION, NATIONAL):
         if elsewhere != home:
             assert not authorizer.allows(principal, elsewhere, obj, act), f"{role} held for {home} allowed {act} {obj} in {elsewhere!r}"
 

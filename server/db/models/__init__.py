@@ -7,7 +7,7 @@ from server.db.models.plans import Action, ImprovementPlan, Meeting, MeetingAtte
 from server.db.models.forums import Forum
 from server.db.models.indicators import Domain, Indicator, Target, Trajectory
 from server.db.models.measurements import Measurement, MeasurementRevision
-from server.db.models.organisations import Contract, HealthSystem, Organisation, SystemMembership
+from server.db.models.organisations import Contract, HealthSystem, Organisation, Region, SystemMembership
 from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignment, WebSession
 from server.db.models.structure import OrgUnit, UnitTier
 
@@ -15,6 +15,6 @@ __all__ = [
     "Action", "Escalation", "EscalationEvent", "ImprovementPlan", "MaturityAssessment", "Meeting", "MeetingAttendance",
     "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
     "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
-    "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "RoleAssignment",
+    "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
     "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
 ]

@@ -29,6 +29,14 @@ class Organisation(SQLModel, table=True):
     is_tenant: bool = False  # False: a counterparty only (e.g. an English provider WHSSC contracts with)
 
 
+class Region(SQLModel, table=True):
+    """An NHS England region (ODS code, e.g. Y60 Midlands), declared by its systems' tenant files."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+
+
 class HealthSystem(SQLModel, table=True):
     __tablename__ = "health_system"
 
@@ -38,6 +46,7 @@ class HealthSystem(SQLModel, table=True):
     # The system is itself represented as an organisation (kind 'system') so that its own forums,
     # ladders and plans hang off an organisation id like any other tenant's.
     organisation_id: int = Field(foreign_key="organisation.id", unique=True, ondelete="CASCADE")
+    region_id: int | None = Field(default=None, foreign_key="region.id", index=True, ondelete="SET NULL")
 
 
 class SystemMembership(SQLModel, table=True):

@@ -24,13 +24,20 @@ class AppUser(SQLModel, table=True):
     locked_until: dt.datetime | None = timestamp_field()
 
 
+# Exactly one scope: an organisation, a system, a region, or national (every organisation).
+ONE_SCOPE = "num_nonnulls(org_id, system_id, region_id, nullif(national, false)) = 1"
+
+
 class RoleAssignment(SQLModel, table=True):
-    """A user holds a role in one organisation or one system (exactly one of the two)."""
+    """A user holds a role in one organisation, one system, one region, or nationally (exactly one)."""
 
     __tablename__ = "role_assignment"
     __table_args__ = (
-        CheckConstraint("(org_id is null) <> (system_id is null)", name="role_assignment_one_scope"),
-        UniqueConstraint("user_id", "role", "org_id", "system_id", name="role_assignment_unique", postgresql_nulls_not_distinct=True),
+        CheckConstraint(ONE_SCOPE, name="role_assignment_one_scope"),
+        UniqueConstraint(
+            "user_id", "role", "org_id", "system_id", "region_id", "national", name="role_assignment_unique",
+            postgresql_nulls_not_distinct=True,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -38,6 +45,8 @@ class RoleAssignment(SQLModel, table=True):
     role: str
     org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
     system_id: int | None = Field(default=None, foreign_key="health_system.id", index=True, ondelete="CASCADE")
+    region_id: int | None = Field(default=None, foreign_key="region.id", index=True, ondelete="CASCADE")
+    national: bool = False
     granted_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     granted_at: dt.datetime = created_at_field()
 
@@ -57,10 +66,10 @@ class WebSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """Bearer tokens for tools: scoped to one organisation or system and to roles; stored hashed."""
+    """Bearer tokens for tools: scoped to one organisation, system or region, or national, and to roles; stored hashed."""
 
     __tablename__ = "api_token"
-    __table_args__ = (CheckConstraint("(org_id is null) <> (system_id is null)", name="api_token_one_scope"),)
+    __table_args__ = (CheckConstraint(ONE_SCOPE, name="api_token_one_scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
@@ -69,6 +78,8 @@ class ApiToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")  # the service account
     org_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="CASCADE")
     system_id: int | None = Field(default=None, foreign_key="health_system.id", ondelete="CASCADE")
+    region_id: int | None = Field(default=None, foreign_key="region.id", ondelete="CASCADE")
+    national: bool = False
     roles: str  # comma-separated subset of the service account's roles
     created_at: dt.datetime = created_at_field()
     expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
