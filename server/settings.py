@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     # Per caller (token, person or anonymous address): a burst, then a steady rate per second.
     graphql_rate_burst: int = 60
     graphql_rate_per_second: float = 5.0
+    # Operations (deploy/README.md). Apply pending migrations when the service starts (the demo, a
+    # one-host install); false where a migration job runs first: replicas then wait, unready, for it.
+    migrate_on_start: bool = True
+    # "text" for a console; "json": one object a line with the request id, for a log pipeline.
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics at /metrics; with a token set, a scrape must send it as a bearer token.
+    metrics_enabled: bool = False
+    metrics_token: SecretStr | None = None
+    # OpenTelemetry tracing (the ``otel`` extra, OTEL_* variables for the exporter): on when set and installed.
+    otel_enabled: bool = False
+    # Load balancers whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips, comma-
+    # separated): without it every request comes from the balancer and one address throttles everyone.
+    forwarded_allow_ips: str = ""
 
     @model_validator(mode="after")
     def refuse_placeholder_secret(self) -> "Settings":

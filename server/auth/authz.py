@@ -3,20 +3,27 @@
 The database is the source of truth for role assignments. When a request authenticates we read
 the subject's assignments (one indexed query) and bring the enforcer's grouping rules for that
 subject into line with them, so a grant or revocation made by another process is honoured on the
-very next request without a watcher.
+very next request without a watcher. Only the directory behind resolved access is cached per
+process; the AccessWatcher empties that cache when any process commits a change to it.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import casbin
 from sqlalchemy import select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Contract, HealthSystem, Organisation, Region, SystemMembership
 from server.db.session import AccessContext
+
+log = logging.getLogger(__name__)
 
 
 def org_domain(code: str) -> str:
@@ -197,8 +204,9 @@ class AccessCache:
     (a national reader: 210 organisations, over a thousand enforce calls, tens of ms). The answer
     depends only on the principal's assignments (read from SQL on every request, so a grant or
     revocation is in the key at once), the static policy, and the directory (organisations,
-    systems, memberships, contracts). The directory is checked on every request with one
-    statement that fingerprints those four tables; any change empties the cache.
+    systems, memberships, contracts). While an :class:`AccessWatcher` listens, a change to the
+    directory arrives as a notification after its commit and empties the cache; otherwise the
+    directory is checked on every request with one statement that fingerprints its tables.
     """
 
     def __init__(self, max_entries: int = 10_000):
@@ -206,33 +214,115 @@ class AccessCache:
         self._fingerprint: str | None = None
         self._directory: Directory | None = None
         self._access: dict[tuple[str, tuple[Assignment, ...]], AccessContext] = {}
+        self.notified = False  # True while a watcher listens: changes then arrive as notifications
+        self._generation = 0  # bumped by every invalidation: a directory read before it is not kept
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._directory = self._fingerprint = None
+        self._access.clear()
 
     async def resolve(self, session: AsyncSession, authorizer: "Authorizer", principal: Principal) -> tuple[AccessContext, Directory]:
-        fingerprint = (await session.exec(_DIRECTORY_FINGERPRINT)).scalar_one()
-        if fingerprint != self._fingerprint or self._directory is None:
-            self._directory, self._fingerprint = await read_directory(session), fingerprint
-            self._access.clear()
+        directory = self._directory
+        generation = self._generation
+        if directory is None or not self.notified:
+            fingerprint = None if self.notified else (await session.exec(_DIRECTORY_FINGERPRINT)).scalar_one()
+            if directory is None or fingerprint != self._fingerprint:
+                directory = await read_directory(session)
+                if generation != self._generation:  # invalidated while reading: use it for this request only
+                    return resolve_access(authorizer, principal, directory), directory
+                self._directory, self._fingerprint = directory, fingerprint
+                self._access.clear()
         key = (principal.subject, principal.assignments)
         access = self._access.get(key)
         if access is None:
             if len(self._access) >= self.max_entries:
                 self._access.clear()
-            access = self._access[key] = resolve_access(authorizer, principal, self._directory)
-        return access, self._directory
+            access = self._access[key] = resolve_access(authorizer, principal, directory)
+        return access, directory
+
+
+# Triggers (migration 0008) notify this channel at the commit of any change to the directory tables.
+ACCESS_CHANNEL = "accord_access"
+
+
+class AccessWatcher:
+    """Empties an AccessCache when another process (or this one) commits a directory change.
+
+    Listens on a connection of its own (not the pool's), checks it every ``check_seconds`` and
+    reconnects after a failure; the cache falls back to the per-request fingerprint while it is
+    not listening, and is emptied on every (re)connection, so nothing missed in between is kept.
+    """
+
+    def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], cache: AccessCache, *,
+                 check_seconds: float = 30.0, retry_seconds: float = 2.0):
+        self._connect = connect
+        self.cache = cache
+        self.check_seconds = check_seconds
+        self.retry_seconds = retry_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    async def start(self, wait_seconds: float = 5.0) -> None:
+        """Start listening; wait up to ``wait_seconds`` for the first connection (serving starts either way)."""
+        self._task = asyncio.create_task(self._run(), name="accord-access-watcher")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), wait_seconds)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await self._connect()
+                closed = asyncio.Event()
+                connection.add_termination_listener(lambda _connection: closed.set())
+                await connection.add_listener(ACCESS_CHANNEL, self._heard)
+                self.cache.invalidate()
+                self.cache.notified = True
+                self._listening.set()
+                while not closed.is_set():
+                    try:
+                        await asyncio.wait_for(closed.wait(), self.check_seconds)
+                    except TimeoutError:
+                        await connection.fetchval("select 1", timeout=self.check_seconds)
+                log.warning("access watcher: connection closed; reconnecting")
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("access watcher: %s; access is checked per request until it reconnects", error)
+            finally:
+                self.cache.notified = False
+                self._listening.clear()
+                if connection is not None and not connection.is_closed():
+                    connection.terminate()
+            await asyncio.sleep(self.retry_seconds)
+
+    def _heard(self, connection: object, pid: int, channel: str, payload: str) -> None:
+        log.info("access watcher: %s changed (process %d): access cache emptied", payload, pid)
+        self.cache.invalidate()
 
 
 # Any of these in an organisation lets the request's transaction write that organisation's rows;
 # which rows and how is still decided action by action in the service layer.
 _WRITE_PERMISSIONS = (
     ("measurement", "submit"), ("measurement", "validate"), ("escalation", "manage"), ("escalation", "acknowledge"),
-    ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"),
+    ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"), ("judgement", "record"),
 )
 
 
 _SYSTEM_WRITE_PERMISSIONS = (
     ("improvement_plan", "draft"), ("improvement_plan", "edit"), ("improvement_plan", "critique"),
     ("improvement_plan", "sign_off_formal"), ("improvement_plan", "present"), ("improvement_plan", "oversee"),
-    ("escalation", "acknowledge"), ("escalation", "decide_assurance"), ("meeting", "manage"),
+    ("escalation", "acknowledge"), ("escalation", "decide_assurance"), ("meeting", "manage"), ("judgement", "record"),
 )
 
 

@@ -1,5 +1,9 @@
 """People's sessions: random id in an HttpOnly cookie, only its hash stored, rotated at login,
-ended at logout, with idle and absolute timeouts and throttled failed logins."""
+ended at logout, with idle and absolute timeouts and throttled failed logins.
+
+Everything here lives in PostgreSQL, none of it in the process: any app process accepts a session
+another one started, and the throttle counts the failures made through all of them.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.locks import lock_for_transaction
 from server.auth.passwords import verify_password
 from server.db.models import AppUser, LoginAttempt, WebSession
 from server.settings import Settings
@@ -37,6 +42,7 @@ async def attempt_login(
 ) -> LoginOutcome:
     """Check credentials; on success end any previous session (no fixation) and start a new one."""
     email = email.strip().lower()
+    await _serialise_attempts(session, email, ip)
     window_start = _now() - dt.timedelta(minutes=settings.login_lockout_minutes)
     recent_failures = (await session.exec(
         select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.at >= window_start)
@@ -59,6 +65,26 @@ async def attempt_login(
     now = _now()
     session.add(WebSession(id_hash=_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now, ip=ip))
     return LoginOutcome(user=user, session_token=token)
+
+
+# The kind of advisory lock (assessment_store/locks.py): the failed logins of one address or one email address.
+LOGIN_ATTEMPTS = 0x41434C47  # 'ACLG'
+
+
+async def _serialise_attempts(session: AsyncSession, email: str, ip: str | None) -> None:
+    """Until this transaction ends, hold the locks of this email address and this client address.
+
+    The throttle counts failures and then records one: without the locks, attempts racing through
+    several app processes would all read the same count and pass it. A sign-in holds them for one
+    password check; lock_for_transaction takes them in key order, so two logins never wait in a circle.
+    """
+    names = [f"email:{email}"] + ([f"address:{ip}"] if ip else [])
+    await lock_for_transaction(session, LOGIN_ATTEMPTS, (_lock_key(name) for name in names))
+
+
+def _lock_key(name: str) -> int:
+    """A 32-bit key for a name (a collision only makes two names share a lock)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
