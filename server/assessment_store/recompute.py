@@ -13,7 +13,6 @@ import numpy as np
 from sqlalchemy import select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.assessment import codes
 from server.assessment.masking import find_masked_failures
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION, RagThresholds, SpcParameters
 from server.assessment.rag import rate_against_target
@@ -23,7 +22,9 @@ from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
-from server.assessment_store.store import store_assessments
+from server.assessment_store.rows import Derivation, as_dict
+from server.assessment_store.scope import ChangedPeriods, everything, submission_scope
+from server.assessment_store.store import store_records
 from server.db.models import Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
@@ -64,27 +65,43 @@ async def runner_access(database: Database, org_id: int) -> AccessContext:
     return AccessContext(read_org_ids=frozenset({org_id}), write_org_ids=frozenset({org_id}), contract_org_ids=frozenset(providers))
 
 
-async def recompute_organisation(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int] | None = None) -> int:
-    """Re-derive and store the assessments of some (default: all) of the organisation's indicators."""
+async def recompute_organisation(
+    session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int] | None = None, changed: ChangedPeriods | None = None,
+) -> int:
+    """Re-derive and store the assessments of some (default: all) of the organisation's indicators.
+
+    ``changed``: the periods whose measurements a submission changed, per indicator; only the rows
+    those can change are built and merged (scope.py). Without it every row is. Returns the rows stored.
+    """
     affected = indicator_ids or await _indicator_ids(session, org_id)
     # Before reading the series: a concurrent deriver of the same indicator finishes (commits) first.
     await lock_derivation(session, affected)
-    rows = await derive_assessments(session, org_id, spec, affected)
-    await store_assessments(session, org_id, affected, rows)
-    return len(rows)
+    derivation = await _derive(session, org_id, spec, affected)
+    if derivation is None:
+        await store_records(session, org_id, [], everything(affected))
+        return 0
+    scope = everything(affected) if changed is None else await submission_scope(session, derivation, affected, changed)
+    records = derivation.records(scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods))
+    await store_records(session, org_id, records, scope)
+    return len(records)
 
 
 async def derive_assessments(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int]) -> list[dict]:
     """The assessment rows a recompute would store for these indicators, derived from the stored measurements."""
+    derivation = await _derive(session, org_id, spec, indicator_ids)
+    return [as_dict(record) for record in derivation.records()] if derivation else []
+
+
+async def _derive(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int]) -> Derivation | None:
     series = await read_organisation_series(session, org_id, indicator_ids)
-    return await _assess(session, series, spec) if series.keys else []
+    return await _assess(session, series, spec) if series.keys else None
 
 
 async def _indicator_ids(session: AsyncSession, org_id: int) -> list[int]:
     return list((await session.exec(select(Indicator.id).where(Indicator.org_id == org_id))).scalars())
 
 
-async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> list[dict]:
+async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> Derivation:
     spc_parameters, rag_thresholds = engine_parameters(spec)
     targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
     target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
@@ -99,37 +116,19 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     masked = _masked_failures(series, target)
     # STW step 3: has the series improved since its improvement plan started? (improvement.py)
     improvement = improvement_since_plan(series.values, series.polarity, await _plan_starts(session, series), spc)
-    observed = ~np.isnan(series.values)
-    rule_set = f"{RULE_SET_NAME}/{RULE_SET_VERSION}"
-    computed_at = dt.datetime.now(dt.UTC)
-    rows: list[dict] = []
-    for s, key in enumerate(series.keys):
-        columns = np.flatnonzero(observed[s])
-        if columns.size == 0:
-            continue
-        latest = int(columns[-1])
-        evidence = {
+
+    def explain(s: int) -> dict:  # type: ignore[type-arg]
+        latest = int(np.flatnonzero(~np.isnan(series.values[s]))[-1])
+        return {
             "spc": spc.explain(s), "rag": rag.explain((s, latest)), "under_target": under.explain(s),
             "forecast": forecast.explain(s), "improvement": improvement.explain(s),
         }
-        for t in columns:
-            is_latest = int(t) == latest
-            rows.append({
-                "org_id": series.org_id, "indicator_id": key.indicator_id, "unit_id": None if key.depth == 0 else key.unit_id,
-                "period": series.periods[t], "value": float(series.values[s, t]), "target": _float(target[s]),
-                "trajectory": _float(trajectory[s, t]), "rag": codes.RAGS[rag.rating[s, t]],
-                # Verdicts belong to the latest point (R takes the last row); the points' own rule
-                # flags are in the latest row's evidence.
-                "variation": codes.VARIATIONS[spc.variation[s]] if is_latest else "none",
-                "assurance": codes.ASSURANCES[spc.assurance[s]] if is_latest else "none",
-                "periods_under_target": int(under.periods_under_target[s]) if is_latest else 0,
-                "failure_forecast": bool(forecast.failure_predicted[s]) if is_latest else False,
-                "masked_failure": bool(masked[s, t]),
-                "is_latest": is_latest,
-                "evidence": evidence if is_latest else {},
-                "rule_set": rule_set, "computed_at": computed_at,
-            })
-    return rows
+
+    return Derivation(
+        series=series, target=target, trajectory=trajectory, rag=rag.rating, variation=spc.variation, assurance=spc.assurance,
+        periods_under_target=under.periods_under_target, failure_forecast=forecast.failure_predicted, masked=masked, explain=explain,
+        rule_set=f"{RULE_SET_NAME}/{RULE_SET_VERSION}", computed_at=dt.datetime.now(dt.UTC),
+    )
 
 
 async def _organisation_trajectories(session: AsyncSession, series: OrganisationSeries, horizon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -187,17 +186,6 @@ def _months_after(period: dt.date, count: int) -> list[dt.date]:
     return months
 
 
-def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:
-    if not spec.spc.rebase_dates:
-        return None
-    mask = np.zeros(series.values.shape, dtype=bool)
-    for rebase_date in spec.spc.rebase_dates:
-        later = [i for i, p in enumerate(series.periods) if p >= rebase_date]
-        if later and later[0] > 0:
-            mask[:, later[0]] = True
-    return mask
-
-
 def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarray:
     """Per series and period: fails while its parent unit passes (THGPCG 13)."""
     masked = np.zeros(series.values.shape, dtype=bool)
@@ -215,5 +203,12 @@ def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarr
     return masked
 
 
-def _float(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:
+    if not spec.spc.rebase_dates:
+        return None
+    mask = np.zeros(series.values.shape, dtype=bool)
+    for rebase_date in spec.spc.rebase_dates:
+        later = [i for i, p in enumerate(series.periods) if p >= rebase_date]
+        if later and later[0] > 0:
+            mask[:, later[0]] = True
+    return mask

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.organisations.queries import ROLLUP_SQL
 
+EPOCH = dt.date(2000, 1, 1)
 POLARITY_SIGN = {"higher_is_better": 1, "lower_is_better": -1, "neutral": 0}
 
 
@@ -45,37 +46,38 @@ async def read_organisation_series(session: AsyncSession, org_id: int, indicator
         text(f"select i.id, i.code, i.polarity, i.domain_id, i.is_key from indicator i where i.org_id = :org {indicator_filter} order by i.position"),
         params={"org": org_id, "indicator_ids": indicator_ids or []},
     )).all()
+    # One row per series, its periods (days since EPOCH) and values in arrays: decoding 250 rows of
+    # arrays costs a fraction of 15,000 rows of scalars, and the dense matrix is filled by numpy.
     rows = (await session.exec(
         text(
             f"""
-            select u.id, u.depth, u.parent_id, i.id, m.period, {ROLLUP_SQL} as value
-            from org_unit u
-            join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%'
-            join measurement m on m.unit_id = leaf.id
-            join indicator i on i.id = m.indicator_id
-            where u.org_id = :org {indicator_filter}
-              and (i.rollup <> 'none' or leaf.id = u.id)
-            group by u.id, u.depth, u.parent_id, i.id, i.rollup, i.unit, m.period
+            select unit_id, depth, parent_id, indicator_id, array_agg(period - date '{EPOCH.isoformat()}'), array_agg(value)
+            from (
+              select u.id as unit_id, u.depth, u.parent_id, i.id as indicator_id, m.period, cast({ROLLUP_SQL} as float8) as value
+              from org_unit u
+              join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%'
+              join measurement m on m.unit_id = leaf.id
+              join indicator i on i.id = m.indicator_id
+              where u.org_id = :org {indicator_filter}
+                and (i.rollup <> 'none' or leaf.id = u.id)
+              group by u.id, u.depth, u.parent_id, i.id, i.rollup, i.unit, m.period
+            ) rolled_up
+            group by unit_id, depth, parent_id, indicator_id
+            order by indicator_id, depth, unit_id
             """
         ),
         params={"org": org_id, "indicator_ids": indicator_ids or []},
     )).all()
-    periods = sorted({row[4] for row in rows})
-    period_index = {period: index for index, period in enumerate(periods)}
-    key_index: dict[tuple[int, int], int] = {}
-    keys: list[SeriesKey] = []
-    cells: list[tuple[int, int, float]] = []
-    for unit_id, depth, parent_id, indicator_id, period, value in rows:
-        index = key_index.get((indicator_id, unit_id))
-        if index is None:
-            index = key_index[(indicator_id, unit_id)] = len(keys)
-            keys.append(SeriesKey(indicator_id, unit_id, depth, parent_id))
-        if value is not None:
-            cells.append((index, period_index[period], float(value)))
-    values = np.full((len(keys), len(periods)), np.nan)
-    if cells:
-        series_index, column, data = zip(*cells)
-        values[list(series_index), list(column)] = data
+    keys = [SeriesKey(indicator_id, unit_id, depth, parent_id) for unit_id, depth, parent_id, indicator_id, _, _ in rows]
+    days = [np.asarray(row[4], dtype=np.int64) for row in rows]
+    all_days = np.concatenate(days) if days else np.zeros(0, dtype=np.int64)
+    period_days = np.unique(all_days)
+    values = np.full((len(keys), len(period_days)), np.nan)
+    if rows:
+        series_index = np.repeat(np.arange(len(rows)), [len(d) for d in days])
+        # None (a roll-up with no value) becomes NaN, as no data.
+        values[series_index, np.searchsorted(period_days, all_days)] = np.concatenate([np.array(row[5], dtype=float) for row in rows])
+    periods = [EPOCH + dt.timedelta(days=day) for day in period_days.tolist()]
     polarity_of = {row[0]: POLARITY_SIGN[row[2]] for row in indicators}
     return OrganisationSeries(
         org_id=org_id, periods=periods, keys=keys, values=values,

@@ -1,51 +1,49 @@
 """Store derived assessments by difference: only rows whose content changed are written.
 
-A submission re-derives every series of the indicators it touched, but a new value at one ward
+A submission re-derives the series of the indicators it touched, but a new value at one ward
 changes a handful of rows (that ward, its parents, the latest-row flags), and a full recompute after
-no change changes none. The derived rows are staged by COPY, then one statement updates the rows
-that differ, inserts the new ones and deletes the ones no longer derived (e.g. a removed period).
-``computed_at`` is left alone on rows whose content is unchanged.
+no change changes none. The rows in scope (scope.py: every row of a full recompute, or the periods a
+submission can have changed) are staged by COPY, then one statement updates the rows that differ,
+inserts the new ones and deletes the stored rows in scope that are no longer derived (e.g. a removed
+period). ``computed_at`` is left alone on rows whose content is unchanged.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.rows import COLUMNS, as_record
+from server.assessment_store.scope import Scope, everything
 from server.assessment_store.staging import stage_by_copy
 
-COLUMNS = (
-    ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "float8"), ("target", "float8"),
-    ("trajectory", "float8"), ("rag", "text"), ("variation", "text"), ("assurance", "text"), ("periods_under_target", "int"),
-    ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("rule_set", "text"),
-    ("computed_at", "timestamptz"),
-)
 _KEY = ("org_id", "indicator_id", "unit_id", "period")
 _CONTENT = [name for name, _ in COLUMNS if name not in _KEY and name != "computed_at"]
 _NAMES = ", ".join(name for name, _ in COLUMNS)
-# unit_id null is the organisation level; real unit ids are positive, so 0 stands for it in joins.
-_SAME_KEY = "{a}.indicator_id = {b}.indicator_id and coalesce({a}.unit_id, 0) = coalesce({b}.unit_id, 0) and {a}.period = {b}.period"
+_SAME_KEY = "{a}.indicator_id = {b}.indicator_id and {a}.unit_id is not distinct from {b}.unit_id and {a}.period = {b}.period"
+# A stored row is in scope when its indicator is stored in full or its (indicator, period) is listed.
+_IN_SCOPE = """(a.indicator_id = any(cast(:full as int[]))
+                or (a.indicator_id, a.period) in (select * from unnest(cast(:scope_indicator as int[]), cast(:scope_period as date[]))))"""
 
 _MERGE = text(f"""
     with updated as (
         update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, computed_at = b.computed_at
         from assessment_batch b
-        where a.org_id = :org_id and a.indicator_id = any(cast(:indicator_ids as int[])) and {_SAME_KEY.format(a='a', b='b')}
+        where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')}
           and ({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
         returning 1
     ),
     inserted as (
         insert into assessment ({_NAMES})
         select {_NAMES} from assessment_batch b
-        where not exists (select 1 from assessment a where a.org_id = :org_id and a.indicator_id = any(cast(:indicator_ids as int[]))
-                          and {_SAME_KEY.format(a='a', b='b')})
+        where not exists (select 1 from assessment a where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')})
         returning 1
     ),
     deleted as (
         delete from assessment a
-        where a.org_id = :org_id and a.indicator_id = any(cast(:indicator_ids as int[]))
+        where a.org_id = :org_id and {_IN_SCOPE}
           and not exists (select 1 from assessment_batch b where {_SAME_KEY.format(a='a', b='b')})
         returning 1
     )
@@ -60,13 +58,15 @@ class StoredChanges:
     deleted: int
 
 
-async def store_assessments(session: AsyncSession, org_id: int, indicator_ids: list[int], rows: list[dict]) -> StoredChanges:
+async def store_assessments(session: AsyncSession, org_id: int, indicator_ids: list[int], rows: list[dict[str, Any]]) -> StoredChanges:
     """Make the stored assessments of these indicators equal ``rows`` (every row they should have)."""
-    # orjson: the evidence documents are most of the bytes (about 30 kB per series), json.dumps most of the encoding time.
-    records = [
-        tuple(orjson.dumps(row[name], option=orjson.OPT_SERIALIZE_NUMPY).decode() if name == "evidence" else row[name] for name, _ in COLUMNS)
-        for row in rows
-    ]
+    return await store_records(session, org_id, [as_record(row) for row in rows], everything(indicator_ids))
+
+
+async def store_records(session: AsyncSession, org_id: int, records: list[tuple], scope: Scope) -> StoredChanges:  # type: ignore[type-arg]
+    """Make the stored rows in ``scope`` equal ``records`` (rows.COLUMNS order: every row the scope should have)."""
     await stage_by_copy(session, "assessment_batch", COLUMNS, records)
-    updated, inserted, deleted = (await session.exec(_MERGE.bindparams(org_id=org_id, indicator_ids=indicator_ids))).one()
+    full, scope_indicator, scope_period = scope.as_arrays()
+    result = await session.exec(_MERGE.bindparams(org_id=org_id, full=full, scope_indicator=scope_indicator, scope_period=scope_period))
+    updated, inserted, deleted = result.one()
     return StoredChanges(updated, inserted, deleted)

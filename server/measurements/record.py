@@ -66,7 +66,7 @@ async def record_measurements(
         session, action="measurements.recorded", object_type="measurement", org_id=org_id, actor_user_id=user_id,
         actor_role=actor_role, ip=ip, after={"count": len(changed), "unchanged": len(recorded) - len(changed), "source": source,
                                              "periods": sorted({r.period.isoformat() for r in changed}),
-                                             "revisions": [[r.measurement_id, r.revision] for r in changed][:200]},
+                                             "revisions": [[r.measurement_id, r.revision] for r in changed[:200]]},
     )
     return RecordOutcome(recorded=recorded, problems=[])
 

@@ -6,6 +6,8 @@ server/assessment_store/locks.py), so the stored assessments always equal a fres
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.recompute import assessment_settings, recompute_organisation
@@ -23,8 +25,10 @@ async def submit_measurements(
         session, org_id=org_id, user_id=user_id, items=items, source=source, reason=reason, may_validate=may_validate)
     if not outcome.ok or not outcome.changed:
         return outcome  # identical values change no rating
-    affected = sorted({r.indicator_id for r in outcome.changed})
-    await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=affected)
+    changed: dict[int, set[dt.date]] = {}
+    for row in outcome.changed:
+        changed.setdefault(row.indicator_id, set()).add(row.period)
+    await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=sorted(changed), changed=changed)
     await run_ladders(session, org_id)
     return outcome
 
