@@ -10,6 +10,7 @@ from schema.assessments import Plan, plan_from_view
 from schema.context import Info
 from schema.actions import ActionMutation
 from schema.imports import ImportMutation
+from schema.judgements import JudgementMutation
 from server.plans import workflow
 from server.plans.view import plan_view
 from server.measurements.record import MeasurementItem
@@ -82,7 +83,7 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 
 @strawberry.type
-class Mutation(ImportMutation, ActionMutation):
+class Mutation(ImportMutation, ActionMutation, JudgementMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

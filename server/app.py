@@ -1,6 +1,7 @@
 """The Starlette application: services, routes, middleware, lifespan."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from server.auth.authz import AccessWatcher, Authorizer
 from server.db import migrate
 from server.db.server import DatabaseUrls, EmbeddedPostgres, resolve_database
 from server.db.session import Database
+from server.escalation_store.tick import run_scheduler
 from server.observability.metrics import Metrics, ServiceGauges, metrics_endpoint
 from server.observability.middleware import ObservedRequests
 from server.observability.tracing import traced
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         urls, embedded = resolve_database(settings)
         database = Database(urls, pool_size=settings.database_pool_size)
         watcher = None
+        ticking = None
         try:
             if settings.migrate_on_start:
                 await migrate.upgrade(database.owner_engine)
@@ -88,8 +91,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             watcher = started.access_watcher = AccessWatcher(lambda: listen_connection(urls), started.authorizer.access_cache)
             await watcher.start()
             holder.set(started)
+            # Issue 11: the ladders re-run daily for time passing; several processes tick once (advisory lock).
+            ticking = asyncio.create_task(run_scheduler(database), name="ladder-tick")
             yield
         finally:
+            if ticking is not None:
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
             if watcher is not None:
                 await watcher.stop()
             await database.dispose()

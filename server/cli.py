@@ -131,6 +131,17 @@ async def _import_file(settings: Settings, args: argparse.Namespace) -> int:
     return print_outcome(outcome, path.name)
 
 
+async def _tick(settings: Settings, *, force: bool) -> int:
+    from server.escalation_store.tick import daily_tick
+
+    async with open_database(settings) as database:
+        outcome = await daily_tick(database, force=force)
+    words = {"ran": f"ran: {outcome.organisations} organisations, {outcome.changed} escalations changed",
+             "done_already": "already ran today (use --force to run again)", "busy": "another process is running it now"}
+    print(f"Ladder tick for {outcome.day:%d %B %Y}: {words[outcome.status]}", file=sys.stderr)
+    return 0
+
+
 def _print_demo_logins(settings: Settings) -> None:
     from server.demo.users import DEMO_PASSWORD, DEMO_USERS
 
@@ -190,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         where.add_argument("--national", action="store_true")
     revoke = commands.add_parser("revoke-token", help="revoke an API token by id, at once, and audit it")
     revoke.add_argument("token_id", type=int, metavar="ID")
+    tick = commands.add_parser("tick", help="re-run every ladder for time passing: once a day, whichever process or cron gets there first")
+    tick.add_argument("--force", action="store_true", help="run again even if today's tick has already run")
     importing = commands.add_parser("import", help="import a CSV or XLSX file for one organisation: all rows or none")
     importing.add_argument("file", metavar="FILE")
     importing.add_argument("--org", required=True, help="organisation code")
@@ -217,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_change_scope_role(settings, args, grant=args.command == "grant-role"))
         elif args.command == "revoke-token":
             return asyncio.run(_revoke_token(settings, args.token_id))
+        elif args.command == "tick":
+            return asyncio.run(_tick(settings, force=args.force))
         elif args.command == "import":
             return asyncio.run(_import_file(settings, args))
         elif args.command == "export-schema":

@@ -78,8 +78,13 @@ async def record_attendance(
 
 async def record_decision(
     session: AsyncSession, meeting: Meeting, *, expected_version: int, decision: str, actor: Actor, now: dt.datetime,
+    rerun_ladders: bool = True,
 ) -> SaveResult:
-    """Append a decision with who recorded it and when; decisions are never edited or removed."""
+    """Append a decision with who recorded it and when; decisions are never edited or removed.
+
+    A decision may change what the ladders know (issue 11), so the organisation's ladders re-run in
+    the same transaction; a caller that runs them itself afterwards (a minuted judgement) says not to.
+    """
     words = decision.strip()
     if not words:
         return Refused("Enter the decision")
@@ -93,6 +98,10 @@ async def record_decision(
         session, action="meeting.decision_recorded", object_type="meeting", object_id=str(meeting.id), org_id=meeting.org_id,
         actor_user_id=actor.user_id, actor_role=actor.role, after=entry,
     )
+    if rerun_ladders:
+        from server.escalation_store.triggers import rerun_ladders as rerun
+
+        await rerun(session, [meeting.org_id])
     return Saved(version)
 
 

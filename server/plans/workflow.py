@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.audit.trail import record_event
 from server.auth.authz import Authorizer, Principal, acting_domain, org_domain
 from server.db.models import ImprovementPlan, Organisation, PlanAgreement, PlanEvent
+from server.escalation_store.triggers import rerun_after_plan_change
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ async def advance(session: AsyncSession, authorizer: Authorizer, principal: Prin
     plan.version += 1
     plan.updated_at = dt.datetime.now(dt.UTC)
     await record_history(session, plan, principal, action, from_status=previous, reason=reason, role=role)
+    await rerun_after_plan_change(session, plan)  # issue 11: a plan in place (or closed) moves its indicator's ladder
     return PlanChanged(plan, f"Plan is now {plan.status.replace('_', ' ')}")
 
 
@@ -187,6 +189,7 @@ async def agree(session: AsyncSession, authorizer: Authorizer, principal: Princi
         plan.status = "agreed"
         plan.updated_at = dt.datetime.now(dt.UTC)
         await record_history(session, plan, principal, "all_partners_agreed", from_status=previous, role=role)
+        await rerun_after_plan_change(session, plan)
         return PlanChanged(plan, f"{partner.name} agreed. Every responsible partner has now agreed the plan.")
     waiting = ", ".join(p.name for pid, p in partners.items() if pid not in agreed)
     return PlanChanged(plan, f"{partner.name} agreed. Waiting for: {waiting}.")

@@ -71,8 +71,9 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
 
 def _fact_problems(tenant: TenantFile, file: str) -> list[TenantFileProblem]:
     from server.escalation.validation import validate_tenant_conditions
+    from server.judgements.kinds import recording_roles, validate_judgements
 
-    return list(validate_tenant_conditions(tenant, file))
+    return [*validate_judgements(tenant, file, recording_roles=recording_roles()), *validate_tenant_conditions(tenant, file)]
 
 
 async def load_tenants(database: Database, directory: Path) -> LoadSummary:

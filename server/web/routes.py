@@ -12,7 +12,7 @@ from server.web.pages.home import home
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
-from server.web.pages import imports
+from server.web.pages import imports, judgements
 from server.web.pages.system import system_list, system_page
 
 
@@ -52,6 +52,7 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/escalations", escalations.register_page, methods=["GET"]),
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_page, methods=["GET"]),
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_action, methods=["POST"]),
+        Route("/organisations/{code}/judgements", judgements.record, methods=["POST"]),  # from escalation and meeting pages
         Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
         Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),
         Route("/organisations/{code}/admin/roles/{assignment_id:int}/revoke", admin.revoke_role, methods=["POST"]),

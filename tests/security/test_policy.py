@@ -116,6 +116,19 @@ TABLE = [
     ("national_analyst", NATIONAL, "national", "read", ALLOW),
     ("national_analyst", NATIONAL, "measurement", "submit", DENY),
     ("national_analyst", HOME_REGION, "region", "read", DENY),
+    # Judgements (issue 11): the tenant file narrows each kind to some of these roles.
+    ("executive", HOME_ORG, "judgement", "record", ALLOW),
+    ("board_member", HOME_ORG, "judgement", "record", ALLOW),
+    ("committee_member", HOME_ORG, "judgement", "record", ALLOW),
+    ("planning_performance_lead", HOME_ORG, "judgement", "record", ALLOW),
+    ("performance_manager", HOME_ORG, "judgement", "record", ALLOW),
+    ("commissioner", HOME_ORG, "judgement", "record", ALLOW),
+    ("system_planning_lead", HOME_SYSTEM, "judgement", "record", ALLOW),
+    ("delivery_group_member", HOME_SYSTEM, "judgement", "record", ALLOW),
+    ("system_committee_member", HOME_SYSTEM, "judgement", "record", ALLOW),
+    ("viewer", HOME_ORG, "judgement", "record", DENY),
+    ("data_submitter", HOME_ORG, "judgement", "record", DENY),  # who enters data does not judge it
+    ("executive", SIBLING, "judgement", "record", DENY),
 ]
 
 

@@ -6,6 +6,7 @@ from server.db.models.frameworks import MaturityAssessment, TenantFramework
 from server.db.models.plans import Action, ImprovementPlan, Meeting, MeetingAttendance, PlanAgreement, PlanEvent, PlanPartner, PlanTrajectory
 from server.db.models.forums import Forum
 from server.db.models.indicators import Domain, Indicator, Target, Trajectory
+from server.db.models.judgements import Judgement, LadderTick
 from server.db.models.measurements import Measurement, MeasurementRevision
 from server.db.models.organisations import Contract, HealthSystem, Organisation, Region, SystemMembership
 from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignment, WebSession
@@ -15,6 +16,6 @@ __all__ = [
     "Action", "Escalation", "EscalationEvent", "ImprovementPlan", "MaturityAssessment", "Meeting", "MeetingAttendance",
     "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
     "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
-    "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
+    "Judgement", "LadderTick", "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
     "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
 ]

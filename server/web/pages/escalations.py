@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from server.db.models import Escalation, EscalationEvent, ImprovementPlan
 from server.auth.authz import acting_domain
 from server.escalation_store.manual import EscalationRefused, act, allowed_kinds
+from server.judgements.forms import judgement_form
 from server.tenants.load import framework_of
 from server.web.render import access_of, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
@@ -43,6 +44,9 @@ async def _detail_context(request: Request, session, organisation, escalation_id
     return {
         "organisation": organisation, "escalation": row, "events": events, "ladder": ladder, "plans": plans,
         "allowed": {kind.value for kind in allowed_kinds(services.authorizer, principal_of(request), domain)},
+        "judgement_form": await judgement_form(  # issue 11: record what the ladder waits on, here
+            session, services.authorizer, principal_of(request), organisation_code=organisation.code, org_id=organisation.id,
+            framework=framework, subjects=[(row.subject_key, row.subject_name)], returns_to=f"escalation:{row.id}"),
     }
 
 

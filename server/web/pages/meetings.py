@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth.authz import org_domain
 from server.db.models import Organisation
+from server.judgements.forms import judgement_form, register_subjects
 from server.meetings.access import may_manage_meetings
 from server.meetings.actions import STATUS_WORDS, action_log, add_action, set_action_status
 from server.meetings.attendance import AttendanceMark, attendance_record, quorum_status
@@ -42,6 +43,7 @@ PAST_MONTHS = 12
 TIER_WORDS = {"oversight": "Oversight", "assurance": "Assurance sub-committee",
               "management_escalation": "Management escalation", "management_delivery": "Management delivery"}
 SAVED_WORDS = {"attendance": "Attendance saved and the meeting recorded as held.", "decision": "Decision recorded.",
+               "judgement": "Judgement recorded and minuted as a decision; the ladders have re-run.",
                "action": "Action added to the log.", "action-status": "Action updated.", "pack": "Data pack issued and frozen."}
 
 
@@ -168,7 +170,20 @@ async def _meeting_context(session: AsyncSession, request: Request, organisation
         "issued_on": meeting.pack_issued_at.astimezone(UK) if meeting.pack_issued_at else None,
         "saved": SAVED_WORDS.get(request.query_params.get("saved", "")),
         "errors": [], "values": {},
+        "judgement_form": await _judgement_form(session, request, organisation, found),
     }
+
+
+async def _judgement_form(session: AsyncSession, request: Request, organisation: Organisation, found: MeetingWithForum):  # type: ignore[no-untyped-def]
+    """Issue 11: the judgements this forum makes, minuted as decisions, about the meeting's subject or the live register."""
+    meeting = found.meeting
+    subjects = ([(meeting.subject_key, found.subject_name or meeting.subject_key)] if meeting.subject_key
+                else await register_subjects(session, organisation.id))
+    return await judgement_form(
+        session, services_of(request).authorizer, principal_of(request), organisation_code=organisation.code, org_id=organisation.id,
+        framework=await framework_of(session, organisation.id), subjects=subjects, returns_to=f"meeting:{meeting.id}",
+        forum=found.forum.code, meeting_version=meeting.version,
+    ) if meeting.status != "cancelled" else None
 
 
 async def _readable_meeting_context(request: Request):  # type: ignore[no-untyped-def]

@@ -1,0 +1,141 @@
+"""Recording a judgement: who may, what is refused, and the ladder moving on it without any new data.
+
+STW's System QPC verdict drives the top of the system ladder: "not assured" together with a
+patient-safety risk assessed high reaches the ICB at once (SAPF, "Where System Performance Assurance
+is not received"). Each test withdraws what it recorded, so the shared database's ladders are as found.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from server.db.session import AccessContext
+from server.judgements.record import JudgementInput, JudgementRecorded, JudgementRefused, record_judgement
+from tests.conftest import act_as
+from tests.db.access import set_access
+
+QPC, LEAD, DELIVERY, SATH_PERFORMANCE = ("stw.qpc@accord.example", "stw.lead@accord.example", "stw.delivery@accord.example",
+                                         "sath.performance@accord.example")
+
+
+async def _record(database, services, email, org_id, **given):
+    principal, access = await act_as(database, services.authorizer, email)
+    async with database.session(access) as session:
+        return await record_judgement(session, services.authorizer, principal, org_id=org_id, given=JudgementInput(**given))
+
+
+async def _rows(database, org_id, sql, **params):
+    """Read as the engine does for one organisation (row-level security applies to the owner too)."""
+    async with database.session(AccessContext.for_orgs([org_id])) as session:
+        return (await session.exec(text(sql), params={"o": org_id, **params})).all()
+
+
+async def _escalation(database, org_id, subject_key):
+    rows = await _rows(database, org_id, "select level, level_code, explanation from escalation where org_id = :o and subject_key = :k"
+                       " and status <> 'closed'", k=subject_key)
+    return rows[0] if rows else None
+
+
+async def _stw_subject(database, org_id) -> str:
+    """An STW system indicator whose escalation (if any) is below the ICB level."""
+    async with database.session(AccessContext.for_orgs([org_id])) as session:
+        code = (await session.exec(text(
+            "select i.code from indicator i where i.org_id = :o and i.polarity <> 'neutral' and not exists (select 1 from escalation e"
+            " where e.org_id = i.org_id and e.subject_key = 'indicator:' || i.code and e.status <> 'closed' and e.level >= 6)"
+            " order by i.position desc limit 1"), params={"o": org_id})).scalar_one()
+    return f"indicator:{code}"
+
+
+@pytest.fixture
+async def stw_subject(database, services, org_ids):
+    """A subject for one test; whatever judgements the test left in force are withdrawn afterwards."""
+    subject = await _stw_subject(database, org_ids["STW"])
+    yield subject
+    for email, kinds in ((QPC, ("qpc_assured", "patient_safety_risk")), (LEAD, ("risk_rating",))):
+        for kind in kinds:
+            await _record(database, services, email, org_ids["STW"], kind=kind, subject_key=subject, value=None, withdraw=True,
+                          reason="test over")
+
+
+async def test_qpc_not_assured_with_a_high_patient_safety_risk_escalates_to_the_icb_at_once(database, services, org_ids, stw_subject):
+    stw = org_ids["STW"]
+    before = await _escalation(database, stw, stw_subject)
+    assert before is None or before[0] < 6
+    assert isinstance(await _record(database, services, LEAD, stw, kind="risk_rating", subject_key=stw_subject, value="high",
+                                    reason="Harm review found delays"), JudgementRecorded)
+    assert isinstance(await _record(database, services, QPC, stw, kind="patient_safety_risk", subject_key=stw_subject, value="yes",
+                                    reason="Harm review"), JudgementRecorded)
+    outcome = await _record(database, services, QPC, stw, kind="qpc_assured", subject_key=stw_subject, value="no",
+                            reason="Rate of improvement too slow")
+    assert isinstance(outcome, JudgementRecorded), outcome
+    level, code, explanation = await _escalation(database, stw, stw_subject)
+    assert (level, code) == (6, "icb-escalation")
+    assert explanation["facts"]["qpc_assured"] is False and explanation["facts"]["risk_rating"] == "high"
+    assert "qpc_assured" not in explanation["missing_facts"]
+    assert outcome.ladders.opened + outcome.ladders.moved >= 1
+
+
+async def test_a_new_judgement_supersedes_and_history_keeps_both(database, services, org_ids, stw_subject):
+    stw = org_ids["STW"]
+    first = await _record(database, services, QPC, stw, kind="qpc_assured", subject_key=stw_subject, value="no", reason="Not yet")
+    second = await _record(database, services, QPC, stw, kind="qpc_assured", subject_key=stw_subject, value="yes", reason="Now assured")
+    assert isinstance(first, JudgementRecorded) and isinstance(second, JudgementRecorded)
+    assert second.supersedes_id == first.judgement.id
+    rows = await _rows(database, stw, "select value, reason, recorded_by_name, recorded_role from judgement where id in (:a, :b) order by id",
+                       a=first.judgement.id, b=second.judgement.id)
+    audit = (await _rows(database, stw, "select count(*) from audit_event where action = 'judgement.recorded' and object_id in (:a, :b)",
+                         a=str(first.judgement.id), b=str(second.judgement.id)))[0][0]
+    assert [tuple(row) for row in rows] == [(False, "Not yet", "Alan Hughes", "system_committee_member"),
+                                            (True, "Now assured", "Alan Hughes", "system_committee_member")]
+    assert audit == 2
+
+
+async def test_a_judgement_cannot_be_changed_or_removed_even_by_the_owner(database, services, org_ids, stw_subject):
+    recorded = await _record(database, services, QPC, org_ids["STW"], kind="qpc_assured", subject_key=stw_subject, value="no", reason="x")
+    assert isinstance(recorded, JudgementRecorded)
+    from sqlalchemy.exc import DBAPIError
+
+    stw = str(org_ids["STW"])
+    for statement in ("update judgement set value = 'true' where id = :id", "delete from judgement where id = :id"):
+        async with database.owner_engine.connect() as connection:
+            # The owner is subject to forced row-level security, which has no update or delete policy
+            # (and a trigger refuses both, for whoever gets past that).
+            await set_access(connection, read=stw, write=stw)
+            assert (await connection.execute(text(statement), {"id": recorded.judgement.id})).rowcount == 0
+        with pytest.raises(DBAPIError, match="permission denied"):  # the application has no privilege to try
+            async with database.session(AccessContext.for_orgs([org_ids["STW"]], write=True)) as session:
+                await session.exec(text(statement), params={"id": recorded.judgement.id})
+    assert (await _rows(database, org_ids["STW"], "select value from judgement where id = :i", i=recorded.judgement.id))[0][0] is False
+
+
+@pytest.mark.parametrize(("email", "given", "reason", "field"), [
+    (DELIVERY, dict(kind="qpc_assured", value="no"), "not_allowed", None),  # the delivery group is not System QPC
+    (SATH_PERFORMANCE, dict(kind="qpc_assured", value="no"), "not_found", "organisation"),  # cannot even see the system's own
+    (QPC, dict(kind="qpc_verdict", value="no"), "invalid", "kind"),
+    (QPC, dict(kind="qpc_assured", value="perhaps"), "invalid", "value"),
+    (QPC, dict(kind="qpc_assured", value="no", reason="  "), "invalid", "reason"),
+    (QPC, dict(kind="qpc_assured", value="no", subject_key="indicator:NOPE"), "not_found", "subject"),
+    (QPC, dict(kind="qpc_assured", value="no", subject_key="contract:RXW"), "invalid", "subject"),
+    (QPC, dict(kind="qpc_assured", value="no", expires_on=dt.date(2020, 1, 1)), "invalid", "expires"),
+    (QPC, dict(kind="qpc_assured", value=None, withdraw=True, subject_key="indicator:AGENCY"), "invalid", "value"),  # nothing to withdraw
+])
+async def test_refusals_say_why_and_store_nothing(database, services, org_ids, email, given, reason, field):
+    stw = org_ids["STW"]
+    before = (await _rows(database, stw, "select count(*) from judgement where org_id = :o"))[0][0]
+    outcome = await _record(database, services, email, stw, **{"subject_key": "indicator:AE4H", "reason": "because", **given})
+    assert isinstance(outcome, JudgementRefused), outcome
+    assert (outcome.reason, outcome.field) == (reason, field)
+    after = (await _rows(database, stw, "select count(*) from judgement where org_id = :o"))[0][0]
+    assert after == before
+
+
+async def test_row_level_security_refuses_a_judgement_for_an_organisation_the_request_cannot_write(database, org_ids):
+    from sqlalchemy.exc import DBAPIError
+
+    async with database.session(AccessContext.for_orgs([org_ids["RXW"]], write=True)) as session:
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.exec(text(
+                "insert into judgement (org_id, kind, subject_type, subject_key, subject_name, value, reason, recorded_by_name, recorded_role)"
+                " values (:o, 'qpc_assured', 'indicator', 'indicator:AE4H', 'x', 'false', 'x', 'x', 'x')"), params={"o": org_ids["STW"]})
