@@ -66,6 +66,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "measurement_revision": _history(),
     "audit_event": _history(),
     "escalation_event": _history(),
+    "judgement": _history(),  # issue 11: a judgement is superseded by a new row, never changed or removed
     # The plan is RXW's; RL1 is a partner: it reads the plan and writes its own agreement only.
     # Nobody deletes a plan (it is closed), and a partner's update of it is refused outright.
     # (With no delete policy, nothing evaluates a malformed context: the delete simply reaches nothing.)
@@ -102,6 +103,7 @@ SAMPLE_ROW = {
     "escalation_event": "escalation_id in (select id from escalation where org_id = :rxw and ladder_code = 'MATRIX')",
     "maturity_assessment": "org_id = :rxw and assessed_on = '2026-01-01' and level = 3",
     "audit_event": "org_id = :rxw and action = 'matrix.test'",
+    "judgement": "org_id = :rxw and kind = 'matrix_test'",
 }
 
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
@@ -127,6 +129,8 @@ FIXTURE_ROWS = (
     "insert into trajectory (org_id, indicator_id, unit_id, period, value)"
     " select :rxw, min(id), null, '2099-01-01', 1 from indicator where org_id = :rxw and source = 'contractual'",
     "insert into audit_event (org_id, actor_user_id, action, object_type, at) values (:rxw, :user, 'matrix.test', 'measurement', now())",
+    "insert into judgement (org_id, kind, subject_type, subject_key, subject_name, value, reason, recorded_by, recorded_by_name, recorded_role)"
+    " values (:rxw, 'matrix_test', 'organisation', 'organisation:RXW', 'SaTH', 'true', 'Matrix', :user, 'Matrix', 'executive')",
 )
 
 
