@@ -23,7 +23,7 @@ from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.assessment_store.rows import Derivation, as_dict
-from server.assessment_store.scope import ChangedPeriods, everything, submission_scope
+from server.assessment_store.scope import ChangedPeriods, everything, read_stored_latest, submission_scope
 from server.assessment_store.store import store_records
 from server.db.models import Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
@@ -80,8 +80,10 @@ async def recompute_organisation(
     if derivation is None:
         await store_records(session, org_id, [], everything(affected))
         return 0
-    scope = everything(affected) if changed is None else await submission_scope(session, derivation, affected, changed)
-    records = derivation.records(scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods))
+    stored = await read_stored_latest(session, org_id, affected)
+    scope = everything(affected) if changed is None else submission_scope(derivation, stored, affected, changed)
+    selected = scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods)
+    records = derivation.records(selected, stored.digests)
     await store_records(session, org_id, records, scope)
     return len(records)
 

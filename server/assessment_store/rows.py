@@ -4,11 +4,16 @@ A national trust has 250 series x 60 periods = 15,000 rows. Building each as a d
 was a third of deriving; here each column is one numpy operation and the rows are zipped from the
 columns' Python lists. Only the rows a ``Scope`` selects are built (scope.py), and the evidence
 document is made once per series, for its latest row.
+
+Each evidence document carries a ``digest`` of the rest of it. The evidence is most of what is
+written (about 30 kB a series) and parsing and compressing it most of PostgreSQL's work, so a
+latest row whose stored evidence has the same digest is staged without it and keeps what it has.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +33,7 @@ COLUMNS = (
 NAMES = tuple(name for name, _ in COLUMNS)
 EVIDENCE = NAMES.index("evidence")
 NO_EVIDENCE = "{}"  # rows other than a series' latest carry none
+StoredDigests = Mapping[tuple[int, int | None, dt.date], str]  # (indicator, unit or None, period) -> the stored latest row's digest
 
 _RAG_WORDS = np.array(codes.RAGS, dtype=object)
 _VARIATION_WORDS = np.array(codes.VARIATIONS, dtype=object)
@@ -62,8 +68,11 @@ class Derivation:
         last = observed.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1) if observed.shape[1] else np.zeros(len(observed), dtype=int)
         return np.where(observed.any(axis=1), last, -1)
 
-    def records(self, selected: np.ndarray | None = None) -> list[tuple]:  # type: ignore[type-arg]
-        """One tuple per observed (and, if given, ``selected``) cell, in ``COLUMNS`` order, series by series."""
+    def records(self, selected: np.ndarray | None = None, stored: StoredDigests | None = None) -> list[tuple]:  # type: ignore[type-arg]
+        """One tuple per observed (and, if given, ``selected``) cell, in ``COLUMNS`` order, series by series.
+
+        A latest row whose evidence has the digest ``stored`` holds for it gets evidence None: keep the stored one.
+        """
         series = self.series
         cells = self.observed if selected is None else self.observed & selected
         s, t = np.nonzero(cells)
@@ -73,7 +82,11 @@ class Derivation:
         is_latest = latest[s] == t
         indicator_ids = np.array([key.indicator_id for key in series.keys])
         unit_ids = [None if key.depth == 0 else key.unit_id for key in series.keys]
-        evidence = {int(i): orjson.dumps(self.explain(int(i)), option=orjson.OPT_SERIALIZE_NUMPY).decode() for i in np.unique(s[is_latest])}
+        evidence = {}
+        for i in np.unique(s[is_latest]).tolist():
+            document, digest = with_digest(orjson.dumps(self.explain(i), option=orjson.OPT_SERIALIZE_NUMPY))
+            unchanged = stored is not None and stored.get((int(indicator_ids[i]), unit_ids[i], series.periods[latest[i]])) == digest
+            evidence[i] = None if unchanged else document
         count = s.size
         columns = (
             [series.org_id] * count,
@@ -97,6 +110,12 @@ class Derivation:
             [self.computed_at] * count,
         )
         return list(zip(*columns))
+
+
+def with_digest(document: bytes) -> tuple[str, str]:
+    """The evidence document (a JSON object) with its ``digest`` added, and the digest."""
+    digest = hashlib.blake2b(document, digest_size=16).hexdigest()
+    return f'{document[:-1].decode()},"digest":"{digest}"}}', digest
 
 
 def as_dict(record: tuple) -> dict[str, Any]:  # type: ignore[type-arg]

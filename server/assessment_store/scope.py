@@ -21,12 +21,12 @@ import numpy as np
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.assessment_store.rows import Derivation
+from server.assessment_store.rows import Derivation, StoredDigests
 
 ChangedPeriods = Mapping[int, Iterable[dt.date]]  # indicator id -> periods whose measurements changed
 
 _STORED_LATEST = text("""
-    select indicator_id, unit_id, period, target, trajectory, rule_set from assessment
+    select indicator_id, unit_id, period, target, trajectory, rule_set, evidence ->> 'digest' from assessment
     where org_id = :org_id and indicator_id = any(cast(:indicator_ids as int[])) and is_latest
 """)
 
@@ -59,15 +59,29 @@ def everything(indicator_ids: Iterable[int]) -> Scope:
     return Scope(full=frozenset(indicator_ids))
 
 
-async def submission_scope(session: AsyncSession, derivation: Derivation, indicator_ids: list[int], changed: ChangedPeriods) -> Scope:
+@dataclass(frozen=True)
+class StoredLatest:
+    """What the stored latest rows of some indicators say: their keys' inputs, and their evidence digests."""
+
+    rows: list[tuple]  # type: ignore[type-arg]
+
+    @property
+    def digests(self) -> StoredDigests:
+        return {(indicator_id, unit_id, period): digest for indicator_id, unit_id, period, _, _, _, digest in self.rows if digest}
+
+
+async def read_stored_latest(session: AsyncSession, org_id: int, indicator_ids: list[int]) -> StoredLatest:
+    return StoredLatest(list((await session.exec(_STORED_LATEST.bindparams(org_id=org_id, indicator_ids=indicator_ids))).all()))
+
+
+def submission_scope(derivation: Derivation, stored: StoredLatest, indicator_ids: list[int], changed: ChangedPeriods) -> Scope:
     """The rows a submission that changed ``changed`` can have changed, by the module's reasoning."""
     series = derivation.series
     position = {(key.indicator_id, None if key.depth == 0 else key.unit_id): s for s, key in enumerate(series.keys)}
     column = {period: index for index, period in enumerate(series.periods)}
     periods: dict[int, set[dt.date]] = {indicator_id: set(changed.get(indicator_id, ())) for indicator_id in indicator_ids}
     full: set[int] = set()
-    stored = (await session.exec(_STORED_LATEST.bindparams(org_id=series.org_id, indicator_ids=indicator_ids))).all()
-    for indicator_id, unit_id, period, target, trajectory, rule_set in stored:
+    for indicator_id, unit_id, period, target, trajectory, rule_set, _ in stored.rows:
         periods[indicator_id].add(period)
         s = position.get((indicator_id, unit_id))
         if s is None or period not in column:

@@ -20,7 +20,7 @@ from server.assessment_store.scope import Scope, everything
 from server.assessment_store.staging import stage_by_copy
 
 _KEY = ("org_id", "indicator_id", "unit_id", "period")
-_CONTENT = [name for name, _ in COLUMNS if name not in _KEY and name != "computed_at"]
+_CONTENT = [name for name, _ in COLUMNS if name not in (*_KEY, "computed_at", "evidence")]
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SAME_KEY = "{a}.indicator_id = {b}.indicator_id and {a}.unit_id is not distinct from {b}.unit_id and {a}.period = {b}.period"
 # A stored row is in scope when its indicator is stored in full or its (indicator, period) is listed.
@@ -29,10 +29,13 @@ _IN_SCOPE = """(a.indicator_id = any(cast(:full as int[]))
 
 _MERGE = text(f"""
     with updated as (
-        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, computed_at = b.computed_at
+        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, evidence = coalesce(b.evidence, a.evidence),
+               computed_at = b.computed_at
         from assessment_batch b
         where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')}
-          and ({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
+          -- evidence null: the stored evidence has the derived one's digest (rows.py), so it is not compared
+          and (({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
+               or (b.evidence is not null and a.evidence is distinct from b.evidence))
         returning 1
     ),
     inserted as (

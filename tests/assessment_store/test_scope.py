@@ -85,3 +85,21 @@ async def test_a_full_recompute_after_a_scoped_submission_changes_nothing(databa
         before = await _stored(session, trust.indicators["AE4H"])
         await recompute_organisation(session, trust.org_id, await assessment_settings(session, trust.org_id))
         assert await _stored(session, trust.indicators["AE4H"]) == before
+
+
+async def test_evidence_with_the_derived_digest_is_not_rewritten_and_a_different_digest_is(database) -> None:
+    trust = await create_trust(database, "SCOPE5", wards=2)
+    falls = trust.indicators["FALLS"]
+    async with database.session(trust.access) as session:
+        await _submit(session, trust, [MeasurementItem("FALLS", ward, month, value=index % 3)
+                                       for ward in trust.leaf_codes for index, month in enumerate(MONTHS)])
+        await session.exec(text("update assessment set computed_at = '2000-01-01' where indicator_id = :i"), params={"i": falls})
+        # One latest row's evidence no longer matches what it says it is.
+        await session.exec(text(
+            "update assessment set evidence = jsonb_set(evidence, '{digest}', '\"stale\"') where indicator_id = :i and unit_id is null and is_latest"),
+            params={"i": falls})
+        await recompute_organisation(session, trust.org_id, await assessment_settings(session, trust.org_id))
+        rewritten = (await session.exec(text(
+            "select unit_id, is_latest from assessment where indicator_id = :i and computed_at > '2000-01-01'"), params={"i": falls})).all()
+        assert [tuple(row) for row in rewritten] == [(None, True)]
+        assert await _stored(session, falls) == await _fresh(session, trust, falls)
