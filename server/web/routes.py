@@ -9,6 +9,7 @@ from server.web.pages.audit import audit_trail_page
 from server.web.pages.auth import login, login_form, logout
 from server.web.pages.api import api_page
 from server.web.pages.home import home
+from server.web.pages import info
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
@@ -25,6 +26,10 @@ def page_routes() -> list[Route]:
         Route("/logout", logout, methods=["POST"]),
         Route("/", home, methods=["GET"]),
         Route("/api", api_page, methods=["GET"]),
+        Route("/help", info.help_page, methods=["GET"]),
+        Route("/accessibility", info.accessibility_page, methods=["GET"]),
+        Route("/privacy", info.privacy_page, methods=["GET"]),
+        Route("/status", info.status_page, methods=["GET"]),
         Route("/plans", plans.plan_list, methods=["GET"]),
         Route("/plans", plans.create_plan_page, methods=["POST"]),
         Route("/plans/new", plans.new_plan_form, methods=["GET"]),
