@@ -7,11 +7,11 @@ service adds escalation meetings on top (WHSSC 6.1-6.3).
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from server.escalation.conditions import ConditionTrace, FactValues, evaluate_condition
-from server.escalation.facts import check_fact_values
+from server.escalation.facts import FACTS, FactDefinition, check_fact_values
 from server.escalation.ladder import InvalidFacts
 from server.tenants.spec import CadenceRule
 
@@ -31,9 +31,10 @@ class CadenceDecision:
 
 def required_cadence(
     rules: Sequence[CadenceRule], facts: FactValues, *, applies_to: Collection[str] | None = None,
+    known: Mapping[str, FactDefinition] = FACTS,
 ) -> tuple[CadenceDecision, ...]:
     """The meeting frequency each forum must keep for a subject, one decision per forum."""
-    problems = check_fact_values(facts)
+    problems = check_fact_values(facts, known)
     if problems:
         raise InvalidFacts("; ".join(problems))
     decided: dict[str, CadenceDecision] = {}

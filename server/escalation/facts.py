@@ -60,7 +60,7 @@ PLAN = "improvement plans (plan record and its trajectory)"
 RISK = "risk assessment recorded with the escalation"
 DECISION = "a forum decision recorded in the browser"
 DIVISION = "assessment: divisional rating against the four ULHT 5.2 criteria"
-PROGRAMME = "programme management office record"
+PROGRAMME = "the programme's milestone and benefit indicators (the tenant file's programmes)"
 CONTRACT = "contract register (the commissioner's tenant file)"
 SCORECARD = "assessment: organisation or unit scorecard"
 LIFECYCLE = "escalation lifecycle (the subject's open escalation)"
@@ -71,15 +71,30 @@ def _fact(name: str, fact_type: FactType, produced_by: str, description: str, ch
 
 
 _DEFINITIONS = (
-    # --- an indicator series at a unit -----------------------------------------------------------
-    _fact("target_missed", "boolean", SERIES, "The latest period is on the failing side of its target."),
-    _fact("months_under_target", "integer", SERIES, "Consecutive periods, up to the latest, that missed target (STW steps 1-2)."),
-    _fact("months_sustained", "integer", SERIES, "Consecutive periods, up to the latest, that met target; for a unit, that met all criteria (ULHT 5.2)."),
+    # --- an indicator series, or the indicators of a subject together --------------------------------
+    # Period counts follow each indicator's own frequency (monthly, quarterly, weekly): a quarterly
+    # series counts quarters in periods_*, and the calendar months those quarters span in months_*.
+    _fact("target_missed", "boolean", SERIES, "The latest period is on the failing side of its target (for a domain or organisation: any indicator's is)."),
+    _fact("periods_under_target", "integer", SERIES,
+          "Consecutive periods of the subject's own frequency, up to the latest, that missed target (for a group: with any indicator missing)."),
+    _fact("months_under_target", "integer", SERIES, "The calendar months those periods under target span (STW steps 1-2); a quarter is three."),
+    _fact("periods_sustained", "integer", SERIES,
+          "Consecutive periods of the subject's own frequency, up to the latest, on target (a group: every indicator on target; "
+          "a unit: no criterion failed; a contract: every contractual indicator; a programme: no exception)."),
+    _fact("months_sustained", "integer", SERIES, "The calendar months those periods on target span (ULHT 5.2 'sustainable period')."),
+    _fact("target_shortfall", "number", SERIES,
+          "How far the latest value is on the failing side of its target, in the indicator's unit (percentages as fractions); 0 when met."),
+    _fact("target_shortfall_percent", "number", SERIES,
+          "The same distance as a fraction of the target (0.10: 10% short); for a group, the largest among its indicators."),
+    _fact("improved_on_previous_period", "boolean", SERIES,
+          "The latest value is better (by polarity) than the previous period's; for a group, fewer targets missed than the period before."),
+    _fact("reporting_frequency", "choice", SERIES, "How often the subject's data are reported (a group: its most frequent indicator).",
+          ("weekly", "monthly", "quarterly")),
     _fact("failure_forecast_next_quarter", "boolean", SERIES, "Failure is forecast within the next three periods (STW 'proactive forward look')."),
     _fact("national_target_at_risk", "boolean", SERIES, "A current or future national target is forecast to be missed (THGPCG 13)."),
     _fact("masked_failure", "boolean", SERIES, "A child unit fails while the aggregate passes (THGPCG 13, DOMAIN 4.2)."),
     _fact("critical_failure", "boolean", SERIES, "In, or with the potential to be in, significant failure against plan (ULHT 4)."),
-    _fact("rag", "choice", SERIES, "RAG rating of the latest period.", ("red", "amber", "green")),
+    _fact("rag", "choice", SERIES, "RAG rating of the latest period (a group: the worst of its key indicators).", ("red", "amber", "green")),
     _fact("spc_variation", "choice", SERIES, "Making Data Count variation verdict.",
           ("common_cause", "special_cause_improving", "special_cause_concerning")),
     _fact("spc_assurance", "choice", SERIES, "Making Data Count assurance verdict.",
@@ -91,6 +106,10 @@ _DEFINITIONS = (
     _fact("plan_robust", "boolean", PLAN + "; judged at the monitoring forum", "The action plan is judged sufficiently robust (THGPCG 13)."),
     _fact("months_since_plan_without_improvement", "integer", PLAN,
           "Months since the plan started in which the series has not improved; 0 with no plan or once improving (STW step 3)."),
+    _fact("plan_status", "choice", PLAN, "Where the plan is in its lifecycle (DOMAIN 4.6).",
+          ("critiqued", "agreed", "signed_off", "presented", "in_delivery", "escalated")),
+    _fact("plan_actions_overdue", "integer", PLAN, "Actions on the plan's log past their due date and not done."),
+    _fact("plan_off_trajectory", "boolean", PLAN, "The latest value is on the failing side of the plan's trajectory for that period."),
     # --- risk and accountability -------------------------------------------------------------------
     _fact("risk_rating", "choice", RISK, "Assessed risk of the failure.", ("low", "medium", "high")),
     _fact("accountability", "choice", RISK, "Who can recover it: one organisation, several jointly, or the system (STW).",
@@ -118,7 +137,7 @@ _DEFINITIONS = (
     _fact("policies_adhered", "boolean", DIVISION, "Criterion 4: full adherence to Trust policies and protocols."),
     _fact("failed_criteria", "integer", DIVISION, "How many of the four criteria failed (0-4)."),
     _fact("key_indicators_met", "boolean", DIVISION, "Every key indicator of the unit met its target."),
-    _fact("all_indicators_met", "boolean", DIVISION, "Every indicator of the unit, key and non-key, met its target."),
+    _fact("all_indicators_met", "boolean", DIVISION, "Every indicator of the unit (or domain, or organisation), key and non-key, met its target."),
     # --- programmes (Sheffield 3.1) ----------------------------------------------------------------
     _fact("milestone_missed", "boolean", PROGRAMME, "A key milestone was not delivered."),
     _fact("benefits_at_risk", "boolean", PROGRAMME, "Benefits (incl. QIPP savings) are below plan or forecast to be."),
@@ -129,6 +148,7 @@ _DEFINITIONS = (
     _fact("provider_code", "text", CONTRACT, "The provider's organisation code."),
     # --- organisation scorecard (STW performance spectrum) -------------------------------------------
     _fact("kpi_targets_missed", "integer", SCORECARD, "KPI targets missed in the latest period."),
+    _fact("targets_missed", "integer", SCORECARD, "Targets missed in the latest period, key indicators or not."),
     _fact("domains_with_missed_targets", "integer", SCORECARD, "Domains with at least one missed KPI target."),
     _fact("requirements_breached", "boolean", SCORECARD, "A regulatory or contractual requirement is breached."),
     _fact("improvement_targets_missed", "boolean", SCORECARD, "Improvement standards or improvement targets are not met."),
@@ -138,20 +158,66 @@ _DEFINITIONS = (
     # --- the escalation itself -------------------------------------------------------------------------
     _fact("current_level", "integer", LIFECYCLE, "Level of the subject's open escalation on this ladder; 0 when none."),
     _fact("months_in_level", "integer", LIFECYCLE, "Whole months since the open escalation reached its current level."),
+    _fact("periods_in_level", "integer", LIFECYCLE,
+          "Reporting periods of the subject's frequency since the open escalation reached its current level (de-escalation counts these)."),
 )
 
 FACTS: Mapping[str, FactDefinition] = MappingProxyType({definition.name: definition for definition in _DEFINITIONS})
+
+
+SubjectType = Literal["indicator", "unit", "domain", "organisation", "contract", "programme", "plan"]
+
+# Facts people record about any subject (a risk assessment, a forum's decision): judgements.
+JUDGED = frozenset(d.name for d in _DEFINITIONS if d.produced_by in (RISK, DECISION)) | {"plan_robust", "remedial_action_plan_agreed"}
+_LIFECYCLE = frozenset({"current_level", "months_in_level", "periods_in_level"})
+_RUNS = frozenset({"target_missed", "periods_under_target", "months_under_target", "periods_sustained", "months_sustained",
+                   "improved_on_previous_period", "reporting_frequency"})
+_SERIES = _RUNS | {"target_shortfall", "target_shortfall_percent", "failure_forecast_next_quarter", "national_target_at_risk",
+                   "masked_failure", "critical_failure", "rag", "spc_variation", "spc_assurance"}
+_GROUP = _RUNS | {"target_shortfall_percent", "failure_forecast_next_quarter", "rag", "kpi_targets_missed", "targets_missed",
+                  "all_indicators_met", "key_indicators_met", "all_targets_exceeded"}
+_PLAN_OF_SERIES = frozenset({"improvement_plan_in_place", "recovery_plan_in_place", "months_since_plan_without_improvement", "accountability"})
+
+# What each kind of subject can be told: the loader refuses a ladder whose rules name any other fact
+# (server/escalation/validation.py), and the store's readers supply these and no others
+# (server/escalation_store/subjects.py). Judgements and the lifecycle apply to every subject.
+SUBJECT_FACTS: Mapping[SubjectType, frozenset[str]] = MappingProxyType({
+    "indicator": _SERIES | _PLAN_OF_SERIES | {"in_integrated_performance_report"} | JUDGED | _LIFECYCLE,
+    "unit": frozenset({"financial_plan_adhered", "key_quality_indicators_met", "key_performance_indicators_met", "policies_adhered",
+                       "failed_criteria", "key_indicators_met", "all_indicators_met", "critical_failure", "rag", "recovery_plan_in_place",
+                       "periods_sustained", "months_sustained", "reporting_frequency"}) | JUDGED | _LIFECYCLE,
+    "domain": _GROUP | JUDGED | _LIFECYCLE,
+    "organisation": _GROUP | {"domains_with_missed_targets", "maturity_level"} | JUDGED | _LIFECYCLE,
+    "contract": _RUNS | {"contract_value", "strategically_important", "provider_code", "failure_forecast_next_quarter",
+                         "months_since_plan_without_improvement", "targets_missed"} | JUDGED | _LIFECYCLE,
+    "programme": frozenset({"milestone_missed", "benefits_at_risk", "months_exception_unresolved", "periods_sustained", "months_sustained",
+                            "target_missed", "failure_forecast_next_quarter", "reporting_frequency"}) | JUDGED | _LIFECYCLE,
+    "plan": _SERIES | _PLAN_OF_SERIES | {"plan_status", "plan_actions_overdue", "plan_off_trajectory"} | JUDGED | _LIFECYCLE,
+})
+# Cadence rules about an escalation (WHSSC 6: meetings at the escalation level's cadence) read its lifecycle.
+CADENCE_SUBJECT_FACTS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "unit": SUBJECT_FACTS["unit"], "organisation": SUBJECT_FACTS["organisation"], "contract": SUBJECT_FACTS["contract"],
+    "escalation": _LIFECYCLE | JUDGED,
+})
+
+
+def subject_types_supplying(name: str) -> tuple[str, ...]:
+    """The subject types that can be told this fact (for error messages)."""
+    return tuple(kind for kind, names in SUBJECT_FACTS.items() if name in names)
 
 
 def fact_definition(name: str) -> FactDefinition | None:
     return FACTS.get(name)
 
 
-def check_fact_values(facts: Mapping[str, object]) -> list[str]:
-    """Problems with a subject's facts: unknown names and values of the wrong type."""
+def check_fact_values(facts: Mapping[str, object], known: Mapping[str, FactDefinition] = FACTS) -> list[str]:
+    """Problems with a subject's facts: unknown names and values of the wrong type.
+
+    ``known`` is the registry, or a tenant's (the registry and its own judgements: server/judgements/kinds.py).
+    """
     problems: list[str] = []
     for name, value in facts.items():
-        definition = FACTS.get(name)
+        definition = known.get(name)
         if definition is None:
             problems.append(f"'{name}' is not a known fact")
         elif not definition.accepts(value):

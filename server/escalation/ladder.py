@@ -20,11 +20,15 @@ Level semantics (the same for every tenant):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from server.escalation.conditions import ConditionResult, ConditionTrace, FactValues, evaluate_condition
-from server.escalation.facts import check_fact_values
+from server.escalation.facts import FACTS, FactDefinition, check_fact_values
 from server.tenants.spec import LadderSpec, LevelSpec, RouteSpec, Scalar
+
+if TYPE_CHECKING:
+    from server.escalation.de_escalation import DeEscalationCheck
 
 
 class InvalidFacts(ValueError):
@@ -60,16 +64,35 @@ class LadderOutcome:
     facts: Mapping[str, Scalar] = field(default_factory=dict)
     missing_facts: tuple[str, ...] = ()
     source: str | None = None
+    # Set when the ladder's de-escalation rule decided the level rather than the level rules alone.
+    de_escalation: DeEscalationCheck | None = None
+    rules_outcome: LadderOutcome | None = None  # what the level rules alone gave, when de-escalation held a higher level
 
     @property
     def parameters(self) -> dict[str, Scalar | tuple[Scalar, ...]]:
         """The thresholds of the comparisons that held in the fired rule, e.g. {'months_under_target >=': 2}."""
-        if self.fired is None:
-            return {}
-        return {f"{leaf.fact} {leaf.op}": leaf.expected for leaf in self.fired.deciding_comparisons() if leaf.expected is not None}
+        found: dict[str, Scalar | tuple[Scalar, ...]] = {}
+        if self.rules_outcome is not None:
+            found.update(self.rules_outcome.parameters)
+        if self.de_escalation is not None:
+            found.update(self.de_escalation.parameters)
+        if self.fired is not None:
+            found.update({f"{leaf.fact} {leaf.op}": leaf.expected for leaf in self.fired.deciding_comparisons() if leaf.expected is not None})
+        return found
 
     def explanation(self) -> str:
         """One paragraph saying which rule placed the subject here, on which facts."""
+        if self.rules_outcome is not None and self.de_escalation is not None:
+            route = f" via route '{self.route}'" if self.route else ""
+            return (
+                f"{self.ladder}: level {self.level} '{self.level_name}'{route} by its de-escalation rule: {self.de_escalation.describe()}; "
+                f"owning forum {self.forum or 'none'}; required: {', '.join(self.requires) or 'nothing'}. "
+                f"Level rules alone: {self.rules_outcome.explanation()}"
+            )
+        stepped = f" De-escalation: {self.de_escalation.describe()}." if self.de_escalation is not None else ""
+        return self._rules_explanation() + stepped
+
+    def _rules_explanation(self) -> str:
         if self.fired is None:
             return f"{self.ladder}: resting at level {self.level} '{self.level_name}': no higher level's rule held."
         held = "; ".join(leaf.describe() for leaf in self.fired.deciding_comparisons())
@@ -80,9 +103,12 @@ class LadderOutcome:
         )
 
 
-def evaluate_ladder(ladder: LadderSpec, facts: FactValues) -> LadderOutcome:
-    """The level the subject reaches on this ladder, with the rule, facts and forum that explain it."""
-    problems = check_fact_values(facts)
+def evaluate_ladder(ladder: LadderSpec, facts: FactValues, *, known: Mapping[str, FactDefinition] = FACTS) -> LadderOutcome:
+    """The level the subject reaches on this ladder, with the rule, facts and forum that explain it.
+
+    ``known``: the facts the tenant may name (the registry's, and its own judgements').
+    """
+    problems = check_fact_values(facts, known)
     if problems:
         raise InvalidFacts("; ".join(problems))
     resting, *others = ladder.levels
@@ -95,6 +121,13 @@ def evaluate_ladder(ladder: LadderSpec, facts: FactValues) -> LadderOutcome:
         return _outcome(ladder, resting, None, None, checks, facts, missing)
     level, result = held[-1]
     return _outcome(ladder, level, result, _route(level, facts, ladder.levels.index(level)), checks, facts, missing)
+
+
+def hold_level(ladder: LadderSpec, rules: LadderOutcome, level_number: int, check: DeEscalationCheck) -> LadderOutcome:
+    """The outcome at a level the de-escalation rule keeps, above the level the rules give."""
+    index, level = next((i, lvl) for i, lvl in enumerate(ladder.levels) if lvl.level == level_number)
+    outcome = _outcome(ladder, level, None, _route(level, rules.facts, index), rules.checks, rules.facts, rules.missing_facts)
+    return replace(outcome, resting=False, de_escalation=check, rules_outcome=rules)
 
 
 def _route(level: LevelSpec, facts: FactValues, index: int) -> tuple[RouteSpec, ConditionResult | None] | None:

@@ -61,6 +61,7 @@ class Transition:
     to_level: int | None = None  # for opened, escalated, de_escalated
     reason: str | None = None
     plan_reference: str | None = None  # for plan_linked
+    period: dt.date | None = None  # the subject's latest data period when the engine moved it (de-escalation counts from it)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class TransitionEvent:
     manual: bool
     reason: str | None
     plan_reference: str | None
+    period: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,16 @@ class Escalation:
 
     @property
     def level_changed_at(self) -> dt.datetime:
-        return next(event.at for event in reversed(self.history) if event.kind in _LEVEL_CHANGES)
+        return self._level_change.at
+
+    @property
+    def level_changed_period(self) -> dt.date | None:
+        """The subject's data period when the level last changed; None when a person changed it or it was not recorded."""
+        return self._level_change.period
+
+    @property
+    def _level_change(self) -> TransitionEvent:
+        return next(event for event in reversed(self.history) if event.kind in _LEVEL_CHANGES)
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,7 @@ def apply_transition(
     event = TransitionEvent(
         kind=kind, from_level=current.level if current else None, to_level=_new_level(current, transition),
         actor=by.name, role=by.role, at=by.at, manual=by.manual, reason=transition.reason,
-        plan_reference=transition.plan_reference,
+        plan_reference=transition.plan_reference, period=transition.period,
     )
     if current is None:
         return Escalation(ladder or "", subject or "", event.to_level or 0, Status.OPEN, None, by.manual, (event,))
@@ -185,16 +196,18 @@ def _next_state(current: Escalation, transition: Transition, event: TransitionEv
     return replace(current, level=level, status=status, level_set_manually=by.manual, history=history)
 
 
-def reconcile(current: Escalation | None, evaluated_level: int, *, resting_level: int = 0, reason: str | None = None) -> list[Transition]:
+def reconcile(
+    current: Escalation | None, evaluated_level: int, *, resting_level: int = 0, reason: str | None = None, period: dt.date | None = None,
+) -> list[Transition]:
     """The transitions that bring the open escalation in line with the level the ladder now gives."""
     if current is None or not current.is_open:
         if evaluated_level > resting_level:
-            return [Transition(TransitionKind.OPENED, to_level=evaluated_level, reason=reason)]
+            return [Transition(TransitionKind.OPENED, to_level=evaluated_level, reason=reason, period=period)]
         return []
     if evaluated_level > current.level:
-        return [Transition(TransitionKind.ESCALATED, to_level=evaluated_level, reason=reason)]
+        return [Transition(TransitionKind.ESCALATED, to_level=evaluated_level, reason=reason, period=period)]
     if evaluated_level == current.level or current.level_set_manually:
         return []  # a level set by hand holds until a person changes it or the rules reach higher
     if evaluated_level <= resting_level:
-        return [Transition(TransitionKind.CLOSED, reason=reason)]
-    return [Transition(TransitionKind.DE_ESCALATED, to_level=evaluated_level, reason=reason)]
+        return [Transition(TransitionKind.CLOSED, reason=reason, period=period)]
+    return [Transition(TransitionKind.DE_ESCALATED, to_level=evaluated_level, reason=reason, period=period)]

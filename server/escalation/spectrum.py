@@ -1,11 +1,11 @@
 """The STW performance spectrum: the first threshold, in file order, whose condition holds gives the rating."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from server.escalation.conditions import ConditionTrace, FactValues, evaluate_condition
-from server.escalation.facts import check_fact_values
+from server.escalation.facts import FACTS, FactDefinition, check_fact_values
 from server.escalation.ladder import InvalidFacts
 from server.tenants.spec import SpectrumThreshold
 
@@ -16,9 +16,11 @@ class SpectrumRating:
     trace: ConditionTrace
 
 
-def rate_on_spectrum(thresholds: Sequence[SpectrumThreshold], facts: FactValues) -> SpectrumRating | None:
+def rate_on_spectrum(
+    thresholds: Sequence[SpectrumThreshold], facts: FactValues, *, known: Mapping[str, FactDefinition] = FACTS,
+) -> SpectrumRating | None:
     """Rating for an organisation or unit; None when no threshold holds (or none is configured)."""
-    problems = check_fact_values(facts)
+    problems = check_fact_values(facts, known)
     if problems:
         raise InvalidFacts("; ".join(problems))
     for index, threshold in enumerate(thresholds):

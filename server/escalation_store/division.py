@@ -6,7 +6,8 @@ protocols. The rating sets the PRM frequency through the tenant's cadence rules.
 comes from the tenant file: ``assessment.unit_criteria`` names, for each criterion fact, the
 scorecard domains whose key indicators must all be met (ULHT: finance -> financial_plan_adhered,
 quality -> key_quality_indicators_met, operational -> key_performance_indicators_met).
-``policies_adhered`` has no data source: met unless a person records otherwise. Indicators of
+``policies_adhered`` has no data source: it is a judgement people record (issue 11; the tenant file
+declares it under ``judgements:``), failed when judged not adhered, and unknown until judged. Indicators of
 domains that are no criterion (ULHT workforce) count towards ``all_indicators_met`` only. This is
 the one producer of unit facts: the escalation ladders and the meeting cadence both read it.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.escalation.periods import Frequency, ReportingPeriod, most_frequent
 from server.tenants.load import framework_of
 
 Criteria = Mapping[str, Collection[str]]  # criterion fact -> the domains it reads
@@ -58,6 +60,7 @@ class Criterion:
     met: bool
     failing_indicators: tuple[str, ...] = ()
     note: str | None = None
+    judged: bool = True  # False: nobody has judged it yet, so it is no fact (and counts as no failure)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class DivisionRating:
         return self.failed_criteria > 2 and self.longest_key_run_under_target >= CRITICAL_FAILURE_MONTHS
 
     def facts(self) -> dict[str, object]:
-        facts: dict[str, object] = {criterion.fact: criterion.met for criterion in self.criteria}
+        facts: dict[str, object] = {criterion.fact: criterion.met for criterion in self.criteria if criterion.judged}
         facts.update(
             failed_criteria=self.failed_criteria, key_indicators_met=self.key_indicators_met,
             all_indicators_met=self.all_indicators_met, critical_failure=self.critical_failure,
@@ -87,7 +90,9 @@ class DivisionRating:
         return facts
 
 
-def rate_division(ratings: Sequence[UnitIndicatorRating], criteria_domains: Criteria, *, policies_adhered: bool = True) -> DivisionRating:
+def rate_division(
+    ratings: Sequence[UnitIndicatorRating], criteria_domains: Criteria, *, policies_adhered: bool | None = None,
+) -> DivisionRating:
     """Rate one division from its indicators' latest assessments (ULHT 5.2)."""
     rated = [rating for rating in ratings if rating.rated]
     criteria = []
@@ -95,8 +100,9 @@ def rate_division(ratings: Sequence[UnitIndicatorRating], criteria_domains: Crit
         failing = tuple(r.indicator_code for r in rated if r.domain in domains and r.is_key and not r.met)
         criteria.append(Criterion(fact, ", ".join(sorted(domains)), not failing, failing))
     criteria.append(Criterion(
-        "policies_adhered", None, policies_adhered,
-        note="No data source records policy adherence: met unless a person records otherwise.",
+        "policies_adhered", None, policies_adhered is not False, judged=policies_adhered is not None,
+        note="Judged, not measured: " + ("not yet judged, so not counted as failed." if policies_adhered is None
+                                         else "judged adhered." if policies_adhered else "judged not adhered."),
     ))
     key = [r for r in rated if r.is_key]
     worst = max((r.rag for r in key), key=RAG_SEVERITY.__getitem__, default=None)
@@ -124,15 +130,22 @@ class Division:
     rating: DivisionRating | None  # None: no stored assessment yet, so nothing is known
     months_sustained: int
     period: dt.date | None
+    frequency: Frequency = "monthly"
 
     @property
     def subject_key(self) -> str:
         return f"unit:{self.code}"
 
+    @property
+    def reporting_period(self) -> ReportingPeriod | None:
+        return ReportingPeriod(self.period, self.frequency) if self.period else None
+
     def facts(self) -> dict[str, object]:
         if self.rating is None:
             return {}
-        return {**self.rating.facts(), "months_sustained": self.months_sustained}
+        # The division is rated each period its indicators report: its periods are theirs.
+        return {**self.rating.facts(), "months_sustained": self.months_sustained, "periods_sustained": self.months_sustained,
+                "reporting_frequency": self.frequency}
 
 
 async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
@@ -144,7 +157,7 @@ async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
     )).all()
     rows = (await session.exec(text(
         """
-        select a.unit_id, a.period, a.is_latest, i.code, i.name, d.code, i.is_key, a.rag, a.periods_under_target
+        select a.unit_id, a.period, a.is_latest, i.code, i.name, d.code, i.is_key, a.rag, a.periods_under_target, i.frequency
         from assessment a
         join org_unit u on u.id = a.unit_id
         join indicator i on i.id = a.indicator_id
@@ -155,14 +168,28 @@ async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
     history: dict[int, dict[dt.date, list[UnitIndicatorRating]]] = {}
     latest: dict[int, list[UnitIndicatorRating]] = {}
     latest_period: dict[int, dt.date] = {}
-    for unit_id, period, is_latest, code, name, domain, is_key, rag, under in rows:
+    frequencies: dict[int, set[str]] = {}
+    for unit_id, period, is_latest, code, name, domain, is_key, rag, under, frequency in rows:
         rating = UnitIndicatorRating(code, name, domain, is_key, rag, under)
+        frequencies.setdefault(unit_id, set()).add(frequency)
         history.setdefault(unit_id, {}).setdefault(period, []).append(rating)
         if is_latest:
             latest.setdefault(unit_id, []).append(rating)
             latest_period[unit_id] = max(period, latest_period.get(unit_id, period))
+    adherence = await _policy_adherence(session, org_id, framework)
     return [
-        Division(unit_id, code, name, rate_division(latest[unit_id], domains) if unit_id in latest else None,
-                 months_sustained(history.get(unit_id, {}), domains), latest_period.get(unit_id))
+        Division(unit_id, code, name,
+                 rate_division(latest[unit_id], domains, policies_adhered=adherence.get(f"unit:{code}")) if unit_id in latest else None,
+                 months_sustained(history.get(unit_id, {}), domains), latest_period.get(unit_id), most_frequent(frequencies.get(unit_id, set())))
         for unit_id, code, name in units
     ]
+
+
+async def _policy_adherence(session: AsyncSession, org_id: int, framework) -> dict[str, bool]:  # type: ignore[no-untyped-def]
+    """Criterion 4 as people judged it, per unit subject key (only where the framework declares the judgement)."""
+    if framework is None or "policies_adhered" not in framework.judgements:
+        return {}
+    from server.judgements.store import current_judgements, declared
+
+    judged = declared(await current_judgements(session, org_id, at=dt.datetime.now(dt.UTC), kinds=["policies_adhered"]), framework)
+    return {j.subject_key: bool(j.value) for j in judged if j.kind == "policies_adhered"}

@@ -1,79 +1,79 @@
-"""Gather the facts a ladder reads, from stored assessments, plans and contracts.
+"""Gather the facts a ladder reads about indicators, units and contracts, from stored assessments, plans and contracts.
 
 Facts that only people can supply (risk rating, a forum's "not assured", an Executive Team
 decision) are left out unless recorded; the condition language treats a missing fact as unknown,
-never as true, so a rule that needs one does not fire on a guess.
+never as true, so a rule that needs one does not fire on a guess. Which facts each kind of subject
+may be given is declared once, in server/escalation/facts.py (SUBJECT_FACTS).
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.escalation.periods import ReportingPeriod
 from server.escalation_store.division import divisions_of
+from server.escalation_store.history import SeriesHistory, group_facts, read_histories
 
-# The assessment engine's words for assurance, as the fact registry spells them.
-_ASSURANCE_FACT = {"consistently_pass": "consistently_passing", "consistently_fail": "consistently_failing", "hit_and_miss": "hit_and_miss"}
-_VARIATION_FACT = {"common_cause", "special_cause_improving", "special_cause_concerning"}
 # ULHT 4: "significant failure against plan" — read here as a key indicator under target for a
 # quarter or more with special-cause concern, or failing and forecast to keep failing.
 CRITICAL_FAILURE_MONTHS = 3
+# A plan is in place once its partners have agreed it, and a SPIP once the ICB Commissioning Working
+# Group has formally signed it off (STW: "formal signing off of the plan"); a draft or a plan under
+# critique is not yet one. So an agreement or a sign-off moves a ladder without any new measurement.
+PLAN_IN_PLACE_SQL = "({p}.status in ('agreed', 'signed_off', 'presented', 'in_delivery', 'escalated') and not ({p}.kind = 'spip' and {p}.status = 'agreed'))"
 
 
 @dataclass(frozen=True)
 class Subject:
-    key: str  # indicator:AE4H, unit:RWD-MED, contract:RXW
+    key: str  # indicator:AE4H, unit:RWD-MED, domain:quality, organisation:RWD, contract:RXW, programme:UEC, plan:12
     name: str
     kind: str
     facts: dict[str, object]
     indicator_id: int | None = None
     unit_id: int | None = None
+    period: ReportingPeriod | None = field(default=None, compare=False)  # the latest data period, for de-escalation
 
 
-async def indicator_subjects(session: AsyncSession, org_id: int) -> list[Subject]:
-    """One subject per indicator at organisation level, with series, plan and masking facts."""
+async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
+    """One subject per indicator at organisation level: its series' runs and verdicts, its plan and masking."""
+    histories = await read_histories(session, [org_id])
     rows = (await session.exec(text(
         """
-        select i.id, i.code, i.name, a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast,
-               a.period, coalesce(bool_or(u.masked_failure), false) as masked, a.evidence -> 'improvement' ->> 'status',
-               p.id as plan_id, p.accountability, p.started_on, p.kind
+        select i.id, i.code, i.name, a.period, coalesce(bool_or(u.masked_failure), false) as masked,
+               a.evidence -> 'improvement' ->> 'status', p.in_place, p.accountability, p.started_on
         from indicator i
         join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
         left join assessment u on u.indicator_id = i.id and u.unit_id is not null and u.is_latest
         left join lateral (
-          select id, accountability, started_on, kind from improvement_plan pl
-          where pl.indicator_id = i.id and pl.status not in ('closed', 'draft') order by pl.id desc limit 1
+          select {in_place} as in_place, accountability, started_on from improvement_plan pl
+          where pl.indicator_id = i.id and pl.status not in ('closed', 'draft') order by {in_place} desc, pl.id desc limit 1
         ) p on true
         where i.org_id = :org and i.polarity <> 'neutral'
-        group by i.id, i.code, i.name, a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast,
-                 a.period, a.evidence, p.id, p.accountability, p.started_on, p.kind
+        group by i.id, i.code, i.name, a.period, a.evidence, p.in_place, p.accountability, p.started_on
         order by i.position
-        """
+        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"))
     ), params={"org": org_id})).all()
     subjects = []
-    for (indicator_id, code, name, rag, variation, assurance, under, forecast, period, masked, improvement,
-         plan_id, accountability, started_on, _plan_kind) in rows:
-        facts: dict[str, object] = {
-            "target_missed": under > 0, "months_under_target": int(under), "failure_forecast_next_quarter": bool(forecast),
-            "national_target_at_risk": bool(forecast), "masked_failure": bool(masked),
-            "accountability": accountability or "sole", "improvement_plan_in_place": plan_id is not None,
-            "recovery_plan_in_place": plan_id is not None,
-            "critical_failure": under >= CRITICAL_FAILURE_MONTHS and (variation == "special_cause_concerning" or bool(forecast)),
-        }
-        if rag in ("red", "amber", "green"):
-            facts["rag"] = rag
-        if variation in _VARIATION_FACT:
-            facts["spc_variation"] = variation
-        if assurance in _ASSURANCE_FACT:
-            facts["spc_assurance"] = _ASSURANCE_FACT[assurance]
-        facts["months_since_plan_without_improvement"] = _months_without_improvement(started_on, period, improvement)
-        subjects.append(Subject(f"indicator:{code}", name, "indicator", facts, indicator_id=indicator_id))
+    for indicator_id, code, name, period, masked, improvement, in_place, accountability, started_on in rows:
+        history = histories.get((indicator_id, None))
+        facts: dict[str, object] = history.facts() if history else {}
+        under = facts.get("months_under_target", 0)
+        facts.update({
+            "masked_failure": bool(masked), "accountability": accountability or "sole", "improvement_plan_in_place": bool(in_place),
+            "recovery_plan_in_place": bool(in_place),
+            "critical_failure": isinstance(under, int) and under >= CRITICAL_FAILURE_MONTHS
+                                and (facts.get("spc_variation") == "special_cause_concerning" or bool(facts.get("failure_forecast_next_quarter"))),
+            "months_since_plan_without_improvement": months_without_improvement(started_on if in_place else None, period, improvement),
+        })
+        subjects.append(Subject(f"indicator:{code}", name, "indicator", facts, indicator_id=indicator_id,
+                                period=history.period if history else None))
     return subjects
 
 
-def _months_without_improvement(started_on: dt.date | None, latest: dt.date, improvement: str | None) -> int:
+def months_without_improvement(started_on: dt.date | None, latest: dt.date, improvement: str | None) -> int:
     """STW step 3: months since the plan started while the series has not improved.
 
     Whether it improved is the assessment engine's verdict, stored with the series' evidence
@@ -85,7 +85,7 @@ def _months_without_improvement(started_on: dt.date | None, latest: dt.date, imp
     return max(0, (latest.year - started_on.year) * 12 + latest.month - started_on.month)
 
 
-async def unit_subjects(session: AsyncSession, org_id: int) -> list[Subject]:
+async def unit_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
     """The units one tier below the organisation (ULHT divisions), rated on the tenant's criteria.
 
     The rating is division.py's, the same the meeting cadence reads. A recovery plan is in place
@@ -96,32 +96,50 @@ async def unit_subjects(session: AsyncSession, org_id: int) -> list[Subject]:
     ), params={"org": org_id})).scalars())
     return [
         Subject(division.subject_key, division.name, "unit", {**division.facts(), "recovery_plan_in_place": division.subject_key in planned},
-                unit_id=division.unit_id)
+                unit_id=division.unit_id, period=division.reporting_period)
         for division in await divisions_of(session, org_id) if division.rating is not None
     ]
 
 
-async def contract_subjects(session: AsyncSession, org_id: int) -> list[Subject]:
-    """One subject per contract this organisation commissions, with the provider's contractual performance."""
+async def contract_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
+    """One subject per contract this organisation commissions, with the provider's contractual performance.
+
+    The runs are those of the provider's contractual indicators together (history.group_facts); the
+    months without improvement are the longest among those indicators with a live plan.
+    """
     rows = (await session.exec(text(
         """
-        select p.code, p.name, c.annual_value, c.strategically_important,
-               count(a.id) filter (where a.rag = 'red') as missed, coalesce(max(a.periods_under_target), 0) as worst_run,
-               coalesce(bool_or(a.failure_forecast), false) as forecast
+        select p.id, p.code, p.name, c.annual_value, c.strategically_important, a.period, pl.started_on,
+               a.evidence -> 'improvement' ->> 'status'
         from contract c join organisation p on p.id = c.provider_id
         left join indicator i on i.org_id = p.id and i.source = 'contractual'
         left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
-        where c.commissioner_id = :org
-        group by p.code, p.name, c.annual_value, c.strategically_important order by p.code
-        """
+        left join lateral (
+          select started_on from improvement_plan pl where pl.indicator_id = i.id and {in_place}
+          order by pl.id desc limit 1
+        ) pl on true
+        where c.commissioner_id = :org order by p.code
+        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"))
     ), params={"org": org_id})).all()
-    return [
-        Subject(f"contract:{code}", f"Contract with {name}", "contract", {
-            "contract_value": float(value), "strategically_important": bool(strategic), "provider_code": code,
-            "target_missed": missed > 0, "months_under_target": int(worst_run), "failure_forecast_next_quarter": bool(forecast),
-        })
-        for code, name, value, strategic, missed, worst_run, forecast in rows
-    ]
+    contracts: dict[int, tuple[str, str, float, bool]] = {}
+    without_improvement: dict[int, int] = {}
+    for provider_id, code, name, value, strategic, period, started_on, improvement in rows:
+        contracts[provider_id] = (code, name, float(value), bool(strategic))
+        months = months_without_improvement(started_on, period, improvement) if period else 0
+        without_improvement[provider_id] = max(months, without_improvement.get(provider_id, 0))
+    by_provider: dict[int, list[SeriesHistory]] = {}
+    for history in (await read_histories(session, list(contracts), contractual_only=True)).values():
+        by_provider.setdefault(history.org_id, []).append(history)
+    subjects = []
+    for provider_id, (code, name, value, strategic) in contracts.items():
+        facts, period = group_facts(by_provider.get(provider_id, []))
+        facts = {fact: known for fact, known in facts.items() if fact not in _NOT_FOR_CONTRACTS}
+        facts.update(contract_value=value, strategically_important=strategic, provider_code=code,
+                     months_since_plan_without_improvement=without_improvement[provider_id])
+        subjects.append(Subject(f"contract:{code}", f"Contract with {name}", "contract", facts, period=period))
+    return subjects
 
 
-SUBJECT_READERS = {"indicator": indicator_subjects, "unit": unit_subjects, "contract": contract_subjects}
+# A contract is rated on its runs and the misses of its indicators, not on a scorecard of its own.
+_NOT_FOR_CONTRACTS = frozenset({"kpi_targets_missed", "all_indicators_met", "key_indicators_met", "all_targets_exceeded", "rag",
+                                "target_shortfall_percent"})

@@ -6,6 +6,7 @@ module only loads the open escalation, hands the engine the facts, and writes th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,9 +16,14 @@ from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.audit.trail import record_event
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent
-from server.escalation.engine import ENGINE_ACTOR, step
+from server.escalation.engine import ENGINE_ACTOR, LIFECYCLE_FACTS, step
+from server.escalation.ladder import LadderOutcome
 from server.escalation.lifecycle import Escalation, Status, TransitionEvent, TransitionKind
-from server.escalation_store.facts import SUBJECT_READERS, Subject
+from server.escalation_store.facts import Subject
+from server.escalation_store.judgement_facts import judgement_facts
+from server.escalation_store.queries import escalation_events
+from server.escalation_store.subjects import read_subjects
+from server.judgements.kinds import tenant_fact_registry
 from server.tenants.load import framework_of
 from server.tenants.spec import LadderSpec
 
@@ -37,23 +43,28 @@ async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | N
     if framework is None:
         return RunSummary(0, 0, 0, 0)
     at = at or dt.datetime.now(dt.UTC)
+    known = tenant_fact_registry(framework)  # the registry's facts and the tenant's own judgements
+    judged = await judgement_facts(session, org_id, at=at)
     counts = {"subjects": 0, "opened": 0, "moved": 0, "closed": 0}
     subjects_by_kind: dict[str, list[Subject]] = {}
     for ladder in framework.escalation.ladders:
-        reader = SUBJECT_READERS.get(ladder.applies_to)
-        if ladder.purpose != "escalation" or reader is None:
+        if ladder.purpose != "escalation":
             continue
         if ladder.applies_to not in subjects_by_kind:
-            subjects_by_kind[ladder.applies_to] = await reader(session, org_id)
+            subjects_by_kind[ladder.applies_to] = await read_subjects(session, org_id, ladder.applies_to, at=at)
         open_rows = await _open_escalations(session, org_id, ladder.code)
+        histories = await escalation_events(session, [row.id for row in open_rows.values()]) if open_rows else {}
         for subject in subjects_by_kind[ladder.applies_to]:
             counts["subjects"] += 1
             row = open_rows.get(subject.key)
-            current = await as_lifecycle(session, row) if row else None
-            result = step(ladder, current, subject.facts, subject=subject.key, at=at)
+            current = lifecycle_of(row, histories.get(row.id, [])) if row else None
+            facts = {**subject.facts, **judged.get(subject.key, {})}
+            result = step(ladder, current, facts, subject=subject.key, at=at, period=subject.period, known=known)
             if not result.events:
+                if row is not None:
+                    _refresh_explanation(row, explanation_of(result.outcome, subject))
                 continue
-            await _store(session, org_id, ladder, subject, row, result.escalation, result.events, result.outcome)
+            await _store(session, org_id, ladder, subject, row, result.escalation, result.events, result.outcome, facts)
             kinds = {event.kind for event in result.events}
             counts["opened"] += TransitionKind.OPENED in kinds
             counts["closed"] += TransitionKind.CLOSED in kinds
@@ -70,14 +81,17 @@ async def _open_escalations(session: AsyncSession, org_id: int, ladder_code: str
 
 
 async def as_lifecycle(session: AsyncSession, row: EscalationRow) -> Escalation:
-    events = (await session.exec(
-        select(EscalationEvent).where(EscalationEvent.escalation_id == row.id).order_by(EscalationEvent.at, EscalationEvent.id)
-    )).scalars().all()
+    return lifecycle_of(row, (await escalation_events(session, [row.id])).get(row.id, []))
+
+
+def lifecycle_of(row: EscalationRow, events: Sequence[EscalationEvent]) -> Escalation:
+    """The stored escalation and its events, oldest first, as the engine's lifecycle state."""
     history = tuple(
         TransitionEvent(
             kind=TransitionKind(event.event), from_level=event.from_level, to_level=event.to_level,
             actor=event.facts.get("actor", ENGINE_ACTOR), role=event.actor_role or "", at=event.at,
             manual=event.actor_user_id is not None, reason=event.reason, plan_reference=event.facts.get("plan_reference"),
+            period=dt.date.fromisoformat(event.facts["period"]) if event.facts.get("period") else None,
         )
         for event in events if event.event in TransitionKind.__members__.values()
     )
@@ -87,7 +101,7 @@ async def as_lifecycle(session: AsyncSession, row: EscalationRow) -> Escalation:
     )
 
 
-async def _store(session, org_id, ladder: LadderSpec, subject: Subject, row, escalation, events, outcome) -> None:  # type: ignore[no-untyped-def]
+async def _store(session, org_id, ladder: LadderSpec, subject: Subject, row, escalation, events, outcome, facts) -> None:  # type: ignore[no-untyped-def]
     now = dt.datetime.now(dt.UTC)
     level = next((lvl for lvl in ladder.levels if escalation and lvl.level == escalation.level), None)
     if row is None:
@@ -101,11 +115,7 @@ async def _store(session, org_id, ladder: LadderSpec, subject: Subject, row, esc
     row.forum_code = outcome.forum
     row.requires = list(outcome.requires)
     row.status = escalation.status.value if escalation else "closed"
-    row.explanation = {
-        "text": outcome.explanation(), "facts": dict(outcome.facts), "parameters": {k: _jsonable(v) for k, v in outcome.parameters.items()},
-        "route": outcome.route, "additional_forums": list(outcome.additional_forums), "missing_facts": list(outcome.missing_facts),
-        "source": outcome.source,
-    }
+    row.explanation = explanation_of(outcome, subject)
     row.updated_at = now
     row.version += 1 if row.id else 0
     if row.status == "closed":
@@ -114,13 +124,45 @@ async def _store(session, org_id, ladder: LadderSpec, subject: Subject, row, esc
     for event in events:
         session.add(EscalationEvent(
             org_id=org_id, escalation_id=row.id, event=event.kind.value, from_level=event.from_level, to_level=event.to_level,
-            actor_role=event.role, reason=event.reason, facts={**{k: _jsonable(v) for k, v in subject.facts.items()}, "actor": event.actor},
+            actor_role=event.role, reason=event.reason,
+            # The subject's facts when it moved, and its data period: de-escalation counts periods from it.
+            facts={**{k: _jsonable(v) for k, v in facts.items()}, "actor": event.actor,
+                   **({"period": event.period.isoformat()} if event.period else {})},
             at=event.at,
         ))
     await record_event(
         session, action=f"escalation.{events[-1].kind.value}", object_type="escalation", object_id=str(row.id), org_id=org_id,
         actor_role="escalation engine", after={"ladder": ladder.code, "subject": subject.key, "level": row.level, "status": row.status},
     )
+
+
+def explanation_of(outcome: LadderOutcome, subject: Subject) -> dict[str, object]:
+    """What the register shows of the latest evaluation: the rule, the facts, the parameters, what was not known."""
+    return {
+        "text": outcome.explanation(), "facts": {k: _jsonable(v) for k, v in outcome.facts.items()},
+        "parameters": {k: _jsonable(v) for k, v in outcome.parameters.items()},
+        "route": outcome.route, "additional_forums": list(outcome.additional_forums), "missing_facts": list(outcome.missing_facts),
+        "source": outcome.source, "period": subject.period.latest.isoformat() if subject.period else None,
+        "de_escalation": outcome.de_escalation.describe() if outcome.de_escalation else None,
+    }
+
+
+def _refresh_explanation(row: EscalationRow, explanation: dict[str, object]) -> None:
+    """A fact changed without moving the level (a judgement recorded, a month on target while held): show it.
+
+    No event: nothing happened to the escalation. Re-running on the same facts writes nothing.
+    """
+    if _without_lifecycle(row.explanation) != _without_lifecycle(explanation):
+        row.explanation = explanation
+        row.updated_at = dt.datetime.now(dt.UTC)
+        row.version += 1
+
+
+def _without_lifecycle(explanation: dict) -> dict:  # type: ignore[type-arg]
+    # The lifecycle's own facts differ between the evaluation that moved the level and the next one
+    # (current_level was the old level then); they are no news to show.
+    facts = {k: v for k, v in (explanation.get("facts") or {}).items() if k not in LIFECYCLE_FACTS}
+    return {**explanation, "facts": facts}
 
 
 def _jsonable(value: object) -> object:

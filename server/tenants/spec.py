@@ -283,14 +283,28 @@ class LevelSpec(Strict):
     description: str | None = None
 
 
+class DeEscalationSpec(Strict):
+    """How an open escalation comes down when its rules stop holding (tenants/README.md, "De-escalation").
+
+    Without one, the escalation drops straight to the level the rules give. With one, it holds its
+    level until the subject has been on target for ``after_periods_on_target`` consecutive periods
+    (of the subject's own reporting frequency) at that level, then steps down ``step`` levels
+    (``all``: to the level the rules give).
+    """
+
+    after_periods_on_target: int = Field(ge=1)
+    step: Union[Annotated[int, Field(ge=1)], Literal["all"]] = 1  # "all": straight down to the level the rules give
+
+
 class LadderSpec(Strict):
     code: Code
     name: str
     # "autonomy" ladders (ULHT earned autonomy) are evaluated the same way but raise no escalation.
     purpose: Literal["escalation", "autonomy"] = "escalation"
-    applies_to: Literal["indicator", "unit", "organisation", "contract", "programme", "plan"]
+    applies_to: Literal["indicator", "unit", "domain", "organisation", "contract", "programme", "plan"]
     source: str | None = None  # where the rule comes from, e.g. "STW SAPF, Performance Improvement"
     levels: list[LevelSpec] = Field(min_length=1)
+    de_escalation: DeEscalationSpec | None = None  # None: straight down to the level the rules give
 
     @field_validator("levels")
     @classmethod
@@ -327,6 +341,43 @@ class EscalationSpec(Strict):
 
 
 # ---------------------------------------------------------------------------------------------
+# Judgements: what people decide, recorded as typed data the ladders read as facts (issue 11)
+# ---------------------------------------------------------------------------------------------
+SubjectType = Literal["indicator", "unit", "domain", "organisation", "contract", "programme", "plan"]
+
+
+class JudgementClockSpec(Strict):
+    """A fact that counts whole months since the subject's current judgement took ``value``.
+
+    STW: "if no improvement within 3 months of this report, System QPC will escalate to the ICB":
+    ``qpc_assured`` with ``clock: {value: false, fact: months_since_assurance_report_without_improvement}``.
+    The clock runs while that judgement stands; a new judgement (assured, or withdrawn) stops it.
+    """
+
+    value: Union[bool, str]
+    fact: FactName
+
+
+class JudgementKindSpec(Strict):
+    """One kind of judgement a person records about a subject; its name is the fact ladders compare.
+
+    ``values`` are words (a choice fact) or ``[true, false]`` (a boolean fact; YAML also reads
+    ``yes``/``no`` as booleans). ``roles`` may record it, if the Casbin policy also lets them
+    ``record`` a ``judgement``. With ``expires_after_days`` a judgement lapses unless renewed.
+    """
+
+    name: str
+    description: str | None = None
+    values: list[Union[bool, str]] = Field(min_length=2)
+    subjects: list[SubjectType] = Field(min_length=1)
+    roles: list[str] = Field(min_length=1)
+    forum: Code | None = None  # the forum that makes it, offered on that forum's meeting pages
+    expires_after_days: int | None = Field(default=None, ge=1, le=3660)
+    clock: JudgementClockSpec | None = None
+    source: str | None = None  # where the seed asks for it, e.g. "ULHT PMF 4"
+
+
+# ---------------------------------------------------------------------------------------------
 # Relationships and people
 # ---------------------------------------------------------------------------------------------
 class ContractSpec(Strict):
@@ -345,6 +396,20 @@ class RegionSpec(Strict):
 
     code: Code  # the ODS region code, e.g. Y60 for NHS England Midlands
     name: str
+
+
+class ProgrammeSpec(Strict):
+    """A programme (Sheffield 3.1: transformation projects and programmes incl. QIPP) and where its data are.
+
+    Its measures are recorded at ``unit``; a ``milestones`` indicator missing its target there is a
+    missed milestone, a ``benefits`` indicator missing (or forecast to miss) puts benefits at risk.
+    """
+
+    code: Code
+    name: str
+    unit: Code
+    milestones: list[Code] = []
+    benefits: list[Code] = []
 
 
 class SystemSpec(Strict):
@@ -366,6 +431,8 @@ class TenantFile(Strict):
     escalation: EscalationSpec = EscalationSpec()
     reporting_schedule: list[ReportSpec] = []
     contracts: list[ContractSpec] = []
+    programmes: list[ProgrammeSpec] = []
+    judgements: dict[FactName, JudgementKindSpec] = {}
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -416,6 +483,15 @@ class TenantFile(Strict):
         for index, rule in enumerate(self.escalation.cadence_rules):
             if rule.forum not in forums:
                 errors.append(f"escalation.cadence_rules[{index}].forum: '{rule.forum}' is not a declared forum")
+        indicators = {i.code for i in self.indicators}
+        _no_duplicates(errors, "programmes", [p.code for p in self.programmes])
+        for index, programme in enumerate(self.programmes):
+            if programme.unit not in seen_units:
+                errors.append(f"programmes[{index}].unit: '{programme.unit}' is not a declared unit")
+            for field in ("milestones", "benefits"):
+                for i_index, code in enumerate(getattr(programme, field)):
+                    if code not in indicators:
+                        errors.append(f"programmes[{index}].{field}[{i_index}]: '{code}' is not a declared indicator")
         if self.organisation.kind == "system" and self.system is None:
             errors.append("system: a file with organisation.kind 'system' must declare its system")
         if errors:

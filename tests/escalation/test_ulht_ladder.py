@@ -42,29 +42,40 @@ BASE = dict(failed_criteria=0, months_sustained=6, all_indicators_met=False, cri
 SURGERY_DIVISION_YEAR = [
     # period   facts                                                        level              forum   required action
     ("2025-04", {},                                                         "achieving",       "PRM",  None),
-    ("2025-05", dict(failed_criteria=1, months_sustained=0),                "failing",         "PRM",  "action_plan"),
-    ("2025-06", dict(failed_criteria=3, months_sustained=0),                "serious-failure", "PRM",  "immediate_action_plan"),
-    ("2025-07", dict(failed_criteria=3, months_sustained=0, critical_failure=True, recovery_plan_in_place=False),
+    ("2025-05", dict(failed_criteria=1, months_sustained=0, periods_sustained=0), "failing",   "PRM",  "action_plan"),
+    ("2025-06", dict(failed_criteria=3, months_sustained=0, periods_sustained=0), "serious-failure", "PRM", "immediate_action_plan"),
+    ("2025-07", dict(failed_criteria=3, months_sustained=0, periods_sustained=0, critical_failure=True, recovery_plan_in_place=False),
                                                                             "fpec",            "FPEC", "escalation_paper_to_fpec"),
-    ("2025-08", dict(failed_criteria=3, months_sustained=0, critical_failure=True),
-                                                                            "serious-failure", "PRM",  None),
-    ("2025-09", dict(failed_criteria=2, months_sustained=0),                "failing",         "PRM",  None),
-    ("2025-10", dict(failed_criteria=0, months_sustained=1),                "failing",         "PRM",  None),  # monthly until sustained
-    ("2025-11", dict(failed_criteria=0, months_sustained=2),                "failing",         "PRM",  None),
-    ("2025-12", dict(failed_criteria=0, months_sustained=3),                "achieving",       "PRM",  None),
+    # A recovery plan is in place, but the escalation holds until performance is sustained (de_escalation).
+    ("2025-08", dict(failed_criteria=3, months_sustained=0, periods_sustained=0, critical_failure=True),
+                                                                            "fpec",            "FPEC", None),
+    ("2025-09", dict(failed_criteria=2, months_sustained=0, periods_sustained=0), "fpec",      "FPEC", None),
+    ("2025-10", dict(failed_criteria=0, months_sustained=1, periods_sustained=1), "fpec",      "FPEC", None),
+    ("2025-11", dict(failed_criteria=0, months_sustained=2, periods_sustained=2), "fpec",      "FPEC", None),
+    ("2025-12", dict(failed_criteria=0, months_sustained=3, periods_sustained=3), "achieving", "PRM",  None),
 ]
 PRM_FREQUENCY_BY_MONTH = ["quarterly", "monthly", "monthly", "weekly", "weekly", "monthly", "monthly", "monthly", "quarterly"]
 
 
 def test_failing_division_meets_monthly_until_it_sustains_performance(tenant, ladder, run_months, transitions_of) -> None:
     steps = run_months(ladder(*DIVISIONAL), BASE, SURGERY_DIVISION_YEAR, subject="RWD-SURG")
-    assert transitions_of(steps) == [
-        ("2025-05", "opened", 1), ("2025-06", "escalated", 2), ("2025-07", "escalated", 3),
-        ("2025-08", "de_escalated", 2), ("2025-09", "de_escalated", 1), ("2025-12", "closed", 1),
-    ]
+    assert transitions_of(steps) == [("2025-05", "opened", 1), ("2025-06", "escalated", 2), ("2025-07", "escalated", 3),
+                                     ("2025-12", "closed", 3)]
+    assert "held at level 3 although the level rules give level 2" in steps[4].outcome.explanation()
     rules = tenant("ulht.yaml").escalation.cadence_rules
     frequencies = [frequency_for(required_cadence(rules, step.outcome.facts), "PRM") for step in steps]
     assert frequencies == PRM_FREQUENCY_BY_MONTH
+
+
+def test_a_division_failing_one_criterion_holds_its_level_until_three_months_sustained(ladder, run_months, transitions_of) -> None:
+    rows = [("2025-05", dict(failed_criteria=1, months_sustained=0, periods_sustained=0), "failing", "PRM", None),
+            ("2025-06", dict(failed_criteria=0, months_sustained=1, periods_sustained=1), "failing", "PRM", None),
+            ("2025-07", dict(failed_criteria=1, months_sustained=0, periods_sustained=0), "failing", "PRM", None),
+            ("2025-08", dict(failed_criteria=0, months_sustained=1, periods_sustained=1), "failing", "PRM", None),
+            ("2025-09", dict(failed_criteria=0, months_sustained=2, periods_sustained=2), "failing", "PRM", None),
+            ("2025-10", dict(failed_criteria=0, months_sustained=3, periods_sustained=3), "achieving", "PRM", None)]
+    steps = run_months(ladder(*DIVISIONAL), BASE, rows, subject="RWD-MED")
+    assert transitions_of(steps) == [("2025-05", "opened", 1), ("2025-10", "closed", 1)]
 
 
 def test_critical_failure_without_recovery_plan_goes_straight_to_fpec(ladder) -> None:

@@ -110,3 +110,20 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
         assert evidence["status"] in ("not_improved", "too_early", "no_baseline")
         assert subject.facts["months_since_plan_without_improvement"] == (latest.year - started.year) * 12 + latest.month - started.month
     assert evidence["plan_start"] >= 0
+
+
+async def test_a_run_sends_a_fixed_number_of_statements_whatever_the_number_of_subjects(database, org_ids):
+    """Per ladder: the subjects, the open escalations and all their events, each one statement (no statement per subject)."""
+    from tests.graphql.test_tool_questions import counted_statements
+
+    for code in ("RXW", "03N"):
+        org = org_ids[code]
+        async with database.session(await runner_access(database, org)) as session:
+            await session.exec(text("select 1"))
+            open_count = (await session.exec(text("select count(*) from escalation where org_id = :o and status <> 'closed'"),
+                                             params={"o": org})).scalar_one()
+            with counted_statements(database) as sent:
+                summary = await run_ladders(session, org)
+        assert summary.opened == summary.moved == summary.closed == 0
+        assert open_count >= 3 and summary.subjects > 5
+        assert len(sent) <= 12, [statement.split("\n")[0][:80] for statement in sent]

@@ -1,0 +1,179 @@
+"""Series histories from the stored assessments, and the run facts the ladders read from them.
+
+One statement reads, for a set of indicators at one level (the organisation, or one unit), every
+stored period of the latest four years with its value, target and latest-period verdicts. From
+those points this module computes, per series and per group of series (a scorecard domain, the
+organisation, a contract's indicators, a programme's), the facts that count periods: under target,
+sustained on target, improvement on the previous period, distance below target. Periods are the
+indicator's own (weeks, months or quarters): a gap in the data ends a run, as in the assessment
+engine's own count (server/assessment/underperformance.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.escalation.periods import Frequency, ReportingPeriod, months_spanned, most_frequent, next_period, run_up_to_latest
+
+POLARITY_SIGN = {"higher_is_better": 1, "lower_is_better": -1}
+RAG_SEVERITY = {"green": 0, "amber": 1, "red": 2}
+HISTORY_YEARS = 4  # runs are counted over this much of the latest data: far beyond any seed's thresholds
+_ASSURANCE_FACT = {"consistently_pass": "consistently_passing", "consistently_fail": "consistently_failing", "hit_and_miss": "hit_and_miss"}
+_VARIATIONS = {"common_cause", "special_cause_improving", "special_cause_concerning"}
+
+
+@dataclass(frozen=True)
+class Point:
+    period: dt.date
+    value: float
+    target: float | None
+
+
+@dataclass(frozen=True)
+class SeriesHistory:
+    """One indicator's series at one level, newest point first, with its latest verdicts."""
+
+    indicator_id: int
+    org_id: int
+    code: str
+    name: str
+    domain: str
+    is_key: bool
+    polarity: int  # +1 higher is better, -1 lower is better
+    frequency: Frequency
+    points: tuple[Point, ...]
+    rag: str
+    variation: str
+    assurance: str
+    failure_forecast: bool
+
+    @property
+    def latest(self) -> Point:
+        return self.points[0]
+
+    def fails(self, point: Point) -> bool:
+        return point.target is not None and self.polarity * (point.value - point.target) < 0
+
+    def meets(self, point: Point) -> bool:
+        return point.target is not None and not self.fails(point)
+
+    @property
+    def period(self) -> ReportingPeriod:
+        return ReportingPeriod(self.latest.period, self.frequency)
+
+    def facts(self) -> dict[str, object]:
+        """The series facts of the registry (server/escalation/facts.py) this history supplies."""
+        facts: dict[str, object] = {"reporting_frequency": self.frequency, "failure_forecast_next_quarter": self.failure_forecast,
+                                    "national_target_at_risk": self.failure_forecast}
+        latest = self.latest
+        if latest.target is not None:
+            facts.update(run_facts([(p.period, self.fails(p)) for p in self.points], [(p.period, self.meets(p)) for p in self.points],
+                                   self.frequency))
+            shortfall = max(0.0, -self.polarity * (latest.value - latest.target))
+            facts["target_shortfall"] = shortfall
+            if latest.target != 0:
+                facts["target_shortfall_percent"] = shortfall / abs(latest.target)
+        previous = self.points[1] if len(self.points) > 1 else None
+        if previous is not None and next_period(previous.period, self.frequency) == latest.period:
+            facts["improved_on_previous_period"] = self.polarity * (latest.value - previous.value) > 0
+        if self.rag in RAG_SEVERITY:
+            facts["rag"] = self.rag
+        if self.variation in _VARIATIONS:
+            facts["spc_variation"] = self.variation
+        if self.assurance in _ASSURANCE_FACT:
+            facts["spc_assurance"] = _ASSURANCE_FACT[self.assurance]
+        return facts
+
+
+def run_facts(failing: Sequence[tuple[dt.date, bool]], meeting: Sequence[tuple[dt.date, bool]], frequency: Frequency) -> dict[str, object]:
+    """Runs up to the latest period (newest first): under target and sustained on target, in periods and months."""
+    under, under_from = run_up_to_latest(failing, frequency)
+    sustained, sustained_from = run_up_to_latest(meeting, frequency)
+    latest = failing[0][0]
+    return {
+        "target_missed": bool(failing[0][1]),
+        "periods_under_target": under, "months_under_target": months_spanned(under_from, latest, frequency) if under_from else 0,
+        "periods_sustained": sustained, "months_sustained": months_spanned(sustained_from, latest, frequency) if sustained_from else 0,
+    }
+
+
+def group_facts(series: Sequence[SeriesHistory]) -> tuple[dict[str, object], ReportingPeriod | None]:
+    """Facts about several series together (a domain, the organisation, a contract's indicators).
+
+    A period of the group is missed when any of its indicators reported then misses its target, and
+    on target when every one reported then meets it. "Latest" facts take each indicator's latest
+    point, as the scorecard does.
+    """
+    targeted = [s for s in series if s.points and s.latest.target is not None]
+    if not targeted:
+        return {}, None
+    frequency = most_frequent({s.frequency for s in targeted})
+    missed: dict[dt.date, int] = {}
+    rated: dict[dt.date, int] = {}
+    for history in targeted:
+        for point in history.points:
+            if point.target is not None:
+                rated[point.period] = rated.get(point.period, 0) + 1
+                missed[point.period] = missed.get(point.period, 0) + history.fails(point)
+    periods = sorted(rated, reverse=True)
+    facts = run_facts([(p, missed[p] > 0) for p in periods], [(p, missed[p] == 0) for p in periods], frequency)
+    if len(periods) > 1 and next_period(periods[1], frequency) == periods[0]:
+        facts["improved_on_previous_period"] = missed[periods[0]] < missed[periods[1]]
+    latest_missed = [s for s in targeted if s.fails(s.latest)]
+    key = [s for s in targeted if s.is_key]
+    worst = max((s.rag for s in (key or targeted) if s.rag in RAG_SEVERITY), key=RAG_SEVERITY.__getitem__, default=None)
+    shortfalls = [max(0.0, -s.polarity * (s.latest.value - s.latest.target)) / abs(s.latest.target)  # type: ignore[operator]
+                  for s in targeted if s.latest.target]
+    facts.update(
+        target_missed=bool(latest_missed), targets_missed=len(latest_missed),
+        kpi_targets_missed=sum(1 for s in latest_missed if s.is_key),
+        all_indicators_met=not latest_missed, key_indicators_met=not any(s.is_key for s in latest_missed),
+        all_targets_exceeded=bool(key) and all(s.polarity * (s.latest.value - s.latest.target) > 0 for s in key),  # type: ignore[operator]
+        failure_forecast_next_quarter=any(s.failure_forecast for s in series), reporting_frequency=frequency,
+    )
+    if shortfalls:
+        facts["target_shortfall_percent"] = max(shortfalls)
+    if worst is not None:
+        facts["rag"] = worst
+    return facts, ReportingPeriod(periods[0], frequency)
+
+
+async def read_histories(
+    session: AsyncSession, org_ids: Iterable[int], *, unit_ids: Sequence[int] = (), contractual_only: bool = False,
+) -> dict[tuple[int, int | None], SeriesHistory]:
+    """Per (indicator, unit — None for the organisation level), its history: one statement.
+
+    With ``unit_ids``, the series at those units; otherwise at organisation level. Neutral
+    indicators have no target side and are left out.
+    """
+    level = "a.unit_id = any(:units)" if unit_ids else "a.unit_id is null"
+    rows = (await session.exec(text(
+        f"""
+        with newest as (select org_id, max(period) as period from assessment where org_id = any(:orgs) and is_latest group by org_id)
+        select i.id, i.org_id, a.unit_id, i.code, i.name, d.code, i.is_key, i.polarity, i.frequency,
+               a.period, a.value, a.target, a.is_latest, a.rag, a.variation, a.assurance, a.failure_forecast
+        from indicator i
+        join domain d on d.id = i.domain_id
+        join newest n on n.org_id = i.org_id
+        join assessment a on a.indicator_id = i.id and {level}
+        where i.org_id = any(:orgs) and i.polarity <> 'neutral' {"and i.source = 'contractual'" if contractual_only else ""}
+          and a.value is not null and a.period >= n.period - make_interval(years => :years)
+        order by i.position, i.id, a.unit_id, a.period desc
+        """
+    ), params={"orgs": list(org_ids), "units": list(unit_ids), "years": HISTORY_YEARS})).all()
+    points: dict[tuple[int, int | None], list[Point]] = {}
+    heads: dict[tuple[int, int | None], tuple] = {}  # type: ignore[type-arg]
+    for (indicator_id, org_id, unit_id, code, name, domain, is_key, polarity, frequency, period, value, target, is_latest,
+         rag, variation, assurance, forecast) in rows:
+        key = (indicator_id, unit_id)
+        points.setdefault(key, []).append(Point(period, float(value), None if target is None else float(target)))
+        if is_latest:
+            heads[key] = (org_id, code, name, domain, is_key, POLARITY_SIGN[polarity], frequency, rag, variation, assurance, bool(forecast))
+    return {
+        key: SeriesHistory(key[0], org_id, code, name, domain, is_key, sign, frequency, tuple(points[key]), rag, variation, assurance, forecast)
+        for key, (org_id, code, name, domain, is_key, sign, frequency, rag, variation, assurance, forecast) in heads.items()
+    }
