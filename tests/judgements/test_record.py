@@ -12,51 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from server.db.session import AccessContext
-from server.judgements.record import JudgementInput, JudgementRecorded, JudgementRefused, record_judgement
-from tests.conftest import act_as
+from server.judgements.record import JudgementRecorded, JudgementRefused
 from tests.db.access import set_access
+from tests.judgements.helpers import DELIVERY, LEAD, QPC, escalation, record, rows, withdraw_all
 
-QPC, LEAD, DELIVERY, SATH_PERFORMANCE = ("stw.qpc@accord.example", "stw.lead@accord.example", "stw.delivery@accord.example",
-                                         "sath.performance@accord.example")
-
-
-async def _record(database, services, email, org_id, **given):
-    principal, access = await act_as(database, services.authorizer, email)
-    async with database.session(access) as session:
-        return await record_judgement(session, services.authorizer, principal, org_id=org_id, given=JudgementInput(**given))
-
-
-async def _rows(database, org_id, sql, **params):
-    """Read as the engine does for one organisation (row-level security applies to the owner too)."""
-    async with database.session(AccessContext.for_orgs([org_id])) as session:
-        return (await session.exec(text(sql), params={"o": org_id, **params})).all()
-
-
-async def _escalation(database, org_id, subject_key):
-    rows = await _rows(database, org_id, "select level, level_code, explanation from escalation where org_id = :o and subject_key = :k"
-                       " and status <> 'closed'", k=subject_key)
-    return rows[0] if rows else None
-
-
-async def _stw_subject(database, org_id) -> str:
-    """An STW system indicator whose escalation (if any) is below the ICB level."""
-    async with database.session(AccessContext.for_orgs([org_id])) as session:
-        code = (await session.exec(text(
-            "select i.code from indicator i where i.org_id = :o and i.polarity <> 'neutral' and not exists (select 1 from escalation e"
-            " where e.org_id = i.org_id and e.subject_key = 'indicator:' || i.code and e.status <> 'closed' and e.level >= 6)"
-            " order by i.position desc limit 1"), params={"o": org_id})).scalar_one()
-    return f"indicator:{code}"
-
-
-@pytest.fixture
-async def stw_subject(database, services, org_ids):
-    """A subject for one test; whatever judgements the test left in force are withdrawn afterwards."""
-    subject = await _stw_subject(database, org_ids["STW"])
-    yield subject
-    for email, kinds in ((QPC, ("qpc_assured", "patient_safety_risk")), (LEAD, ("risk_rating",))):
-        for kind in kinds:
-            await _record(database, services, email, org_ids["STW"], kind=kind, subject_key=subject, value=None, withdraw=True,
-                          reason="test over")
+SATH_PERFORMANCE = "sath.performance@accord.example"
+_record, _rows, _escalation = record, rows, escalation
 
 
 async def test_qpc_not_assured_with_a_high_patient_safety_risk_escalates_to_the_icb_at_once(database, services, org_ids, stw_subject):
