@@ -78,3 +78,27 @@ def test_the_scheduler_waits_until_two_in_the_morning_uk_time():
     assert seconds_until_next_tick(summer_evening) == 3.5 * 3600
     winter_night = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
     assert seconds_until_next_tick(winter_night) == 3600
+
+
+async def test_the_ladders_read_every_judgement_of_an_organisation_in_one_statement(database, services, org_ids, stw_subject):
+    """However many judgements and subjects, judgement_facts costs the framework and one query (and the access settings)."""
+    from server.assessment_store.recompute import runner_access
+    from server.escalation_store.judgement_facts import judgement_facts
+    from tests.graphql.test_tool_questions import counted_statements
+
+    stw = org_ids["STW"]
+    access = await runner_access(database, stw)
+
+    async def cost() -> tuple[int, dict]:
+        async with database.session(access) as session:
+            with counted_statements(database) as statements:
+                facts = await judgement_facts(session, stw, at=dt.datetime.now(dt.UTC))
+        return len(statements), facts
+
+    one, _ = await cost()
+    for kind, value in (("qpc_assured", "no"), ("patient_safety_risk", "yes")):
+        assert isinstance(await record(database, services, QPC, stw, kind=kind, subject_key=stw_subject, value=value, reason="count"), JudgementRecorded)
+    many, facts = await cost()
+    assert many == one <= 3
+    assert facts[stw_subject]["qpc_assured"] is False and facts[stw_subject]["patient_safety_risk"] is True
+    assert facts[stw_subject]["months_since_assurance_report_without_improvement"] == 0
