@@ -8,6 +8,7 @@ from server.judgements.record import JudgementInput, record_judgement
 from tests.conftest import act_as
 
 QPC, LEAD, DELIVERY, CWG = "stw.qpc@accord.example", "stw.lead@accord.example", "stw.delivery@accord.example", "stw.cwg@accord.example"
+ULHT = "ulht.performance@accord.example"  # performance manager and executive at ULHT
 
 
 async def record(database, services, email, org_id, **given):  # type: ignore[no-untyped-def]
@@ -33,3 +34,20 @@ async def withdraw_all(database, services, org_id, subject_key, kinds_by_user) -
     for email, kinds in kinds_by_user:
         for kind in kinds:
             await record(database, services, email, org_id, kind=kind, subject_key=subject_key, value=None, withdraw=True, reason="test over")
+
+
+async def close_by_hand(database, services, org_id, subject) -> None:  # type: ignore[no-untyped-def]
+    """Close the subject's escalation by hand (ULHT holds levels until sustained) and let the ladder re-open it from its data."""
+    from server.assessment_store.recompute import runner_access
+    from server.escalation_store.manual import EscalationChanged, act
+    from server.escalation_store.run import run_ladders
+
+    escalation_id, version = (await rows(database, org_id, "select id, version from escalation where org_id = :o and subject_key = :k"
+                                         " and status <> 'closed'", k=subject))[0]
+    principal, access = await act_as(database, services.authorizer, ULHT)
+    async with database.session(access) as session:
+        closed = await act(session, services.authorizer, principal, escalation_id=escalation_id, kind="closed", seen_version=version,
+                           reason="Test over: decision withdrawn")
+    assert isinstance(closed, EscalationChanged), closed
+    async with database.session(await runner_access(database, org_id)) as session:
+        await run_ladders(session, org_id)

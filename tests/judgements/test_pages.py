@@ -12,10 +12,9 @@ from schema.context import AccordContext
 from server.db.models import Meeting
 from server.db.session import AccessContext
 from tests.conftest import act_as, login
-from tests.judgements.helpers import DELIVERY, QPC, escalation, record, rows, withdraw_all
+from tests.judgements.helpers import DELIVERY, QPC, ULHT, close_by_hand, escalation, rows, withdraw_all
 from tests.web.test_plan_pages import fresh_client, post_form
 
-ULHT = "ulht.performance@accord.example"  # performance manager and executive at ULHT
 
 
 async def _ulht_division_escalation(database, org_id) -> tuple[int, str]:
@@ -55,27 +54,11 @@ async def test_the_executive_team_places_a_division_in_special_measures_from_its
         assert explanation["facts"]["executive_team_decision"] == "special_measures"
     finally:
         await withdraw_all(database, services, ulht, subject, ((ULHT, ("executive_team_decision",)),))
-        await _close_by_hand(database, services, ulht, subject)
+        await close_by_hand(database, services, ulht, subject)
     # ULHT's ladder holds a level until three periods on target (its de_escalation), so the test's
     # division was closed by hand, as the six-monthly accountability review would; the ladder re-opens it
     # at the level its data give, without the withdrawn decision.
     assert (await escalation(database, ulht, subject) or (0,))[0] < 5
-
-
-async def _close_by_hand(database, services, org_id, subject) -> None:  # type: ignore[no-untyped-def]
-    from server.assessment_store.recompute import runner_access
-    from server.escalation_store.manual import EscalationChanged, act
-    from server.escalation_store.run import run_ladders
-
-    escalation_id, version = (await rows(database, org_id, "select id, version from escalation where org_id = :o and subject_key = :k"
-                                         " and status <> 'closed'", k=subject))[0]
-    principal, access = await act_as(database, services.authorizer, ULHT)
-    async with database.session(access) as session:
-        closed = await act(session, services.authorizer, principal, escalation_id=escalation_id, kind="closed", seen_version=version,
-                           reason="Test over: decision withdrawn")
-    assert isinstance(closed, EscalationChanged), closed
-    async with database.session(await runner_access(database, org_id)) as session:
-        await run_ladders(session, org_id)
 
 
 async def test_a_role_the_framework_does_not_name_sees_no_form_and_is_refused(app, database, org_ids):

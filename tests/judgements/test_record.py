@@ -100,3 +100,23 @@ async def test_row_level_security_refuses_a_judgement_for_an_organisation_the_re
             await session.exec(text(
                 "insert into judgement (org_id, kind, subject_type, subject_key, subject_name, value, reason, recorded_by_name, recorded_role)"
                 " values (:o, 'qpc_assured', 'indicator', 'indicator:AE4H', 'x', 'false', 'x', 'x', 'x')"), params={"o": org_ids["STW"]})
+
+
+async def test_a_judgement_only_this_tenant_declares_drives_its_ladder(database, services, org_ids):
+    """ULHT 4: a division "deemed" to have the potential for significant failure, with no recovery plan, goes to FPEC."""
+    from tests.judgements.helpers import ULHT, close_by_hand
+
+    ulht = org_ids["RWD"]
+    found = await rows(database, ulht, "select subject_key from escalation where org_id = :o and subject_type = 'unit' and status <> 'closed'"
+                       " and level < 3 and plan_id is null and not manual_override order by id limit 1")
+    assert found, "a ULHT division below FPEC with no recovery plan"
+    subject = found[0][0]
+    try:
+        outcome = await record(database, services, ULHT, ulht, kind="significant_failure_deemed", subject_key=subject, value="yes",
+                               reason="Theatre capacity loss puts the elective plan at risk")
+        assert isinstance(outcome, JudgementRecorded), outcome
+        level, code, explanation = await escalation(database, ulht, subject)
+        assert (level, code) == (3, "fpec") and explanation["facts"]["significant_failure_deemed"] is True
+    finally:
+        await withdraw_all(database, services, ulht, subject, ((ULHT, ("significant_failure_deemed",)),))
+        await close_by_hand(database, services, ulht, subject)
