@@ -57,7 +57,8 @@ def _check_supplied(condition: Condition, path: str, subject: str, supplied: fro
         if comparison.fact not in supplied:
             others = [kind for kind in SUBJECT_FACTS if comparison.fact in SUBJECT_FACTS[kind]]
             hint = f" (it is supplied for {', '.join(others)} subjects)" if others else ""
-            problems.append((f"{where}.fact", f"'{comparison.fact}' is never supplied for a {subject} subject{hint}"))
+            article = "an" if subject[0] in "aeiou" else "a"
+            problems.append((f"{where}.fact", f"'{comparison.fact}' is never supplied for {article} {subject} subject{hint}"))
     return problems
 
 

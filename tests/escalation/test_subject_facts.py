@@ -28,7 +28,8 @@ def _tenant(applies_to: str, when: dict, judgements: dict | None = None) -> Tena
 def test_a_fact_the_subject_type_never_supplies_is_refused_naming_file_and_path(applies_to, fact, value) -> None:
     problems = validate_tenant_conditions(_tenant(applies_to, {"fact": fact, "value": value}), "x.yaml")
     assert [(p.file, p.path) for p in problems] == [("x.yaml", "escalation.ladders[0].levels[1].when.fact")]
-    assert f"'{fact}' is never supplied for a {applies_to} subject" in problems[0].message
+    article = "an" if applies_to in ("indicator", "organisation") else "a"
+    assert f"'{fact}' is never supplied for {article} {applies_to} subject" in problems[0].message
 
 
 @pytest.mark.parametrize("applies_to", list(SUBJECT_FACTS))
