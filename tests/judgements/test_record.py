@@ -120,3 +120,20 @@ async def test_a_judgement_only_this_tenant_declares_drives_its_ladder(database,
     finally:
         await withdraw_all(database, services, ulht, subject, ((ULHT, ("significant_failure_deemed",)),))
         await close_by_hand(database, services, ulht, subject)
+
+
+async def test_a_judgement_that_moves_no_level_still_leaves_the_not_known_list(database, services, org_ids):
+    stw = org_ids["STW"]
+    found = await rows(database, stw, "select subject_key, explanation from escalation where org_id = :o and status <> 'closed'"
+                       " and subject_type = 'indicator' order by level, id limit 1")
+    assert found, "the demo data escalates an STW system indicator"
+    subject, before = found[0]
+    assert "risk_rating" in before["missing_facts"]  # step 3's "sooner if assessed risk is high" waits on it
+    try:
+        outcome = await record(database, services, LEAD, stw, kind="risk_rating", subject_key=subject, value="low", reason="Low harm")
+        assert isinstance(outcome, JudgementRecorded), outcome
+        level, code, explanation = await escalation(database, stw, subject)
+        assert explanation["facts"]["risk_rating"] == "low"
+        assert "risk_rating" not in explanation["missing_facts"]
+    finally:
+        await withdraw_all(database, services, stw, subject, ((LEAD, ("risk_rating",)),))
