@@ -42,17 +42,19 @@ async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datet
     histories = await read_histories(session, [org_id])
     rows = (await session.exec(text(
         """
-        select i.id, i.code, i.name, a.period, coalesce(bool_or(u.masked_failure), false) as masked,
+        select i.id, i.code, i.name, a.period,
+               -- a failing unit hidden by a passing total (THGPCG 13); exists stops at the first (a join and
+               -- group by over every unit's latest row cost 165 ms for ULHT, this 3 ms)
+               exists (select 1 from assessment u where u.indicator_id = i.id and u.unit_id is not null and u.is_latest
+                       and u.masked_failure) as masked,
                a.evidence -> 'improvement' ->> 'status', p.in_place, p.accountability, p.started_on
         from indicator i
         join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
-        left join assessment u on u.indicator_id = i.id and u.unit_id is not null and u.is_latest
         left join lateral (
           select {in_place} as in_place, accountability, started_on from improvement_plan pl
           where pl.indicator_id = i.id and pl.status not in ('closed', 'draft') order by {in_place} desc, pl.id desc limit 1
         ) p on true
         where i.org_id = :org and i.polarity <> 'neutral'
-        group by i.id, i.code, i.name, a.period, a.evidence, p.in_place, p.accountability, p.started_on
         order by i.position
         """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"))
     ), params={"org": org_id})).all()

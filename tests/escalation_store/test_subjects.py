@@ -58,6 +58,20 @@ async def test_a_series_counts_its_runs_as_the_assessment_engine_does(database, 
             assert facts["target_shortfall"] > 0 and facts["periods_sustained"] == 0
 
 
+async def test_an_indicator_is_masked_when_any_unit_fails_under_a_passing_total(database, org_ids) -> None:
+    found = 0
+    for code in ("NL4", "RWD", "RXW"):
+        org = org_ids[code]
+        async with database.session(await runner_access(database, org)) as session:
+            masked = set((await session.exec(text(
+                "select distinct 'indicator:' || i.code from assessment u join indicator i on i.id = u.indicator_id"
+                " where u.org_id = :o and u.unit_id is not null and u.is_latest and u.masked_failure"), params={"o": org})).scalars())
+            subjects = await read_subjects(session, org, "indicator", at=AT)
+        assert {s.key for s in subjects if s.facts["masked_failure"]} == masked & {s.key for s in subjects}
+        found += len(masked)
+    assert found, "the demo data hide some failing unit under a passing total"
+
+
 async def test_a_domain_is_missed_when_any_of_its_indicators_is(database, org_ids) -> None:
     org = org_ids["RWD"]
     async with database.session(await runner_access(database, org)) as session:
