@@ -48,6 +48,13 @@ def format_number(value: float | None, unit: str = "") -> str:
         return f"{value * 100:.1f}%"
     if unit == "currency":  # −£2,441,824: the sign before the pound sign, as finance reports write it
         return f"{'−' if value < 0 else ''}£{abs(value):,.0f}"
+    suffix = TIME_UNITS.get(unit)
+    if suffix:  # "66.3 weeks": a bare 66.28 against 52 leaves the reader to guess the unit
+        number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+        return f"{number}\u00a0{suffix[0] if abs(value) == 1 else suffix[1]}"
     if float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.2f}"
+
+
+TIME_UNITS = {"minutes": ("minute", "minutes"), "hours": ("hour", "hours"), "days": ("day", "days"), "weeks": ("week", "weeks")}

@@ -95,11 +95,13 @@ class SpcChart:
 
 def build_spc_chart(
     points: Sequence[SeriesPoint], *, title: str, y_title: str, fmt: Callable[[float | None], str], short_label: Callable[[SeriesPoint], str],
+    width: int = WIDTH, height: int = HEIGHT,
 ) -> SpcChart:
+    """``width`` and ``height`` in the SVG's units: a board paper's small multiples are shorter than the page's chart."""
     observed = [p for p in points if p.value is not None]
     values = [v for p in points for v in (p.value, p.mean, p.lower_limit, p.upper_limit, p.target, p.trajectory) if v is not None]
     low, high, step = _nice_range(min(values, default=0.0), max(values, default=1.0))
-    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_width, plot_height = width - LEFT - RIGHT, height - TOP - BOTTOM
     count = max(len(points), 1)
 
     def x_of(position: int) -> float:
@@ -121,8 +123,8 @@ def build_spc_chart(
     x_ticks = tuple(Tick(x_of(i), short_label(p)) for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1 and i % every > every / 2)
     y_ticks = tuple(Tick(y_of(v), fmt(v)) for v in _ticks(low, high, step))
     return SpcChart(
-        title=title, description=_description(points, observed, fmt), width=WIDTH, height=HEIGHT,
-        plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
+        title=title, description=_description(points, observed, fmt), width=width, height=height,
+        plot_left=LEFT, plot_right=width - RIGHT, plot_top=TOP, plot_bottom=height - BOTTOM,
         lines=tuple(lines), markers=markers, x_ticks=x_ticks, y_ticks=y_ticks, x_title="Period", y_title=y_title,
         legend=_legend(points),
     )

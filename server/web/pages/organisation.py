@@ -12,11 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
+from server.reporting.board import board_indicator, chart_series
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
 from server.reporting.scorecard import Scorecard, organisation_scorecard
 from server.reporting.structure import UnknownUnit, organisation_tree
+from server.reporting.summary import summary_matrix
+from server.web.charts.spc import build_spc_chart
 from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.pages.indicator import UNIT_TITLES
+from server.web.templating import format_number
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,11 @@ async def ipr_pdf(request: Request) -> Response:
     ipr = await load_ipr(request)
     if ipr is None:
         return not_found(request)
+    async with services_of(request).database.session(access_of(request)) as session:
+        paper = await board_paper(session, ipr.scorecard)
     templates = services_of(request).templates
     html = templates.env.get_template("pages/organisation_print.html").render(
-        **ipr.context(), generated_on=dt.datetime.now(dt.UTC).date(), rule_set=f"{RULE_SET_NAME} {RULE_SET_VERSION}",
+        **ipr.context(), **paper, generated_on=dt.datetime.now(dt.UTC).date(), rule_set=f"{RULE_SET_NAME} {RULE_SET_VERSION}",
     )
     # WeasyPrint is synchronous and CPU-bound: keep it off the event loop.
     pdf = await run_in_threadpool(_render_pdf, html, str(services_of(request).settings.static_dir))
@@ -104,6 +111,46 @@ async def ipr_pdf(request: Request) -> Response:
         pdf, media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{_file_stem(ipr.scorecard)}.pdf"', "cache-control": "no-store"},
     )
+
+
+async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the PDF adds to the page's IPR: each domain's indicators with their chart and sentences,
+    and the summary matrix. One more statement, whatever the number of indicators."""
+    unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
+    rows = [row for domain in scorecard.domains for row in domain.rows]
+    series = await chart_series(session, [row.indicator for row in rows], unit_id=unit_id)
+    domains = []
+    for domain in scorecard.domains:
+        cards = []
+        for row in domain.rows:
+            if row.status is None:
+                continue
+            unit = row.indicator.unit
+
+            def fmt(value: float | None, unit: str = unit) -> str:
+                return format_number(value, unit)
+
+            card = board_indicator(row, series.get(row.indicator.id, ()), fmt)
+            chart = build_spc_chart(
+                card.points, title=row.indicator.name, y_title=UNIT_TITLES.get(unit, unit.capitalize()),
+                fmt=_compact_money if unit == "currency" else fmt,
+                short_label=lambda point: point.period.strftime("%b %y"), width=760, height=250,
+            )
+            cards.append((card, chart))
+        unreported = [row.indicator for row in domain.rows if row.status is None]
+        domains.append({"domain": domain, "cards": cards, "unreported": unreported})
+    matrix = summary_matrix((row.indicator.name, None, row.status) for row in rows)
+    return {"paper_domains": domains, "matrix": matrix}
+
+
+def _compact_money(value: float | None) -> str:
+    """A small chart's axis has room for '£2.4m', not '£2,400,000'."""
+    if value is None or abs(value) < 10_000:
+        return format_number(value, "currency")
+    sign = "−" if value < 0 else ""
+    if abs(value) >= 1_000_000:
+        return f"{sign}£{abs(value) / 1_000_000:.1f}m"
+    return f"{sign}£{abs(value) / 1_000:.0f}k"
 
 
 def _render_pdf(html: str, base_url: str) -> bytes:

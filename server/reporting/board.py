@@ -1,0 +1,156 @@
+"""The IPR as a board paper: for each indicator its recent SPC series, the latest and previous
+values, and its rating told as a sentence ("Two months below the 92.0% target (88.1% in October,
+87.4% in November)") instead of the rule that decided it.
+
+The series of every indicator on the paper are read in one statement, with the SPC mean, limits,
+segment and deciding rule of each point taken from the series' latest evidence (the k-th observed
+evidence point is the k-th stored row: server/assessment_store/recompute.py stores exactly those).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.reporting.indicator import SeriesPoint
+from server.reporting.scorecard import IndicatorRef, ScorecardRow
+from server.reporting.status import IndicatorStatus
+from server.reporting.words import FREQUENCY_PERIODS, period_label
+
+# Two years of a monthly series: what Making Data Count charts in a board report show.
+CHART_PERIODS = 24
+LISTED_PERIODS = 3  # a run under target names at most its last three values
+NUMBER_WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve")
+
+Formatter = Callable[[float | None], str]
+
+_CHART_SERIES = """
+with stored as (
+  select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.masked_failure,
+         row_number() over (partition by a.indicator_id order by a.period) - 1 as k,
+         row_number() over (partition by a.indicator_id order by a.period desc) as from_end
+  from assessment a
+  where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer)
+), points as materialized (
+  select a.indicator_id, jsonb_path_query_array(a.evidence, '$.spc.points[*] ? (@.value != null)') as observed
+  from assessment a
+  where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer) and a.is_latest
+)
+select s.indicator_id, s.period, s.value, s.target, s.trajectory, s.rag, s.masked_failure, o.point
+from stored s
+left join points p on p.indicator_id = s.indicator_id
+left join lateral (select p.observed -> s.k::int as point) o on true
+where s.from_end <= :periods
+order by s.indicator_id, s.period
+"""
+
+
+async def chart_series(
+    session: AsyncSession, indicators: Sequence[IndicatorRef], *, unit_id: int | None, periods: int = CHART_PERIODS,
+) -> dict[int, tuple[SeriesPoint, ...]]:
+    """Per indicator, its last ``periods`` stored points at the unit (None: organisation level), oldest first."""
+    if not indicators:
+        return {}
+    frequency = {i.id: i.frequency for i in indicators}
+    rows = (await session.exec(
+        text(_CHART_SERIES), params={"ids": [i.id for i in indicators], "unit": unit_id, "periods": periods},
+    )).all()
+    series: dict[int, list[SeriesPoint]] = {i.id: [] for i in indicators}
+    for indicator_id, period, value, target, trajectory, rag, masked, point in rows:
+        base = dict(period=period, label=period_label(period, frequency[indicator_id]), value=_float(value), target=_float(target),
+                    trajectory=_float(trajectory), rag=rag or "none", masked_failure=bool(masked))
+        if point:
+            series[indicator_id].append(SeriesPoint(
+                index=point.get("index"), mean=point.get("mean"), lower_limit=point.get("lower_limit"), upper_limit=point.get("upper_limit"),
+                segment=int(point.get("segment") or 0), rules=tuple(point.get("rules") or ()), deciding_rule=point.get("deciding_rule") or "none",
+                point_type=point.get("point_type") or "not_assessed", direction=int(point.get("direction") or 0), **base,
+            ))
+        else:
+            series[indicator_id].append(SeriesPoint(index=None, **base))
+    return {indicator_id: tuple(points) for indicator_id, points in series.items()}
+
+
+@dataclass(frozen=True)
+class BoardIndicator:
+    row: ScorecardRow
+    points: tuple[SeriesPoint, ...]
+    rating_sentence: str
+    change_sentence: str
+
+    @property
+    def indicator(self) -> IndicatorRef:
+        return self.row.indicator
+
+    @property
+    def status(self) -> IndicatorStatus | None:
+        return self.row.status
+
+    @property
+    def previous(self) -> SeriesPoint | None:
+        observed = [p for p in self.points if p.value is not None]
+        return observed[-2] if len(observed) > 1 else None
+
+
+def board_indicator(row: ScorecardRow, points: Sequence[SeriesPoint], fmt: Formatter) -> BoardIndicator:
+    return BoardIndicator(row, tuple(points), rating_sentence(row, points, fmt), change_sentence(row, points, fmt))
+
+
+def rating_sentence(row: ScorecardRow, points: Sequence[SeriesPoint], fmt: Formatter) -> str:
+    """The rating in words, with the values behind it."""
+    status, indicator = row.status, row.indicator
+    if status is None or status.value is None:
+        return "No value reported yet."
+    when = _when(status.period, status.period, indicator.frequency)
+    if status.target is None:
+        return f"No target is set; {fmt(status.value)} in {when}."
+    side = "above" if indicator.polarity == "lower_is_better" else "below"
+    run = status.periods_under_target
+    if status.rag == "green":
+        return f"Meets the {fmt(status.target)} target: {fmt(status.value)} in {when}."
+    if run == 0:
+        words = "At risk" if status.rag == "amber" else "Misses the target"
+        return f"{words}: {fmt(status.value)} in {when} against the {fmt(status.target)} target."
+    singular, plural = FREQUENCY_PERIODS.get(indicator.frequency, ("period", "periods"))
+    count = NUMBER_WORDS[run] if run < len(NUMBER_WORDS) else str(run)
+    observed = [p for p in points if p.value is not None][-min(run, LISTED_PERIODS):]
+    listed = ", ".join(f"{fmt(p.value)} in {_when(p.period, status.period, indicator.frequency)}" for p in observed)
+    head = f"{count} {singular if run == 1 else plural} {side} the {fmt(status.target)} target"
+    if not listed:
+        return f"{head}."
+    if run > len(observed):
+        return f"{head}; the last {NUMBER_WORDS[len(observed)].lower()}: {listed}."
+    return f"{head} ({listed})."
+
+
+def change_sentence(row: ScorecardRow, points: Sequence[SeriesPoint], fmt: Formatter) -> str:
+    """'Up 1.3 percentage points from 80.0% in October (better)'; '' without two values."""
+    observed = [p for p in points if p.value is not None]
+    if len(observed) < 2:
+        return ""
+    latest, previous = observed[-1], observed[-2]
+    assert latest.value is not None and previous.value is not None
+    when = _when(previous.period, latest.period, row.indicator.frequency)
+    difference = latest.value - previous.value
+    if abs(difference) < 1e-9:
+        return f"Unchanged from {when}."
+    if row.indicator.unit == "percent":
+        amount = f"{abs(difference) * 100:.1f} percentage {'point' if round(abs(difference) * 100, 1) == 1 else 'points'}"
+    else:
+        amount = fmt(abs(difference))
+    better = {"higher_is_better": difference > 0, "lower_is_better": difference < 0}.get(row.indicator.polarity)
+    verdict = "" if better is None else (" (better)" if better else " (worse)")
+    return f"{'Up' if difference > 0 else 'Down'} {amount} from {fmt(previous.value)} in {when}{verdict}."
+
+
+def _when(period: dt.date, latest: dt.date, frequency: str) -> str:
+    """'October' within the latest period's year, 'October 2025' before it; weeks and quarters as labelled."""
+    if frequency != "monthly":
+        return period_label(period, frequency)
+    return period.strftime("%B") if period.year == latest.year else period.strftime("%B %Y")
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,117 @@
+"""The IPR as a board paper: ratings told as sentences, the summary matrix, and a PDF whose every
+page is rendered to an image and checked for content, OFFICIAL marking and page numbers."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pypdfium2
+import pytest
+
+from server.reporting.board import change_sentence, rating_sentence
+from server.reporting.indicator import SeriesPoint
+from server.reporting.scorecard import IndicatorRef, ScorecardRow
+from server.reporting.status import IndicatorStatus
+from server.reporting.summary import summary_matrix
+from server.web.templating import format_number
+from tests.conftest import login
+from tests.graphql.test_tool_questions import counted_statements
+
+ULHT = "ulht.performance@accord.example"
+RTT = IndicatorRef(1, "RTT18", "RTT within 18 weeks", "percent", "higher_is_better", "monthly", True, "Chief Operating Officer")
+
+
+def percent(value: float | None) -> str:
+    return format_number(value, "percent")
+
+
+def status(value: float, target: float | None, rag: str, under: int, *, period=dt.date(2026, 11, 1), variation="common_cause",
+           assurance="hit_and_miss") -> IndicatorStatus:
+    return IndicatorStatus(period, value, target, None, rag, variation, None, assurance, under, False, False)
+
+
+def points(*values: float, last=dt.date(2026, 11, 1), target=0.92) -> list[SeriesPoint]:
+    months = [last.year * 12 + last.month - 1 - back for back in reversed(range(len(values)))]
+    periods = [dt.date(month // 12, month % 12 + 1, 1) for month in months]
+    return [SeriesPoint(index=i, period=p, label=p.strftime("%b %Y"), value=v, target=target, trajectory=None, rag="red", masked_failure=False)
+            for i, (p, v) in enumerate(zip(periods, values, strict=True))]
+
+
+def test_two_months_under_target_name_both_values_and_months():
+    row = ScorecardRow(RTT, status(0.874, 0.92, "red", 2), ())
+    assert rating_sentence(row, points(0.93, 0.881, 0.874), percent) == "Two months below the 92.0% target (88.1% in October, 87.4% in November)."
+
+
+def test_a_long_run_names_its_length_and_the_last_three_values_across_a_year_end():
+    row = ScorecardRow(RTT, status(0.81, 0.92, "red", 15, period=dt.date(2027, 1, 1)), ())
+    sentence = rating_sentence(row, points(0.82, 0.83, 0.80, 0.81, last=dt.date(2027, 1, 1)), percent)
+    assert sentence == "15 months below the 92.0% target; the last three: 83.0% in November 2026, 80.0% in December 2026, 81.0% in January."
+
+
+def test_lower_is_better_is_above_the_target_and_meeting_it_says_so():
+    waits = IndicatorRef(2, "RTT52", "Over 52 weeks", "count", "lower_is_better", "monthly", False, None)
+    row = ScorecardRow(waits, status(45, 0, "red", 1), ())
+    assert rating_sentence(row, points(0, 45, target=0), lambda v: format_number(v, "count")) == "One month above the 0 target (45 in November)."
+    met = ScorecardRow(RTT, status(0.95, 0.92, "green", 0), ())
+    assert rating_sentence(met, points(0.95), percent) == "Meets the 92.0% target: 95.0% in November."
+    untargeted = ScorecardRow(RTT, status(0.95, None, "none", 0), ())
+    assert rating_sentence(untargeted, points(0.95), percent) == "No target is set; 95.0% in November."
+
+
+def test_change_from_the_previous_period_is_in_percentage_points_and_says_better_or_worse():
+    row = ScorecardRow(RTT, status(0.874, 0.92, "red", 2), ())
+    assert change_sentence(row, points(0.881, 0.874), percent) == "Down 0.7 percentage points from 88.1% in October (worse)."
+    assert change_sentence(row, points(0.874), percent) == ""
+    assert change_sentence(row, points(0.874, 0.874), percent) == "Unchanged from October."
+
+
+def test_summary_matrix_counts_and_names_each_indicator_once():
+    matrix = summary_matrix([
+        ("A&E", None, status(0.7, 0.95, "red", 3, variation="special_cause_concerning", assurance="consistently_fail")),
+        ("Cancer", None, status(0.9, 0.85, "green", 0, variation="special_cause_improving", assurance="consistently_pass")),
+        ("RTT", None, status(0.8, 0.92, "red", 5, variation="special_cause_concerning", assurance="consistently_fail")),
+        ("Not yet", None, None),
+    ])
+    assert matrix.total == 3
+    cells = {(c.variation, c.assurance): [e.name for e in c.entries] for r in matrix.rows for c in r.cells if c.count}
+    assert cells == {("special_cause_concerning", "consistently_fail"): ["A&E", "RTT"], ("special_cause_improving", "consistently_pass"): ["Cancer"]}
+    assert [code for code, _ in matrix.columns] == ["consistently_pass", "hit_and_miss", "consistently_fail"]
+    assert matrix.column_count("consistently_fail") == 2
+
+
+def _page_is_blank(page: pypdfium2.PdfPage) -> bool:
+    image = page.render(scale=0.5).to_pil().convert("L")
+    inked = sum(image.histogram()[:200])  # pixels darker than a pale tint
+    return inked < image.width * image.height * 0.005
+
+
+@pytest.mark.parametrize("path", ["/organisations/RWD/ipr.pdf", "/organisations/RWD/ipr.pdf?unit=RWD-MED"])
+async def test_ipr_pdf_has_a_summary_cover_and_no_blank_page(client, database, path):
+    await login(client, ULHT)
+    with counted_statements(database) as statements:
+        response = await client.get(path)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    # The board paper reads its charts' series in one statement, whatever the number of indicators.
+    assert sum("jsonb_path_query_array" in s for s in statements) == 1
+    document = pypdfium2.PdfDocument(response.content)
+    try:
+        check_board_paper(document)
+    finally:
+        document.close()
+
+
+def check_board_paper(document: pypdfium2.PdfDocument) -> None:
+    pages = len(document)
+    assert pages >= 3
+    texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
+    assert "Summary: indicators by variation and assurance" in texts[0]
+    assert "Consistently failing" in texts[0]
+    for number, text in enumerate(texts, start=1):
+        page = document[number - 1]
+        assert not _page_is_blank(page), f"page {number} of {pages} is blank"
+        page.close()
+        assert text.count("OFFICIAL") >= 1, f"page {number} has no OFFICIAL marking"
+        assert f"Page {number} of {pages}" in text
+    body = "\n".join(texts)
+    assert "below the" in body and "target (" in body  # ratings told as sentences
+    assert "levels[" not in body and "held (" not in body  # never the rule trace
+    assert "Previous" in body and "Latest" in body
