@@ -85,9 +85,15 @@ async def test_system_qpc_minutes_not_assured_at_its_meeting(app, database, serv
         assert page.status_code == 200 and "System QPC assured by the rate of improvement" in page.text
         assert "Risk assessment of the failure" not in page.text  # the delivery group's judgement, not this forum's
         version = re.search(r'name="meeting_version" value="(\d+)"', page.text).group(1)
-        done = await post_form(client, "/organisations/STW/judgements", page.text, {
-            "kind": "qpc_assured", "returns_to": f"meeting:{meeting.id}", "meeting_version": version, "subject": stw_subject,
-            "value": "no", "reason": "Rate of improvement not enough"})
+        assert 'name="expires-day"' in page.text and 'name="subject"' in page.text  # plain names: it posts without JavaScript
+        form = {"kind": "qpc_assured", "returns_to": f"meeting:{meeting.id}", "meeting_version": version, "subject": stw_subject,
+                "value": "no", "reason": "Rate of improvement not enough"}
+        bad_date = await post_form(client, "/organisations/STW/judgements", page.text, {**form, "expires-day": "31", "expires-month": "2",
+                                                                                          "expires-year": "2099"})
+        assert bad_date.status_code == 400 and "Enter the date it expires as a real date" in bad_date.text
+        assert 'href="#judgement-qpc_assured-expires"' in bad_date.text and "Rate of improvement not enough" in bad_date.text
+        done = await post_form(client, "/organisations/STW/judgements", page.text, {**form, "expires-day": "1", "expires-month": "3",
+                                                                                     "expires-year": "2099"})
         assert done.status_code == 303
         stale = await post_form(client, "/organisations/STW/judgements", page.text, {
             "kind": "qpc_assured", "returns_to": f"meeting:{meeting.id}", "meeting_version": version, "subject": stw_subject,
@@ -95,9 +101,9 @@ async def test_system_qpc_minutes_not_assured_at_its_meeting(app, database, serv
         assert stale.status_code == 409
         after = await client.get(url)
     assert "Judgement recorded — System QPC assured by the rate of improvement: no" in after.text
-    minuted = await rows(database, stw, "select meeting_id, value from judgement where org_id = :o and subject_key = :k order by id desc limit 1",
-                         k=stw_subject)
-    assert tuple(minuted[0]) == (meeting.id, False)
+    minuted = await rows(database, stw, "select meeting_id, value, expires_at from judgement where org_id = :o and subject_key = :k"
+                         " order by id desc limit 1", k=stw_subject)
+    assert tuple(minuted[0]) == (meeting.id, False, dt.datetime(2099, 3, 1, tzinfo=dt.UTC))
 
 
 RECORD = """mutation($org: String!, $kind: String!, $subject: String!, $value: String, $withdraw: Boolean! = false) {
