@@ -125,12 +125,13 @@ def _recalculation(batch: SpcBatch, s: int) -> dict[str, Any]:
     """MDC: a sustained shift with a known cause is a reason to recalculate; the engine only flags it."""
     start = int(batch.recalculation_from[s])
     if start < 0:
-        return {"candidate": False, "from_period": None, "points": 0, "reason": "no shift is still going at the latest point"}
+        return {"candidate": False, "from_period": None, "points": 0, "side": None, "reason": "no shift is still going at the latest point"}
     side = "above" if batch.values[s, start] > batch.limits.mean[s, start] else "below"
     return {
         "candidate": True,
         "from_period": start,
         "points": int(np.count_nonzero(batch.limits.observed[s, start:])),
+        "side": side,
         "reason": (f"a shift {side} the mean since period {start} is still going; if it has a known cause, the limits "
                    "may be recalculated from that period (a recorded decision, never automatic)"),
     }

@@ -49,18 +49,21 @@ def explain_assessment(evidence: dict[str, Any], periods: PeriodIndex, fmt: Form
         _assurance(spc, fmt),
         _under_target(evidence.get("under_target"), periods),
         _forecast(evidence.get("forecast"), periods, fmt),
-        _method(spc),
+        _method(spc, periods),
     ]
     return tuple(section for section in sections if section is not None)
 
 
-def _method(spc: dict[str, Any]) -> Explanation | None:
+def _method(spc: dict[str, Any], periods: PeriodIndex) -> Explanation | None:
     """Which SPC method and settings produced the verdicts, and whether limits could be recalculated."""
     method = spc.get("method") or {}
     lines = [str(method["summary"])] if method.get("summary") else []
     recalculation = spc.get("recalculation") or {}
-    if recalculation.get("candidate") and recalculation.get("reason"):
-        lines.append(str(recalculation["reason"]))
+    if recalculation.get("candidate") and recalculation.get("from_period") is not None:
+        since = periods.label(int(recalculation["from_period"]))
+        side = f" {recalculation['side']} the mean" if recalculation.get("side") else ""
+        lines.append(f"A shift{side} since {since} is still going. If it has a known cause, the limits may be recalculated"
+                     f" from {since}: a decision recorded on this page, never automatic.")
     return Explanation("Method", tuple(lines)) if lines else None
 
 

@@ -76,6 +76,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "plan_agreement": _table(own=(1, REFUSED, 1, 0), partner=(1, ALLOWED, 1, 0), malformed=(REFUSED, REFUSED, REFUSED, 0)),
     "plan_event": _history(partner=(1, REFUSED, REFUSED, REFUSED)),
     "plan_trajectory": _table(partner=READS_ONLY),
+    # A recalculation decision is withdrawn (an update that keeps it), never deleted: nobody has the privilege.
+    "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
+                                others=(0, REFUSED, 0, REFUSED)),
 }
 
 MATRIX_PLAN = "(select id from improvement_plan where title = 'Matrix plan')"
@@ -104,6 +107,7 @@ SAMPLE_ROW = {
     "maturity_assessment": "org_id = :rxw and assessed_on = '2026-01-01' and level = 3",
     "audit_event": "org_id = :rxw and action = 'matrix.test'",
     "judgement": "org_id = :rxw and kind = 'matrix_test'",
+    "spc_recalculation": "org_id = :rxw and period = '2099-01-01'",
 }
 
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
@@ -131,6 +135,9 @@ FIXTURE_ROWS = (
     "insert into audit_event (org_id, actor_user_id, action, object_type, at) values (:rxw, :user, 'matrix.test', 'measurement', now())",
     "insert into judgement (org_id, kind, subject_type, subject_key, subject_name, value, reason, recorded_by, recorded_by_name, recorded_role)"
     " values (:rxw, 'matrix_test', 'organisation', 'organisation:RXW', 'SaTH', 'true', 'Matrix', :user, 'Matrix', 'executive')",
+    "insert into spc_recalculation (org_id, indicator_id, unit_id, period, reason)"
+    " select :rxw, min(id), (select id from org_unit where org_id = :rxw and parent_id is null), '2099-01-01', 'Matrix'"
+    " from indicator where org_id = :rxw",
 )
 
 

@@ -83,11 +83,15 @@ def test_no_evidence_says_there_is_nothing_yet():
     assert only.heading == "No assessment yet"
 
 
-def test_the_explanation_names_the_spc_method_and_a_recalculation_candidate():
+def test_the_explanation_names_the_spc_method_and_a_recalculation_candidate_in_months():
     from server.reporting.explain import explain_assessment
 
     evidence = {"spc": {"method": {"summary": "NHSRplotthedots 0.2 method, as the R package does it."},
-                        "recalculation": {"candidate": True, "reason": "A shift of 9 points is still going: the limits could be recalculated."}}}
-    sections = {section.heading: section for section in explain_assessment(evidence, PeriodIndex({}), lambda value: str(value))}
-    assert sections["Method"].sentences == ("NHSRplotthedots 0.2 method, as the R package does it.",
-                                        "A shift of 9 points is still going: the limits could be recalculated.")
+                        "recalculation": {"candidate": True, "from_period": 3, "side": "below", "points": 9}}}
+    known = PeriodIndex({0: dt.date(2025, 1, 1)})
+    sections = {section.heading: section for section in explain_assessment(evidence, known, lambda value: str(value))}
+    assert sections["Method"].sentences == (
+        "NHSRplotthedots 0.2 method, as the R package does it.",
+        "A shift below the mean since Apr 2025 is still going. If it has a known cause, the limits may be recalculated from Apr 2025:"
+        " a decision recorded on this page, never automatic.",
+    )

@@ -49,6 +49,7 @@ PATH_PARAMETERS: dict[str, Entry] = {
     "/plans/{plan_id}/actions/{action_id}": Entry(lambda o: o.plan_action_id),
     "/organisations/{code}/indicators/{indicator_code}": Entry(lambda o: o.indicator_code),
     "/organisations/{code}/escalations/{escalation_id}": Entry(lambda o: o.escalation_id),
+    "/organisations/{code}/indicators/{indicator_code}/recalculations/{recalculation_id}": Entry(lambda o: o.recalculation_id),
     "/organisations/{code}/meetings/{meeting_id}": Entry(lambda o: o.meeting_id),
     "/organisations/{code}/meetings/{meeting_id}/actions/{action_id}": Entry(lambda o: o.meeting_action_id),
     "/organisations/{code}/admin/roles/{assignment_id}": Entry(lambda o: o.assignment_id),
@@ -75,6 +76,7 @@ FORM_FIELDS: dict[str, Entry] = {
     "action": Entry(lambda o: "critique"),  # a real step: were it allowed, the foreign plan would change
     "status": Entry(lambda o: "done"),
     "reason": Entry(lambda o: "probe"),
+    "withdrawal_reason": Entry(lambda o: "probe"),
     "kind": Entry(lambda o: "recovery"),
     "title": Entry(lambda o: "probe"),
     "programme": Entry(lambda o: "probe"),

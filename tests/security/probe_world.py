@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, text
 
 from server.auth.authz import Assignment, Principal, read_directory, resolve_access
 from server.auth.tokens import issue_token
-from server.db.models import Action, ApiToken, AppUser, Escalation, Forum, HealthSystem, ImprovementPlan, Indicator, Meeting, Organisation, OrgUnit, RoleAssignment, SystemMembership
+from server.db.models import Action, ApiToken, AppUser, Escalation, Forum, HealthSystem, ImprovementPlan, Indicator, Meeting, Organisation, OrgUnit, RoleAssignment, SpcRecalculation, SystemMembership
 from server.db.session import AccessContext
 from server.settings import PROJECT_ROOT
 from tests.security.people import create_person, remove_people
@@ -119,6 +119,7 @@ class OrgObjects:
     meeting_id: int
     meeting_action_id: int
     escalation_id: int
+    recalculation_id: int
     assignment_id: int
     token_id: int
     leak_strings: frozenset[str] = frozenset()  # its content: names, titles, descriptions no one else has
@@ -219,6 +220,9 @@ async def tear_down_world(database, world: World, all_callers: list[Caller]) -> 
             await session.exec(delete(Meeting).where(Meeting.id == objects.meeting_id))
             await session.exec(delete(Escalation).where(Escalation.id == objects.escalation_id, Escalation.ladder_code == "probe"))
         await session.exec(delete(ApiToken).where(ApiToken.id.in_([o.token_id for o in world.orgs.values()])))
+    # Nobody may delete a recalculation decision through the application's role; the owner may.
+    async with database.owner_engine.begin() as connection:
+        await connection.execute(delete(SpcRecalculation).where(SpcRecalculation.id.in_([o.recalculation_id for o in world.orgs.values()])))
     await remove_people(database, [caller.email for caller in all_callers if caller.kind != "anonymous"] + [member_email_of(code) for code in TENANTS])
     async with database.session() as session:
         system_id = (await session.exec(select(HealthSystem.id).where(HealthSystem.code == PROBE_SYSTEM))).scalar_one()
@@ -326,10 +330,17 @@ async def _org_objects(database, code: str, org_ids: dict[str, int]) -> OrgObjec
         await session.flush()
         token = await issue_token(session, name=f"Probe token {code}", user_id=member_id, roles=["viewer"], org_id=org_id)
         escalation_id = await _escalation_of(session, org_id, code)
+        # A live recalculation after every stored period: it starts no segment, but its id can be probed.
+        indicator_id = (await session.exec(select(Indicator.id).where(Indicator.org_id == org_id, Indicator.code == indicator_code))).scalar_one()
+        root_id = (await session.exec(select(OrgUnit.id).where(OrgUnit.org_id == org_id, OrgUnit.parent_id.is_(None)))).scalar_one()
+        recalculation = SpcRecalculation(org_id=org_id, indicator_id=indicator_id, unit_id=root_id, period=dt.date(2031, 1, 1),
+                                         reason=f"Recalculation {MARKER} {code}")
+        session.add(recalculation)
+        await session.flush()
     return OrgObjects(
         code=code, id=org_id, system_code=system_code or PROBE_SYSTEM, member_email=member_email, indicator_code=indicator_code,
         unit_code=unit_code, plan_id=plan.id, plan_action_id=plan_action.id, meeting_id=meeting.id, meeting_action_id=meeting_action.id,
-        escalation_id=escalation_id, assignment_id=assignment_id, token_id=token.token.id,
+        escalation_id=escalation_id, recalculation_id=recalculation.id, assignment_id=assignment_id, token_id=token.token.id,
     )
 
 

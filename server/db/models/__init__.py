@@ -9,6 +9,7 @@ from server.db.models.indicators import Domain, Indicator, Target, Trajectory
 from server.db.models.judgements import Judgement, LadderTick
 from server.db.models.measurements import Measurement, MeasurementRevision
 from server.db.models.organisations import Contract, HealthSystem, Organisation, Region, SystemMembership
+from server.db.models.recalculations import SpcRecalculation
 from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignment, WebSession
 from server.db.models.structure import OrgUnit, UnitTier
 
@@ -17,5 +18,5 @@ __all__ = [
     "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
     "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
     "Judgement", "LadderTick", "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
-    "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
+    "SpcRecalculation", "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
 ]

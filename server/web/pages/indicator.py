@@ -9,6 +9,7 @@ from server.reporting.explain import describe_rule_sets, explain_assessment
 from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
 from server.reporting.structure import organisation_tree
 from server.web.charts.spc import build_spc_chart
+from server.web.pages.recalculations import recalculation_context
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
 
@@ -20,18 +21,32 @@ UNIT_TITLES = {
 
 @login_required
 async def indicator_page(request: Request) -> Response:
+    return await render_indicator(
+        request, request.path_params["code"], request.path_params["indicator_code"], request.query_params.get("unit") or None,
+    )
+
+
+async def indicator_page_for(request: Request, session, code: str, indicator_code: str, unit_code: str | None):  # type: ignore[no-untyped-def]
+    """The organisation and the indicator's detail as this request may see them, or the not-found page."""
     access = access_of(request)
-    async with services_of(request).database.session(access) as session:
-        tree = await organisation_tree(session, request.path_params["code"])
-        if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
-            return not_found(request)
-        organisation = tree.organisation
-        try:
-            detail = await indicator_detail(
-                session, tree, indicator_code=request.path_params["indicator_code"], unit_code=request.query_params.get("unit") or None,
-            )
-        except UnknownIndicator:
-            return not_found(request)
+    tree = await organisation_tree(session, code)
+    if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
+        return not_found(request)
+    try:
+        return tree.organisation, await indicator_detail(session, tree, indicator_code=indicator_code, unit_code=unit_code)
+    except UnknownIndicator:
+        return not_found(request)
+
+
+async def render_indicator(
+    request: Request, code: str, indicator_code: str, unit_code: str | None, *, extra: dict[str, object] | None = None, status_code: int = 200,
+) -> Response:
+    async with services_of(request).database.session(access_of(request)) as session:
+        found = await indicator_page_for(request, session, code, indicator_code, unit_code)
+        if isinstance(found, Response):
+            return found
+        organisation, detail = found
+        recalculation = await recalculation_context(request, session, code, detail)
     unit = detail.indicator.ref.unit
 
     def fmt(value: float | None) -> str:
@@ -47,8 +62,10 @@ async def indicator_page(request: Request) -> Response:
         "explanations": explain_assessment(detail.evidence, detail.periods, fmt),
         "rule_sets": describe_rule_sets(detail.evidence),
         "unit_items": unit_items(detail, organisation.name),
+        "recalculation": recalculation, "recalculation_errors": {}, "recalculation_values": {},
+        **(extra or {}),
     }
-    return render(request, "pages/indicator.html", context)
+    return render(request, "pages/indicator.html", context, status_code=status_code)
 
 
 def unit_items(detail: IndicatorDetail, organisation_name: str) -> list[dict[str, object]]:
