@@ -21,11 +21,11 @@ from server.assessment.forecast import forecast_failure
 from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
-from server.assessment_store.rebase import live_recalculation_periods, rebase_mask
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.assessment_store.rows import Derivation, as_dict
 from server.assessment_store.scope import ChangedPeriods, everything, read_stored_latest, submission_scope
 from server.assessment_store.store import store_records
+from server.assessment_store.workers import run_per_organisation, worker_count
 from server.db.models import Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
@@ -47,16 +47,23 @@ async def assessment_settings(session: AsyncSession, org_id: int) -> AssessmentS
     return framework.assessment if framework else AssessmentSpec()
 
 
-async def recompute_all(database: Database) -> int:
-    """Every tenant organisation, each in its own transaction, from its loaded framework. Returns the rows stored."""
+async def recompute_all(database: Database, *, workers: int | None = None) -> int:
+    """Every tenant organisation, each in its own transaction, from its loaded framework. Returns the rows derived.
+
+    ``workers``: processes to share the organisations between (workers.py); by default one per core
+    when there are enough organisations.
+    """
     async with database.session() as session:
         org_ids = (await session.exec(select(Organisation.id).where(Organisation.is_tenant))).scalars().all()
-    stored = 0
-    for org_id in org_ids:
-        async with database.session(await runner_access(database, org_id)) as session:
-            stored += await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
-            await run_ladders(session, org_id)
-    return stored
+    return await run_per_organisation(database, recompute_one, org_ids, worker_count(len(org_ids), workers))
+
+
+async def recompute_one(database: Database, org_id: int) -> int:
+    """One organisation's assessments and ladders, in a transaction of its own."""
+    async with database.session(await runner_access(database, org_id)) as session:
+        derived = await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
+        await run_ladders(session, org_id)
+    return derived
 
 
 async def runner_access(database: Database, org_id: int) -> AccessContext:
@@ -109,7 +116,7 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
     target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
     trajectory, trajectory_ahead = await _organisation_trajectories(session, series, horizon=3)
-    rebase = rebase_mask(series, spec.spc.rebase_dates, await live_recalculation_periods(session, series.org_id, list(series.indicator_codes)))
+    rebase = _rebase_mask(series, spec)
     spc = compute_spc(series.values, series.polarity, target, rebase=rebase, parameters=spc_parameters)
     rag = rate_against_target(series.values, target[:, None], series.polarity[:, None], trajectory, rag_thresholds)
     under = consecutive_periods_under_target(series.values, target, series.polarity)
@@ -204,3 +211,14 @@ def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarr
         found = find_masked_failures(parent, series.values[members], target[members[0]], polarity)
         masked[members] = found.masked
     return masked
+
+
+def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:
+    if not spec.spc.rebase_dates:
+        return None
+    mask = np.zeros(series.values.shape, dtype=bool)
+    for rebase_date in spec.spc.rebase_dates:
+        later = [i for i, p in enumerate(series.periods) if p >= rebase_date]
+        if later and later[0] > 0:
+            mask[:, later[0]] = True
+    return mask
