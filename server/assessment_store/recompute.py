@@ -21,6 +21,7 @@ from server.assessment.forecast import forecast_failure
 from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
+from server.assessment_store.rebase import live_recalculation_periods, rebase_mask
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.assessment_store.rows import Derivation, as_dict
 from server.assessment_store.scope import ChangedPeriods, everything, read_stored_latest, submission_scope
@@ -116,7 +117,7 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
     target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
     trajectory, trajectory_ahead = await _organisation_trajectories(session, series, horizon=3)
-    rebase = _rebase_mask(series, spec)
+    rebase = rebase_mask(series, spec.spc.rebase_dates, await live_recalculation_periods(session, series.org_id, list(series.indicator_codes)))
     spc = compute_spc(series.values, series.polarity, target, rebase=rebase, parameters=spc_parameters)
     rag = rate_against_target(series.values, target[:, None], series.polarity[:, None], trajectory, rag_thresholds)
     under = consecutive_periods_under_target(series.values, target, series.polarity)
@@ -211,14 +212,3 @@ def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarr
         found = find_masked_failures(parent, series.values[members], target[members[0]], polarity)
         masked[members] = found.masked
     return masked
-
-
-def _rebase_mask(series: OrganisationSeries, spec: AssessmentSpec) -> np.ndarray | None:
-    if not spec.spc.rebase_dates:
-        return None
-    mask = np.zeros(series.values.shape, dtype=bool)
-    for rebase_date in spec.spc.rebase_dates:
-        later = [i for i, p in enumerate(series.periods) if p >= rebase_date]
-        if later and later[0] > 0:
-            mask[:, later[0]] = True
-    return mask
