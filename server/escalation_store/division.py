@@ -140,6 +140,13 @@ class Division:
     def reporting_period(self) -> ReportingPeriod | None:
         return ReportingPeriod(self.period, self.frequency) if self.period else None
 
+    def evidence(self) -> dict[str, object]:
+        """Each failed criterion with the indicators that failed it."""
+        if self.rating is None:
+            return {}
+        return {"failed_criteria": {c.fact: list(c.failing_indicators) for c in self.rating.criteria if not c.met},
+                "period": self.period.isoformat() if self.period else None}
+
     def facts(self) -> dict[str, object]:
         if self.rating is None:
             return {}

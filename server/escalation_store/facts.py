@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.escalation.periods import ReportingPeriod
 from server.escalation_store.division import divisions_of
-from server.escalation_store.history import SeriesHistory, group_facts, read_histories
+from server.escalation_store.history import SeriesHistory, group_evidence, group_facts, read_histories
 
 # ULHT 4: "significant failure against plan" — read here as a key indicator under target for a
 # quarter or more with special-cause concern, or failing and forecast to keep failing.
@@ -35,6 +35,7 @@ class Subject:
     indicator_id: int | None = None
     unit_id: int | None = None
     period: ReportingPeriod | None = field(default=None, compare=False)  # the latest data period, for de-escalation
+    evidence: dict[str, object] = field(default_factory=dict, compare=False)  # what the facts were read from, for the explanation
 
 
 async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
@@ -71,7 +72,7 @@ async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datet
             "months_since_plan_without_improvement": months_without_improvement(started_on if in_place else None, period, improvement),
         })
         subjects.append(Subject(f"indicator:{code}", name, "indicator", facts, indicator_id=indicator_id,
-                                period=history.period if history else None))
+                                period=history.period if history else None, evidence=history.evidence() if history else {}))
     return subjects
 
 
@@ -98,7 +99,7 @@ async def unit_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime |
     ), params={"org": org_id})).scalars())
     return [
         Subject(division.subject_key, division.name, "unit", {**division.facts(), "recovery_plan_in_place": division.subject_key in planned},
-                unit_id=division.unit_id, period=division.reporting_period)
+                unit_id=division.unit_id, period=division.reporting_period, evidence=division.evidence())
         for division in await divisions_of(session, org_id) if division.rating is not None
     ]
 
@@ -134,11 +135,13 @@ async def contract_subjects(session: AsyncSession, org_id: int, *, at: dt.dateti
         by_provider.setdefault(history.org_id, []).append(history)
     subjects = []
     for provider_id, (code, name, value, strategic) in contracts.items():
-        facts, period = group_facts(by_provider.get(provider_id, []))
+        provided = by_provider.get(provider_id, [])
+        facts, period = group_facts(provided)
         facts = {fact: known for fact, known in facts.items() if fact not in _NOT_FOR_CONTRACTS}
         facts.update(contract_value=value, strategically_important=strategic, provider_code=code,
                      months_since_plan_without_improvement=without_improvement[provider_id])
-        subjects.append(Subject(f"contract:{code}", f"Contract with {name}", "contract", facts, period=period))
+        subjects.append(Subject(f"contract:{code}", f"Contract with {name}", "contract", facts, period=period,
+                                evidence=group_evidence(provided)))
     return subjects
 
 

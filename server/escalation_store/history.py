@@ -89,6 +89,36 @@ class SeriesHistory:
         return facts
 
 
+    def evidence(self) -> dict[str, object]:
+        """What the facts were read from: the latest and previous points and where the current run began."""
+        latest = self.latest
+        found: dict[str, object] = {"period": latest.period.isoformat(), "value": latest.value, "target": latest.target,
+                                    "frequency": self.frequency}
+        if len(self.points) > 1:
+            found.update(previous_period=self.points[1].period.isoformat(), previous_value=self.points[1].value)
+        if latest.target is not None:
+            found.update(_run_starts([(p.period, self.fails(p)) for p in self.points], [(p.period, self.meets(p)) for p in self.points],
+                                     self.frequency))
+        return found
+
+
+def _run_starts(failing: Sequence[tuple[dt.date, bool]], meeting: Sequence[tuple[dt.date, bool]], frequency: Frequency) -> dict[str, object]:
+    under_from = run_up_to_latest(failing, frequency)[1]
+    sustained_from = run_up_to_latest(meeting, frequency)[1]
+    return {"under_target_since": under_from.isoformat() if under_from else None,
+            "on_target_since": sustained_from.isoformat() if sustained_from else None}
+
+
+def group_evidence(series: Sequence[SeriesHistory]) -> dict[str, object]:
+    """Which indicators of a group missed in their latest period, and each one's latest period."""
+    targeted = [s for s in series if s.points and s.latest.target is not None]
+    return {
+        "missed": [s.code for s in targeted if s.fails(s.latest)],
+        "key_missed": [s.code for s in targeted if s.is_key and s.fails(s.latest)],
+        "latest_periods": {s.code: s.latest.period.isoformat() for s in targeted},
+    }
+
+
 def run_facts(failing: Sequence[tuple[dt.date, bool]], meeting: Sequence[tuple[dt.date, bool]], frequency: Frequency) -> dict[str, object]:
     """Runs up to the latest period (newest first): under target and sustained on target, in periods and months."""
     under, under_from = run_up_to_latest(failing, frequency)

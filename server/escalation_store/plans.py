@@ -41,6 +41,7 @@ async def plan_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime |
             facts["months_since_plan_without_improvement"] = months_without_improvement(started_on if in_place else None, period, improvement)
         if history is not None and planned is not None and value is not None:
             facts["plan_off_trajectory"] = history.polarity * (float(value) - float(planned)) < 0
+        evidence = {**(history.evidence() if history else {}), "planned": None if planned is None else float(planned)}
         subjects.append(Subject(f"plan:{plan_id}", title, "plan", facts, indicator_id=indicator_id if history else None,
-                                period=history.period if history else None))
+                                period=history.period if history else None, evidence=evidence))
     return subjects

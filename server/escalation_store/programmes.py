@@ -34,7 +34,10 @@ async def programme_subjects(session: AsyncSession, org_id: int, *, at: dt.datet
         benefits = [by_code[(c, unit_id)] for c in programme.benefits if (c, unit_id) in by_code]
         facts, period = _programme_facts(milestones, benefits)
         if facts:
-            subjects.append(Subject(f"programme:{programme.code}", programme.name, "programme", facts, unit_id=unit_id, period=period))
+            evidence = {"unit": programme.unit, "milestones_missed": [s.code for s in milestones if s.points and s.fails(s.latest)],
+                        "benefits_at_risk": [s.code for s in benefits if s.points and (s.fails(s.latest) or s.failure_forecast)]}
+            subjects.append(Subject(f"programme:{programme.code}", programme.name, "programme", facts, unit_id=unit_id, period=period,
+                                    evidence=evidence))
     return subjects
 
 

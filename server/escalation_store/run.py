@@ -144,6 +144,7 @@ def explanation_of(outcome: LadderOutcome, subject: Subject) -> dict[str, object
         "route": outcome.route, "additional_forums": list(outcome.additional_forums), "missing_facts": list(outcome.missing_facts),
         "source": outcome.source, "period": subject.period.latest.isoformat() if subject.period else None,
         "de_escalation": outcome.de_escalation.describe() if outcome.de_escalation else None,
+        "evidence": subject.evidence,
     }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.escalation_store.facts import Subject
-from server.escalation_store.history import SeriesHistory, group_facts, read_histories
+from server.escalation_store.history import SeriesHistory, group_evidence, group_facts, read_histories
 
 
 async def domain_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
@@ -26,9 +26,10 @@ async def domain_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime
         by_domain.setdefault(history.domain, []).append(history)
     subjects = []
     for code, name in domains:
-        facts, period = group_facts(by_domain.get(code, []))
+        members = by_domain.get(code, [])
+        facts, period = group_facts(members)
         if facts:
-            subjects.append(Subject(f"domain:{code}", name, "domain", facts, period=period))
+            subjects.append(Subject(f"domain:{code}", name, "domain", facts, period=period, evidence=group_evidence(members)))
     return subjects
 
 
@@ -49,4 +50,4 @@ async def organisation_subjects(session: AsyncSession, org_id: int, *, at: dt.da
     facts["domains_with_missed_targets"] = len({h.domain for h in histories if h.is_key and h.points and h.fails(h.latest)})
     if maturity is not None:
         facts["maturity_level"] = int(maturity)
-    return [Subject(f"organisation:{code}", name, "organisation", facts, period=period)]
+    return [Subject(f"organisation:{code}", name, "organisation", facts, period=period, evidence=group_evidence(histories))]

@@ -76,7 +76,8 @@ async def test_a_domain_is_missed_when_any_of_its_indicators_is(database, org_id
     org = org_ids["RWD"]
     async with database.session(await runner_access(database, org)) as session:
         indicators = await read_subjects(session, org, "indicator", at=AT)
-        domains = {s.key: s.facts for s in await read_subjects(session, org, "domain", at=AT)}
+        read = await read_subjects(session, org, "domain", at=AT)
+        domains = {s.key: s.facts for s in read}
         domain_of = dict((await session.exec(text(
             "select 'indicator:' || i.code, 'domain:' || d.code from indicator i join domain d on d.id = i.domain_id where i.org_id = :o"),
             params={"o": org})).all())
@@ -85,6 +86,9 @@ async def test_a_domain_is_missed_when_any_of_its_indicators_is(database, org_id
         assert facts["targets_missed"] == sum(m["target_missed"] for m in members)
         assert facts["periods_under_target"] >= max(m["periods_under_target"] for m in members)
         assert facts["periods_sustained"] <= min(m["periods_sustained"] for m in members)
+    for subject in read:  # the explanation names the indicators that missed
+        assert len(subject.evidence["missed"]) == subject.facts["targets_missed"]
+        assert {f"indicator:{code}" for code in subject.evidence["missed"]} <= {k for k, d in domain_of.items() if d == subject.key}
 
 
 async def test_a_live_plan_is_a_subject_with_its_trajectory_and_overdue_actions(database, org_ids) -> None:

@@ -182,6 +182,11 @@ async def test_a_new_quarterly_tenant_escalates_and_de_escalates_its_domains_qua
                         if n["subjectKey"] == "domain:access")
             assert "held at level 3 although the level rules give level 0: 1 of 2 periods on target" in held["explanation"]["text"]
         seen.append((period, await open_levels(client)))
+        if period == "2024-04-01":  # the explanation names what missed, and by how much
+            nodes = (await ask(client, ESCALATIONS, {"orgs": [ORG]}))["escalations"]["nodes"]
+            quality = next(n for n in nodes if n["subjectKey"] == "domain:quality")["explanation"]
+            assert quality["evidence"]["missed"] == ["INCIDENTS"] and quality["facts"]["target_shortfall_percent"] == 0.5
+            assert "target_shortfall_percent > 0.15 (is 0.5): held" in quality["text"]
         if period == JUDGED_AFTER:
             judged = (await ask(client, JUDGE, {"org": ORG, "subject": "domain:access"}))["recordJudgement"]
             assert judged["__typename"] == "JudgementRecorded", judged
