@@ -120,6 +120,8 @@ def rating_sentence(row: ScorecardRow, points: Sequence[SeriesPoint], fmt: Forma
     head = f"{count} {singular if run == 1 else plural} {side} the {fmt(status.target)} target"
     if not listed:
         return f"{head}."
+    if run > len(observed) == 1:
+        return f"{head}; {listed}."
     if run > len(observed):
         return f"{head}; the last {NUMBER_WORDS[len(observed)].lower()}: {listed}."
     return f"{head} ({listed})."

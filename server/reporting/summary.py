@@ -68,8 +68,16 @@ class SummaryMatrix:
         return sum(cell.count for row in self.rows for cell in row.cells if cell.assurance == assurance)
 
 
-def summary_matrix(items: Iterable[tuple[str, str | None, IndicatorStatus | None]]) -> SummaryMatrix:
-    """``items``: (name, link or None, latest status or None); an item without a status is not counted.
+def statuses(items: Iterable[tuple[str, str | None, IndicatorStatus | None]]) -> Iterable[MatrixItem]:
+    """(name, link, latest status) as matrix items; an indicator without a status is not counted."""
+    return ((name, href, s.variation, s.assurance, s.variation_direction) for name, href, s in items if s is not None)
+
+
+MatrixItem = tuple[str, str | None, str, str, int | None]  # name, link, variation, assurance, side of the signal
+
+
+def summary_matrix(items: Iterable[MatrixItem]) -> SummaryMatrix:
+    """``items``: (name, link or None, variation, assurance, side); ``statuses`` makes them from latest statuses.
 
     Rows and columns with no indicator in them are kept except the "no verdict" ones, so the grid
     has the same shape from one month to the next.
@@ -78,12 +86,10 @@ def summary_matrix(items: Iterable[tuple[str, str | None, IndicatorStatus | None
     known_assurances = {code for code, _ in ASSURANCE_COLUMNS}
     grouped: dict[tuple[str, str], list[MatrixEntry]] = {}
     total = 0
-    for name, href, status in items:
-        if status is None:
-            continue
-        variation = status.variation if status.variation in known_variations else "none"
-        assurance = status.assurance if status.assurance in known_assurances else "none"
-        grouped.setdefault((variation, assurance), []).append(MatrixEntry(name, href, status.variation_direction))
+    for name, href, variation, assurance, direction in items:
+        variation = variation if variation in known_variations else "none"
+        assurance = assurance if assurance in known_assurances else "none"
+        grouped.setdefault((variation, assurance), []).append(MatrixEntry(name, href, direction))
         total += 1
     columns = tuple(
         (code, label) for code, label in ASSURANCE_COLUMNS

@@ -7,13 +7,15 @@ import datetime as dt
 import pypdfium2
 import pytest
 
+from server.db.session import AccessContext
 from server.reporting.board import change_sentence, rating_sentence
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
 from server.reporting.status import IndicatorStatus
-from server.reporting.summary import summary_matrix
+from server.reporting.summary import statuses, summary_matrix
 from server.web.templating import format_number
 from tests.conftest import login
+from tests.meetings.helpers import create_meeting
 from tests.graphql.test_tool_questions import counted_statements
 
 ULHT = "ulht.performance@accord.example"
@@ -65,12 +67,12 @@ def test_change_from_the_previous_period_is_in_percentage_points_and_says_better
 
 
 def test_summary_matrix_counts_and_names_each_indicator_once():
-    matrix = summary_matrix([
+    matrix = summary_matrix(statuses([
         ("A&E", None, status(0.7, 0.95, "red", 3, variation="special_cause_concerning", assurance="consistently_fail")),
         ("Cancer", None, status(0.9, 0.85, "green", 0, variation="special_cause_improving", assurance="consistently_pass")),
         ("RTT", None, status(0.8, 0.92, "red", 5, variation="special_cause_concerning", assurance="consistently_fail")),
         ("Not yet", None, None),
-    ])
+    ]))
     assert matrix.total == 3
     cells = {(c.variation, c.assurance): [e.name for e in c.entries] for r in matrix.rows for c in r.cells if c.count}
     assert cells == {("special_cause_concerning", "consistently_fail"): ["A&E", "RTT"], ("special_cause_improving", "consistently_pass"): ["Cancer"]}
@@ -100,11 +102,18 @@ async def test_ipr_pdf_has_a_summary_cover_and_no_blank_page(client, database, p
 
 
 def check_board_paper(document: pypdfium2.PdfDocument) -> None:
-    pages = len(document)
-    assert pages >= 3
-    texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
+    texts = check_every_page(document)
+    assert len(texts) >= 3
     assert "Summary: indicators by variation and assurance" in texts[0]
     assert "Consistently failing" in texts[0]
+    body = "\n".join(texts)
+    assert "Previous" in body and "Latest" in body
+
+
+def check_every_page(document: pypdfium2.PdfDocument) -> list[str]:
+    """Each page: not blank, marked OFFICIAL, numbered; the words are sentences, never the rule trace."""
+    pages = len(document)
+    texts = [document[i].get_textpage().get_text_range() for i in range(pages)]
     for number, text in enumerate(texts, start=1):
         page = document[number - 1]
         assert not _page_is_blank(page), f"page {number} of {pages} is blank"
@@ -112,6 +121,27 @@ def check_board_paper(document: pypdfium2.PdfDocument) -> None:
         assert text.count("OFFICIAL") >= 1, f"page {number} has no OFFICIAL marking"
         assert f"Page {number} of {pages}" in text
     body = "\n".join(texts)
-    assert "below the" in body and "target (" in body  # ratings told as sentences
-    assert "levels[" not in body and "held (" not in body  # never the rule trace
-    assert "Previous" in body and "Latest" in body
+    assert "below the" in body or "above the" in body  # ratings told as sentences
+    assert "levels[" not in body and "held (" not in body and "tenant file" not in body  # never the rule trace
+    return texts
+
+
+async def test_data_pack_pdf_is_a_board_paper_with_the_matrix_and_reasons_in_words(client, database, org_ids):
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]], write=True)) as session:
+        meeting = await create_meeting(session, org_ids["RWD"], "FPEC", dt.date(2026, 12, 3))
+        # As the scheduler records a forum that meets at its own frequency (server/meetings/requirements.py).
+        meeting.cadence_reason = {"basis": "forum_frequency", "frequency": "monthly",
+                                  "explanation": "FPEC meets monthly, as its terms of reference in the tenant file say."}
+        meeting_id = meeting.id
+    await login(client, ULHT)
+    response = await client.get(f"/organisations/RWD/meetings/{meeting_id}/pack.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(response.content)
+    try:
+        texts = check_every_page(document)
+    finally:
+        document.close()
+    body = " ".join(" ".join(texts).split())  # lines wrap anywhere
+    assert "Summary: indicators by variation and assurance" in body
+    assert "meets monthly under its terms of reference" in body
+    assert "In words" in body

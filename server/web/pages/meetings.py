@@ -29,6 +29,7 @@ from server.meetings.deadlines import UK, pack_deadlines, uk_time
 from server.meetings.minutes import Actor, MeetingChanged, Refused, record_attendance, record_decision
 from server.meetings.pack import build_pack, issue_pack
 from server.meetings.pdf import render_pack_pdf
+from server.reporting.pack_paper import cadence_words, pack_paper
 from server.meetings.queries import (
     MeetingWithForum, attendance_of, forums_of, held_meetings_attendance, meeting_in, meetings_between, previous_meeting,
 )
@@ -37,6 +38,7 @@ from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
 from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.templating import format_number
 
 SCHEDULE_MONTHS = 3  # "schedule the next 3 months"
 PAST_MONTHS = 12
@@ -320,7 +322,11 @@ async def meeting_pack_pdf(request: Request) -> Response:
         return not_found(request)
     organisation, found, context = loaded
     environment = services_of(request).templates.env
-    pdf = await run_in_threadpool(render_pack_pdf, environment, {**context, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat})
+    paper = pack_paper(context["pack"], format_number)
+    cadence = cadence_words(context["pack"].get("cadence_reason"), found.forum.name, FREQUENCY_WORDS)
+    pdf = await run_in_threadpool(render_pack_pdf, environment, {
+        **context, "paper": paper, "cadence": cadence, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat,
+    })
     filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.pdf"
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'inline; filename="{filename}"', "cache-control": "no-store",

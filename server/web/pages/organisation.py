@@ -17,7 +17,7 @@ from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
 from server.reporting.scorecard import Scorecard, organisation_scorecard
 from server.reporting.structure import UnknownUnit, organisation_tree
-from server.reporting.summary import summary_matrix
+from server.reporting.summary import statuses, summary_matrix
 from server.web.charts.spc import build_spc_chart
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.pages.indicator import UNIT_TITLES
@@ -139,7 +139,7 @@ async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # ty
             cards.append((card, chart))
         unreported = [row.indicator for row in domain.rows if row.status is None]
         domains.append({"domain": domain, "cards": cards, "unreported": unreported})
-    matrix = summary_matrix((row.indicator.name, None, row.status) for row in rows)
+    matrix = summary_matrix(statuses((row.indicator.name, None, row.status) for row in rows))
     return {"paper_domains": domains, "matrix": matrix}
 
 
