@@ -37,12 +37,29 @@ class KindOffered:
         return [{"value": value, "text": words} for value, words in self.choices]
 
 
+@dataclass(frozen=True)
+class PastJudgement:
+    """One row of the history: a judgement as recorded (superseded, withdrawn or current)."""
+
+    kind_name: str
+    subject_name: str
+    value_word: str | None  # None: a withdrawal
+    reason: str
+    recorded_by_name: str
+    recorded_role: str
+    recorded_at: dt.datetime
+
+
+HISTORY_ROWS = 20
+
+
 @dataclass
 class JudgementForm:
     action: str  # where the forms post
     returns_to: str  # "escalation:<id>" or "meeting:<id>"
     kinds: list[KindOffered]
     current: list[CurrentJudgement]
+    history: list[PastJudgement]
     meeting_version: int | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     values: Mapping[str, str] = field(default_factory=dict)
@@ -69,7 +86,19 @@ async def judgement_form(
         return None
     keys = sorted({key for offered in kinds for key, _ in offered.subjects})
     current = declared(await current_judgements(session, org_id, at=dt.datetime.now(dt.UTC), subject_keys=keys), framework)
-    return JudgementForm(f"/organisations/{organisation_code}/judgements", returns_to, kinds, current, meeting_version)
+    history = await judgement_history(session, org_id, keys, framework)
+    return JudgementForm(f"/organisations/{organisation_code}/judgements", returns_to, kinds, current, history, meeting_version)
+
+
+async def judgement_history(session: AsyncSession, org_id: int, subject_keys: Sequence[str], framework: TenantFile) -> list[PastJudgement]:
+    """The latest judgements recorded about these subjects, newest first, superseded and withdrawn ones too: one statement."""
+    rows = (await session.exec(text(
+        "select kind, subject_name, value, withdrawn, reason, recorded_by_name, recorded_role, recorded_at from judgement"
+        " where org_id = :org and subject_key = any(cast(:keys as text[])) order by recorded_at desc, id desc limit :limit"
+    ), params={"org": org_id, "keys": list(subject_keys), "limit": HISTORY_ROWS})).all()
+    names = {code: kind.name for code, kind in framework.judgements.items()}
+    return [PastJudgement(names.get(kind, kind.replace("_", " ")), subject, None if withdrawn else value_word(value), reason, by, role, at)
+            for kind, subject, value, withdrawn, reason, by, role, at in rows]
 
 
 async def register_subjects(session: AsyncSession, org_id: int) -> list[tuple[str, str]]:

@@ -48,10 +48,22 @@ async def test_the_executive_team_places_a_division_in_special_measures_from_its
                 "reason": "Breach significant and consistent (ULHT PMF 4)"})
             assert done.status_code == 303 and done.headers["location"].startswith(url)
             after = await client.get(done.headers["location"])
-        assert "Special measures" in after.text and "Breach significant and consistent" in after.text
+            assert "Special measures" in after.text and "Breach significant and consistent" in after.text
+            assert "Withdraw this judgement" in after.text and "History of judgements" in after.text
+            level, code, explanation = await escalation(database, ulht, subject)
+            assert (level, code) == (5, "special-measures")
+            assert explanation["facts"]["executive_team_decision"] == "special_measures"
+            # Recorded against the wrong division, say: withdrawn from the same page, with a reason; history keeps both.
+            withdrawn = await post_form(client, "/organisations/RWD/judgements", after.text, {
+                "kind": "executive_team_decision", "returns_to": f"escalation:{escalation_id}", "subject": subject, "withdraw": "yes",
+                "reason": "Recorded against the wrong division"})
+            assert withdrawn.status_code == 303
+            history = await client.get(withdrawn.headers["location"])
+        assert re.search(r"Executive Team decision on further action about [^:]+:\s+withdrawn", history.text)
+        assert "Recorded against the wrong division" in history.text and "Breach significant and consistent" in history.text
         level, code, explanation = await escalation(database, ulht, subject)
-        assert (level, code) == (5, "special-measures")
-        assert explanation["facts"]["executive_team_decision"] == "special_measures"
+        assert (level, code) == (5, "special-measures")  # held until sustained (ULHT's de_escalation), though no longer decided
+        assert "executive_team_decision" not in explanation["facts"]
     finally:
         await withdraw_all(database, services, ulht, subject, ((ULHT, ("executive_team_decision",)),))
         await close_by_hand(database, services, ulht, subject)

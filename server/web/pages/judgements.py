@@ -27,7 +27,7 @@ async def record(request: Request) -> Response:
     expires_on, expiry_problem = _date(form)
     given = JudgementInput(
         kind=str(form.get("kind", "")), subject_key=str(form.get("subject", "")), value=str(form.get("value", "")),
-        reason=str(form.get("reason", "")), expires_on=expires_on,
+        reason=str(form.get("reason", "")), expires_on=expires_on, withdraw=form.get("withdraw") == "yes",
         escalation_id=int(page_id) if page == "escalation" else None, meeting_id=int(page_id) if page == "meeting" else None,
         meeting_version=_int(form.get("meeting_version")) if page == "meeting" else None,
     )
