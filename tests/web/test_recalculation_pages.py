@@ -38,11 +38,12 @@ async def _latest_evidence(database, org_id: int, indicator_id: int) -> dict:
         ), params={"id": indicator_id})).scalar_one()
 
 
-async def _audit(database, org_id: int, action: str) -> list:
+async def _audit(database, org_id: int, action: str, reason: str) -> list:
     async with database.session(await runner_access(database, org_id)) as session:
         return (await session.exec(text(
-            "select object_id, after, actor_user_id from audit_event where org_id = :org and action = :action order by id"
-        ), params={"org": org_id, "action": action})).all()
+            "select object_id, after, actor_user_id from audit_event where org_id = :org and action = :action"
+            " and after ->> 'reason' = :reason order by id"
+        ), params={"org": org_id, "action": action, "reason": reason})).all()
 
 
 async def test_record_then_withdraw_a_recalculation_from_the_indicator_page(app, database, org_ids):
@@ -77,7 +78,7 @@ async def test_record_then_withdraw_a_recalculation_from_the_indicator_page(app,
         chosen_index = [p for p in after["spc"]["points"] if p["value"] is not None][periods.index(chosen)]["index"]
         assert len(starts) == len(before["spc"]["segments"]) + 1 and starts[-1] == chosen_index
         assert after["spc"]["recalculation"]["candidate"] is False or after["spc"]["recalculation"]["from_period"] > starts[-1]
-        [(object_id, audit_after, actor)] = await _audit(database, rxw, "spc_recalculation.record")
+        [(object_id, audit_after, actor)] = await _audit(database, rxw, "spc_recalculation.record", "Same-day emergency care unit opened")
         assert audit_after["period"] == chosen.isoformat() and audit_after["reason"] == "Same-day emergency care unit opened" and actor
 
         duplicate = await post_form(manager, f"{url}/recalculations", page.text,
@@ -101,7 +102,7 @@ async def test_record_then_withdraw_a_recalculation_from_the_indicator_page(app,
     # Withdrawn: the series is derived exactly as before the decision.
     restored = await _latest_evidence(database, rxw, indicator_id)
     assert restored["spc"]["segments"] == before["spc"]["segments"] and restored["spc"]["variation"] == before["spc"]["variation"]
-    assert len(await _audit(database, rxw, "spc_recalculation.withdraw")) == 1
+    assert len(await _audit(database, rxw, "spc_recalculation.withdraw", "The unit opened a month later")) == 1
 
 
 async def test_only_an_entitled_role_may_record_a_recalculation(app, database, org_ids):
