@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLBoolean,
@@ -88,12 +88,12 @@ class FastListExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages or forbidden:
             return None
-        fields: list[tuple[str, str | None, Completer]] = []
+        fields: list[_PlannedField] = []
         for response_name, sub_details in grouped.items():
             node = sub_details[0].node
             name = node.name.value
             if name == "__typename":
-                fields.append((response_name, None, _constant(object_type.name)))
+                fields.append(_PlannedField(response_name, None, object_type, _constant(object_type.name)))
                 continue
             field_def = self.schema.get_field(object_type, name)
             if field_def is None or field_def.args or node.arguments or any(d.node.arguments for d in sub_details[1:]):
@@ -104,20 +104,72 @@ class FastListExecutor(StrawberryGraphQLCoreExecutionContext):
             completer = self._plan(field_def.type, sub_details)
             if completer is None:
                 return None
-            fields.append((response_name, attribute, completer))
-        is_type_of = object_type.is_type_of
+            fields.append(_PlannedField(response_name, attribute, field_def.type, completer))
+        return _compile_object(object_type, fields)
 
-        def complete_object(source: Any) -> Any:
-            if source is None:
-                return None
-            if is_type_of is not None and is_type_of(source, None) is not True:
-                raise _Fallback
-            return {
-                response_name: completer(object_type.name) if attribute is None else completer(getattr(source, attribute))
-                for response_name, attribute, completer in fields
-            }
 
-        return complete_object
+class _PlannedField(NamedTuple):
+    response_name: str
+    attribute: str | None  # None: __typename
+    output_type: GraphQLOutputType
+    completer: Completer
+
+
+def _compile_object(object_type: GraphQLObjectType, fields: list[_PlannedField]) -> Completer:
+    """One straight-line function completing an object: each field read once, String/Int/Float/
+    Boolean values of the right type and enum values passed or looked up inline, anything else
+    (nested objects, lists, custom scalars, wrong types) handed to its planned completer.
+
+    A generated function instead of a loop over (name, completer) pairs: per cell it saves a
+    closure call per leaf and the dictionary comprehension's frame (the planned loop spent half
+    its time there on a system position of 1,250 indicators).
+    """
+    namespace: dict[str, Any] = {"_Fallback": _Fallback, "is_type_of": object_type.is_type_of, "_INT_RANGE": _INT_RANGE,
+                                 "isfinite": math.isfinite}
+    lines = ["def complete_object(source):", "    if source is None:", "        return None"]
+    if object_type.is_type_of is not None:
+        lines += ["    if is_type_of(source, None) is not True:", "        raise _Fallback"]
+    entries = []
+    for index, field in enumerate(fields):
+        value, completer = f"v{index}", f"c{index}"
+        namespace[completer] = field.completer
+        entries.append(f"{field.response_name!r}: {value}")
+        if field.attribute is None:
+            lines.append(f"    {value} = {object_type.name!r}")
+            continue
+        non_null = is_non_null_type(field.output_type)
+        inner = field.output_type.of_type if non_null else field.output_type  # type: ignore[union-attr]
+        lines.append(f"    {value} = source.{field.attribute}")
+        check = _inline_check(inner, value, namespace, index)
+        if check is None:
+            lines.append(f"    {value} = {completer}({value})")  # the completer raises _Fallback for a null it must not return
+            continue
+        lines.append(f"    if {value} is None:")
+        lines.append("        raise _Fallback" if non_null else "        pass")
+        lines.append(f"    elif not ({check}):")
+        lines.append(f"        {value} = {completer}({value})")
+        if isinstance(inner, GraphQLEnumType):
+            lines.append("    else:")
+            lines.append(f"        {value} = n{index}[{value}]")
+    lines.append("    return {" + ", ".join(entries) + "}")
+    exec("\n".join(lines), namespace)  # noqa: S102 - the source is built here from schema names, never from input
+    return namespace["complete_object"]  # type: ignore[no-any-return]
+
+
+def _inline_check(output_type: Any, value: str, namespace: dict[str, Any], index: int) -> str | None:
+    """A Python expression true when ``value`` (not None) completes to itself (or, for an enum, is a known value)."""
+    if output_type is GraphQLString:
+        return f"type({value}) is str"
+    if output_type is GraphQLBoolean:
+        return f"type({value}) is bool"
+    if output_type is GraphQLInt:
+        return f"type({value}) is int and {value} in _INT_RANGE"
+    if output_type is GraphQLFloat:
+        return f"type({value}) is float and isfinite({value})"
+    if isinstance(output_type, GraphQLEnumType):
+        namespace[f"n{index}"] = _enum_names(output_type)
+        return f"{value}.__hash__ is not None and {value} in n{index}"
+    return None
 
 
 def _basic_attribute(field_def: Any) -> str | None:
@@ -179,13 +231,19 @@ def _built_in_scalar(scalar: GraphQLScalarType) -> Completer:
     return lambda value: value if type(value) is float and math.isfinite(value) else coerce(value)
 
 
+def _enum_names(enum_type: GraphQLEnumType) -> dict[Any, str]:
+    """Each value (and, for strawberry enums, each Python member) a record may hold, to its name."""
+    names: dict[Any, str] = {definition.value: name for name, definition in enum_type.values.items()}
+    for member in getattr(enum_type, "wrapped_cls", ()):
+        if member.value in names:
+            names[member] = names[member.value]
+    return names
+
+
 def _enum(enum_type: GraphQLEnumType) -> Completer:
     """An enum's name by dictionary lookup of the value (or the Python member) a record holds;
     strawberry's own coercion scans the values for a member and costs several microseconds a cell."""
-    names: dict[Any, str] = {definition.value: name for name, definition in enum_type.values.items()}
-    for member in getattr(enum_type, "wrapped_cls", ()):  # strawberry enums: the Python members too
-        if member.value in names:
-            names[member] = names[member.value]
+    names = _enum_names(enum_type)
     coerce = _leaf(enum_type.coerce_output_value)
 
     def complete(value: Any) -> Any:

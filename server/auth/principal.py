@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
-from server.auth.authz import (
-    NATIONAL_DOMAIN, Assignment, Authorizer, Principal, load_principal_assignments, org_domain, region_domain, system_domain,
-)
+from server.auth.authz import Assignment, Authorizer, Principal, load_principal_assignments
 from server.auth.sessions import SESSION_COOKIE, find_live_session
 from server.auth.tokens import find_live_token
-from server.db.models import ApiToken, AppUser, HealthSystem, Organisation, Region
-from sqlmodel.ext.asyncio.session import AsyncSession
+from server.db.models import AppUser, Organisation
 from server.settings import Settings
 
 
@@ -28,18 +25,13 @@ async def authenticate_in(session: AsyncSession, connection: HTTPConnection, set
     authorization = connection.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         token = await find_live_token(session, authorization[7:].strip())
-        if token is None:
+        if token is None:  # unknown, expired, revoked, or its account switched off
             return Authentication(None, bad_token=True)
-        user = await session.get(AppUser, token.user_id)
-        if user is None or not user.is_active:
-            return Authentication(None, bad_token=True)
-        scope = await _token_scope(session, token)
-        held = {a for a in await load_principal_assignments(session, user.id) if a.domain == scope}
-        # A token carries at most the roles it was issued with and its account still holds.
-        allowed = {Assignment(role, scope) for role in token.roles.split(",") if role} & held
+        # A token carries at most the roles it was issued with and its account still holds there.
+        allowed = sorted(set(token.roles) & token.held)
         principal = Principal(
-            subject=f"token:{token.id}", user_id=user.id, name=f"{user.name} (token {token.prefix}…)",
-            email=user.email, assignments=tuple(sorted(allowed, key=lambda a: (a.domain, a.role))), via="token",
+            subject=f"token:{token.id}", user_id=token.user_id, name=f"{token.user_name} (token {token.prefix}…)",
+            email=token.user_email, assignments=tuple(Assignment(role, token.domain) for role in allowed), via="token",
         )
     else:
         cookie = connection.cookies.get(SESSION_COOKIE)
@@ -59,14 +51,3 @@ async def authenticate_in(session: AsyncSession, connection: HTTPConnection, set
         )
     authorizer.sync_subject(principal)
     return Authentication(principal)
-
-
-async def _token_scope(session: AsyncSession, token: ApiToken) -> str:
-    """The one domain a token acts in: an organisation, a system, a region, or national."""
-    if token.national:
-        return NATIONAL_DOMAIN
-    if token.org_id is not None:
-        return org_domain((await session.exec(select(Organisation.code).where(Organisation.id == token.org_id))).scalar_one())
-    if token.system_id is not None:
-        return system_domain((await session.exec(select(HealthSystem.code).where(HealthSystem.id == token.system_id))).scalar_one())
-    return region_domain((await session.exec(select(Region.code).where(Region.id == token.region_id))).scalar_one())

@@ -6,10 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from typing import NamedTuple
+
+from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import ApiToken
+from server.db.records import fetch_records
 
 TOKEN_PREFIX = "acc_"
 
@@ -40,15 +43,50 @@ async def issue_token(
     return IssuedToken(token=token, secret=secret)
 
 
-async def find_live_token(session: AsyncSession, secret: str) -> ApiToken | None:
+class LiveToken(NamedTuple):
+    """A live token with everything a request needs to act on it, read in one statement."""
+
+    id: int
+    prefix: str
+    roles: tuple[str, ...]  # the roles it was issued with
+    held: frozenset[str]  # the roles its account holds in its scope now
+    domain: str  # org:<code>, system:<code>, region:<code> or national
+    user_id: int
+    user_name: str
+    user_email: str
+
+
+# The token, its account (active), its one scope as a Casbin domain, and the roles the account
+# holds in exactly that scope: one statement where a token request used to take four.
+_LIVE_TOKEN = """
+select t.id, t.prefix, t.roles, t.last_used_at, u.id, u.name, u.email,
+       case when t.national then 'national' else coalesce('org:' || o.code, 'system:' || s.code, 'region:' || r.code) end,
+       array(select ra.role from role_assignment ra
+             where ra.user_id = t.user_id and ra.org_id is not distinct from t.org_id and ra.system_id is not distinct from t.system_id
+               and ra.region_id is not distinct from t.region_id and ra.national = t.national)
+from api_token t
+join app_user u on u.id = t.user_id and u.is_active
+left join organisation o on o.id = t.org_id
+left join health_system s on s.id = t.system_id
+left join region r on r.id = t.region_id
+where t.token_hash = :token_hash and t.revoked_at is null and t.expires_at > now()
+"""
+TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is for people judging a token, not an access log
+
+
+async def find_live_token(session: AsyncSession, secret: str) -> LiveToken | None:
+    """The token for this secret if it is live and its account active; its use noted at most once a minute
+    (a write on every request would make each one commit, and concurrent requests queue on the row)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (await session.exec(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))).scalars().first()
-    now = dt.datetime.now(dt.UTC)
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    rows = await fetch_records(session, _LIVE_TOKEN, {"token_hash": _hash(secret)})
+    if not rows:
         return None
-    token.last_used_at = now
-    return token
+    token_id, prefix, roles, last_used_at, user_id, user_name, user_email, domain, held = rows[0]
+    now = dt.datetime.now(dt.UTC)
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        await session.exec(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return LiveToken(token_id, prefix, tuple(r for r in roles.split(",") if r), frozenset(held), domain, user_id, user_name, user_email)
 
 
 async def revoke_token(session: AsyncSession, token_id: int) -> None:

@@ -12,8 +12,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.records import fetch_records
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ async def compare_indicators(
     params: dict[str, object] = {"codes": list(dict.fromkeys(codes)), "org_ids": list(org_ids)}
     if period is not None:
         params["period"] = period
-    rows = (await session.exec(text(_COMPARISON.format(assessment_at=assessment_at)), params=params)).all()
+    rows = await fetch_records(session, _COMPARISON.format(assessment_at=assessment_at), params)
     grouped: dict[str, list] = {}  # type: ignore[type-arg]
     for row in rows:
         grouped.setdefault(row[0], []).append(row)

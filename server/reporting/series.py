@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db.records import fetch_records
 
-@dataclass(frozen=True)
-class SeriesPoint:
+
+class SeriesPoint(NamedTuple):  # a named tuple: a long series is made from rows fast (see IndicatorRecord)
     indicator_id: int
     period: dt.date
     value: float | None
@@ -86,7 +86,7 @@ async def indicator_series(
     params: dict[str, object] = {"ids": list(indicator_ids), "start": start or dt.date.min, "end": end or dt.date.max}
     if unit_id is not None:
         params["unit"] = unit_id
-    rows = (await session.exec(text(statement), params=params)).all()
+    rows = await fetch_records(session, statement, params)
     series: dict[int, list[SeriesPoint]] = {indicator_id: [] for indicator_id in indicator_ids}
     for row in rows:
         series[row[0]].append(SeriesPoint(*row))

@@ -201,3 +201,19 @@ def test_a_region_named_differently_by_two_system_files_is_refused_naming_the_fi
         validate_tenants(tenants)
     assert "lincolnshire.yaml" in str(refused.value) and "system.region.name" in str(refused.value)
     assert "NHS England Midlands" in str(refused.value)
+
+
+async def test_a_tokens_use_is_noted_at_most_once_a_minute(client, database, people):
+    """A write on every request would make each one commit, and concurrent requests queue on the row."""
+    secret = await _secret(database, NATIONAL, "national", ["national_analyst"])
+
+    async def last_used():  # type: ignore[no-untyped-def]
+        async with database.session() as session:
+            return (await session.exec(select(ApiToken.last_used_at).where(ApiToken.prefix == secret[:10]))).scalar_one()
+
+    assert await last_used() is None
+    await _codes(client, secret)
+    first = await last_used()
+    assert first is not None
+    await _codes(client, secret)
+    assert await last_used() == first
