@@ -88,8 +88,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 await migrate.upgrade(database.owner_engine)
             started = build_services(settings, database, embedded)
             # Other processes' directory changes arrive as notifications (server/auth/authz.py).
-            watcher = started.access_watcher = AccessWatcher(lambda: listen_connection(urls), started.authorizer.access_cache)
-            await watcher.start()
+            if settings.access_notifications:
+                watcher = started.access_watcher = AccessWatcher(lambda: listen_connection(urls), started.authorizer.access_cache)
+                await watcher.start()
             holder.set(started)
             # Issue 11: the ladders re-run daily for time passing; several processes tick once (advisory lock).
             ticking = asyncio.create_task(run_scheduler(database), name="ladder-tick")

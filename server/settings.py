@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     # OpenTelemetry tracing (the ``otel`` extra, OTEL_* variables for the exporter): on when set and installed.
     otel_enabled: bool = False
+    # Hear other processes' directory changes (LISTEN/NOTIFY) instead of checking the directory per request.
+    # Set false when the app's database URL goes through a transaction-mode pooler (PgBouncer): LISTEN
+    # there succeeds but hears nothing.
+    access_notifications: bool = True
     # Load balancers whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips, comma-
     # separated): without it every request comes from the balancer and one address throttles everyone.
     forwarded_allow_ips: str = ""

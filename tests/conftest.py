@@ -91,12 +91,19 @@ def test_settings() -> Settings:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def database(postgres_server, test_settings) -> AsyncIterator[Database]:
     """The shared test database: migrated, tenants loaded, demo users and data, assessments stored."""
+    db = await seeded_database(database_urls_for(postgres_server, "accord_test"), test_settings)
+    yield db
+    await db.dispose()
+
+
+async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Database:
+    """A database on the test server as the shared one is made (tests/deploy makes its own for app processes)."""
     from server.assessment_store.recompute import recompute_all
     from server.db import migrate
     from server.demo.generate import create_demo_users, generate_demo_measurements
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
-    db = Database(database_urls_for(postgres_server, "accord_test"), pool_size=5)
+    db = Database(urls, pool_size=5)
     await migrate.upgrade(db.owner_engine)
     await load_tenants(db, test_settings.tenants_dir)
     async with db.session() as session:
@@ -107,8 +114,7 @@ async def database(postgres_server, test_settings) -> AsyncIterator[Database]:
     async with db.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
         await generate_demo_measurements(session, validate_tenants(test_settings.tenants_dir), months=TEST_MONTHS, until=dt.date(2026, 11, 1))
     await recompute_all(db)
-    yield db
-    await db.dispose()
+    return db
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

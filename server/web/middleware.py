@@ -29,7 +29,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 GRAPHQL_PATH = "/graphql"
-OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/favicon.ico")
+# /metrics answers to its own bearer token (ACCORD_METRICS_TOKEN), not to an API token.
+OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/metrics", "/favicon.ico")
 CSRF_ANONYMOUS_PATHS = ("/login",)
 
 SECURITY_HEADERS = {

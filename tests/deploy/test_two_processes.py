@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, text
 
 from server.db.session import AccessContext
 from server.db.models import AppUser, HealthSystem, LoginAttempt, Organisation, RoleAssignment, SystemMembership
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, database_urls_for, seeded_database
 from tests.deploy.replicas import Replica, replica_environment, running_replicas
 from tests.security.people import create_person, remove_people
 
@@ -27,6 +27,20 @@ EXECUTIVE = "replica.exec@deploy.example"
 SYSTEM_LEAD = "replica.lead@deploy.example"
 PER_ADDRESS_LIMIT = 8
 PROPAGATION_SECONDS = 1.0
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def database(postgres_server, test_settings):  # type: ignore[no-untyped-def]
+    """A database of their own: the processes' daily tick and these tests' changes stay out of the shared one."""
+    replica_database = await seeded_database(database_urls_for(postgres_server, "accord_replicas"), test_settings)
+    yield replica_database
+    await replica_database.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def org_ids(database):  # type: ignore[no-untyped-def]
+    async with database.session() as session:
+        return dict((await session.exec(select(Organisation.code, Organisation.id))).all())
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +207,17 @@ async def test_each_process_reports_metrics_and_listens_for_access_changes(repli
             assert "accord_access_watcher_listening 1.0" in exposition
             assert 'accord_db_pool_connections{state="size"}' in exposition
             assert 'accord_http_request_duration_seconds_count{method="GET",route="/readyz",status="200"}' in exposition
+
+
+async def test_the_daily_tick_runs_once_across_processes(replicas, database):
+    """Both processes start their scheduler at once; the advisory lock lets one of them run the day."""
+    deadline = time.monotonic() + 180
+    while True:
+        async with database.session() as session:
+            finished = (await session.exec(text("select count(*) from ladder_tick where finished_at is not null"))).scalar_one()
+        if finished or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert finished == 1
+    ran = [replica.name for replica in replicas for line in replica.log_lines() if str(line["message"]).startswith("ladder tick for")]
+    assert len(ran) == 1, f"the tick ran in {ran or 'no process'}"
