@@ -15,7 +15,8 @@ Level semantics (the same for every tenant):
 * Within the level reached, the first route whose ``when`` holds (or that has none) chooses the
   owning forum and adds its required actions; with no matching route the level's own forum stands.
 * Staying at a level over time (ULHT: "monthly until performance ... is achieved for a sustainable
-  period") is written with the lifecycle facts ``current_level`` and ``months_in_level``.
+  period") is declared with the ladder's ``de_escalation`` (server/escalation/de_escalation.py), or
+  written with the lifecycle facts ``current_level``, ``months_in_level`` and ``periods_in_level``.
 """
 from __future__ import annotations
 
