@@ -11,10 +11,10 @@ QPC, LEAD, DELIVERY, CWG = "stw.qpc@accord.example", "stw.lead@accord.example", 
 ULHT = "ulht.performance@accord.example"  # performance manager and executive at ULHT
 
 
-async def record(database, services, email, org_id, **given):  # type: ignore[no-untyped-def]
+async def record(database, services, email, org_id, now=None, **given):  # type: ignore[no-untyped-def]
     principal, access = await act_as(database, services.authorizer, email)
     async with database.session(access) as session:
-        return await record_judgement(session, services.authorizer, principal, org_id=org_id, given=JudgementInput(**given))
+        return await record_judgement(session, services.authorizer, principal, org_id=org_id, given=JudgementInput(**given), now=now)
 
 
 async def rows(database, org_id, sql, **params):  # type: ignore[no-untyped-def]

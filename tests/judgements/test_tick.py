@@ -102,3 +102,36 @@ async def test_the_ladders_read_every_judgement_of_an_organisation_in_one_statem
     assert many == one <= 3
     assert facts[stw_subject]["qpc_assured"] is False and facts[stw_subject]["patient_safety_risk"] is True
     assert facts[stw_subject]["months_since_assurance_report_without_improvement"] == 0
+
+
+async def test_a_judgement_lapses_on_its_expiry_and_the_ladders_no_longer_read_it(database, services, org_ids, stw_subject):
+    from server.assessment_store.recompute import runner_access
+    from server.escalation_store.judgement_facts import judgement_facts
+    from tests.judgements.helpers import LEAD
+
+    stw = org_ids["STW"]
+    recorded = await record(database, services, LEAD, stw, kind="risk_rating", subject_key=stw_subject, value="high", reason="Winter pressure",
+                            expires_on=(dt.datetime.now(UK) + dt.timedelta(days=10)).date())
+    assert isinstance(recorded, JudgementRecorded) and recorded.judgement.expires_at is not None
+    async with database.session(await runner_access(database, stw)) as session:
+        today = await judgement_facts(session, stw, at=dt.datetime.now(dt.UTC))
+        later = await judgement_facts(session, stw, at=recorded.judgement.expires_at + dt.timedelta(minutes=1))
+    assert today[stw_subject]["risk_rating"] == "high"
+    assert "risk_rating" not in later.get(stw_subject, {})
+
+
+async def test_the_clock_counts_from_when_the_verdict_began_not_from_its_renewal(database, services, org_ids, stw_subject):
+    """System QPC saying "not assured" again next month does not restart the three months to the ICB."""
+    from server.assessment_store.recompute import runner_access
+    from server.escalation_store.judgement_facts import judgement_facts
+
+    stw = org_ids["STW"]
+    now = dt.datetime.now(dt.UTC)
+    first = await record(database, services, QPC, stw, now=now - dt.timedelta(days=75), kind="qpc_assured", subject_key=stw_subject,
+                         value="no", reason="The QPC two months ago")
+    again = await record(database, services, QPC, stw, now=now - dt.timedelta(days=10), kind="qpc_assured", subject_key=stw_subject,
+                         value="no", reason="This month's QPC, still not assured")
+    assert isinstance(first, JudgementRecorded) and isinstance(again, JudgementRecorded) and again.supersedes_id == first.judgement.id
+    async with database.session(await runner_access(database, stw)) as session:
+        facts = await judgement_facts(session, stw, at=now)
+    assert facts[stw_subject]["months_since_assurance_report_without_improvement"] >= 2  # from the first "not assured", not 0
