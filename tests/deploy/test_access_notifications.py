@@ -82,3 +82,35 @@ async def _until(condition, seconds: float = 3.0) -> None:  # type: ignore[no-un
 def test_the_channel_is_the_one_the_migration_notifies(project_root):
     source = (project_root / "migrations" / "versions" / "0008_operations.py").read_text()
     assert f'ACCESS_CHANNEL = "{ACCESS_CHANNEL}"' in source
+
+
+async def test_a_listening_process_resolves_cached_access_without_a_statement(database, test_settings):
+    """What LISTEN saves: the fingerprint statement every authenticated request ran."""
+    from sqlalchemy import event
+
+    from server.auth.authz import Authorizer
+    from tests.conftest import act_as
+
+    authorizer = Authorizer(test_settings.policies_dir)
+    principal, expected = await act_as(database, authorizer, "stw.lead@accord.example")
+    cache = AccessCache()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(database.app_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with database.session() as session:
+            first, _ = await cache.resolve(session, authorizer, principal)
+            statements.clear()
+            await cache.resolve(session, authorizer, principal)
+            checked = len(statements)
+            cache.notified = True
+            statements.clear()
+            cached, _ = await cache.resolve(session, authorizer, principal)
+            listening = len(statements)
+    finally:
+        event.remove(database.app_engine.sync_engine, "before_cursor_execute", count)
+    assert first == cached == expected
+    assert (checked, listening) == (1, 0)
