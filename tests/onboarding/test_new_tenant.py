@@ -77,8 +77,8 @@ def accord(database: Database, tenants_dir: Path, *arguments: str) -> subprocess
 
 
 async def first_administrator_and_lead(database: Database, authorizer) -> None:  # type: ignore[no-untyped-def]
-    """The first administrator (TODO for the lead: ``accord create-admin --org FCD`` once it exists), who then
-    grants the performance lead's roles through the same admin service as the administrator's page."""
+    """The two accounts, the first administrator's role granted by the operator, and the performance lead's
+    roles granted by that administrator through the same admin service as the administrator's page."""
     from server.admin.authority import Actor
     from server.admin.roles import RoleChanged, grant_role
     from server.auth.passwords import hash_password
