@@ -70,6 +70,8 @@ async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datet
             "critical_failure": isinstance(under, int) and under >= CRITICAL_FAILURE_MONTHS
                                 and (facts.get("spc_variation") == "special_cause_concerning" or bool(facts.get("failure_forecast_next_quarter"))),
             "months_since_plan_without_improvement": months_without_improvement(started_on if in_place else None, period, improvement),
+            # Accord's IPR scorecard lists every indicator of the organisation (server/reporting/scorecard.py).
+            "in_integrated_performance_report": True,
         })
         subjects.append(Subject(f"indicator:{code}", name, "indicator", facts, indicator_id=indicator_id,
                                 period=history.period if history else None, evidence=history.evidence() if history else {}))
