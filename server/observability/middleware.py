@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.observability.metrics import Metrics
 from server.observability.request_id import HEADER, current_request_id, incoming_request_id
+from server.web.health import PROBE_PATHS
 
 log = logging.getLogger("accord.requests")
 LOGIN_PATH = "/login"
@@ -52,7 +53,9 @@ class ObservedRequests:
             self.metrics.graphql_seconds.labels(self.metrics.operation_label(state["graphql_operation"])).observe(seconds)
         if method == "POST" and scope["path"] == LOGIN_PATH and status in (400, 429):
             self.metrics.login_failures.labels("throttled" if status == 429 else "refused").inc()
-        log.info(
-            "%s %s %d %.1f ms", method, scope["path"], status, seconds * 1000,
+        # Probes and scrapes arrive every few seconds from the platform: logged only when they fail.
+        level = logging.DEBUG if scope["path"] in PROBE_PATHS and status < 400 else logging.INFO
+        log.log(
+            level, "%s %s %d %.1f ms", method, scope["path"], status, seconds * 1000,
             extra={"method": method, "route": template, "status": status, "duration_ms": round(seconds * 1000, 1)},
         )
