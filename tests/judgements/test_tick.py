@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import text
 
 from server.db.session import AccessContext, Database
+from server.escalation.engine import whole_months_between
 from server.escalation_store.tick import UK, daily_tick, seconds_until_next_tick
 from server.judgements.record import JudgementRecorded
 from tests.judgements.helpers import QPC, escalation, record, rows
@@ -126,12 +127,18 @@ async def test_the_clock_counts_from_when_the_verdict_began_not_from_its_renewal
     from server.escalation_store.judgement_facts import judgement_facts
 
     stw = org_ids["STW"]
-    now = dt.datetime.now(dt.UTC)
-    first = await record(database, services, QPC, stw, now=now - dt.timedelta(days=75), kind="qpc_assured", subject_key=stw_subject,
-                         value="no", reason="The QPC two months ago")
-    again = await record(database, services, QPC, stw, now=now - dt.timedelta(days=10), kind="qpc_assured", subject_key=stw_subject,
-                         value="no", reason="This month's QPC, still not assured")
-    assert isinstance(first, JudgementRecorded) and isinstance(again, JudgementRecorded) and again.supersedes_id == first.judgement.id
-    async with database.session(await runner_access(database, stw)) as session:
-        facts = await judgement_facts(session, stw, at=now)
-    assert facts[stw_subject]["months_since_assurance_report_without_improvement"] >= 2  # from the first "not assured", not 0
+    # Recorded ahead of real time, so that these are the newest rows about the subject whatever other tests left.
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    first = await record(database, services, QPC, stw, now=start, kind="qpc_assured", subject_key=stw_subject,
+                         value="no", reason="The first QPC")
+    again = await record(database, services, QPC, stw, now=start + dt.timedelta(days=40), kind="qpc_assured", subject_key=stw_subject,
+                         value="no", reason="The next QPC, still not assured")
+    try:
+        assert isinstance(first, JudgementRecorded) and isinstance(again, JudgementRecorded) and again.supersedes_id == first.judgement.id
+        async with database.session(await runner_access(database, stw)) as session:
+            facts = await judgement_facts(session, stw, at=start + dt.timedelta(days=80))
+        # 80 days after the first verdict (two or three calendar months), 40 after its renewal (one or two)
+        assert facts[stw_subject]["months_since_assurance_report_without_improvement"] == whole_months_between(start, start + dt.timedelta(days=80))
+    finally:
+        await record(database, services, QPC, stw, now=start + dt.timedelta(days=81), kind="qpc_assured", subject_key=stw_subject,
+                     value=None, withdraw=True, reason="test over")
