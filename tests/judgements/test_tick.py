@@ -127,18 +127,21 @@ async def test_the_clock_counts_from_when_the_verdict_began_not_from_its_renewal
     from server.escalation_store.judgement_facts import judgement_facts
 
     stw = org_ids["STW"]
-    # Recorded ahead of real time, so that these are the newest rows about the subject whatever other tests left.
+    subject = "indicator:" + (await rows(database, stw, "select code from indicator where org_id = :o and 'indicator:' || code <> :k"
+                                         " and polarity <> 'neutral' order by position limit 1", k=stw_subject))[0][0]
+    # A subject of its own, recorded ahead of real time (so these are its newest rows whatever other tests
+    # left) and withdrawn after, before the later days the tick tests tick.
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    first = await record(database, services, QPC, stw, now=start, kind="qpc_assured", subject_key=stw_subject,
+    first = await record(database, services, QPC, stw, now=start, kind="qpc_assured", subject_key=subject,
                          value="no", reason="The first QPC")
-    again = await record(database, services, QPC, stw, now=start + dt.timedelta(days=40), kind="qpc_assured", subject_key=stw_subject,
+    again = await record(database, services, QPC, stw, now=start + dt.timedelta(days=40), kind="qpc_assured", subject_key=subject,
                          value="no", reason="The next QPC, still not assured")
     try:
         assert isinstance(first, JudgementRecorded) and isinstance(again, JudgementRecorded) and again.supersedes_id == first.judgement.id
         async with database.session(await runner_access(database, stw)) as session:
             facts = await judgement_facts(session, stw, at=start + dt.timedelta(days=80))
         # 80 days after the first verdict (two or three calendar months), 40 after its renewal (one or two)
-        assert facts[stw_subject]["months_since_assurance_report_without_improvement"] == whole_months_between(start, start + dt.timedelta(days=80))
+        assert facts[subject]["months_since_assurance_report_without_improvement"] == whole_months_between(start, start + dt.timedelta(days=80))
     finally:
-        await record(database, services, QPC, stw, now=start + dt.timedelta(days=81), kind="qpc_assured", subject_key=stw_subject,
+        await record(database, services, QPC, stw, now=start + dt.timedelta(days=81), kind="qpc_assured", subject_key=subject,
                      value=None, withdraw=True, reason="test over")
