@@ -1,11 +1,24 @@
-"""System position: members x key indicators, the performance spectrum, maturity (ICS leads)."""
+"""System position: members x key indicators, the performance spectrum, maturity (ICS leads).
+
+One screen for a planning lead: compact cells, each row's target, a period selector, sorting by
+the worst position, and the Making Data Count summary matrix of every cell. Filters are a GET form
+(htmx swaps only the matrix, and the address keeps the choice).
+"""
 from __future__ import annotations
+
+import datetime as dt
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.reporting.system import SystemPosition, system_by_code, system_position, visible_systems
+from server.reporting.summary import statuses, summary_matrix
+from server.reporting.system import MatrixRow, SystemPosition, system_by_code, system_position, visible_systems
 from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.templating import format_number
+
+PERIOD_CHOICES = 12  # the latest period and the eleven before it
+SORTS = {"framework": "Framework order", "worst": "Worst first", "reported": "Most members reporting"}
+RAG_WEIGHT = {"red": 3, "amber": 1}
 
 
 @login_required
@@ -19,18 +32,81 @@ async def system_list(request: Request) -> Response:
 @login_required
 async def system_page(request: Request) -> Response:
     access = access_of(request)
+    domain = request.query_params.get("domain") or None
     async with services_of(request).database.session(access) as session:
         system = await system_by_code(session, request.path_params["code"])
         # The system view is for people who may read every member: anything less is a 404, so
         # that a member's staff cannot learn what the system holds about its neighbours.
         if system is None or not system.organisation_ids <= access.read_org_ids:
             return not_found(request)
-        position = await system_position(session, system, domain_code=request.query_params.get("domain") or None)
-    context = {"position": position, "domain_items": domain_items(position)}
+        position = await system_position(session, system, domain_code=domain)
+        periods = period_choices(position.latest_period)
+        period = chosen_period(request.query_params.get("period"), periods)
+        if period is not None:
+            position = await system_position(session, system, domain_code=domain, period=period)
+    sort = request.query_params.get("sort") if request.query_params.get("sort") in SORTS else "framework"
+    rows = sorted_rows(position, sort)
+    context = {
+        "position": position, "rows": [(row, row_target(row)) for row in rows], "domain_items": domain_items(position),
+        "period_items": period_items(periods, period), "sort_items": [{"value": k, "text": v, "selected": k == sort} for k, v in SORTS.items()],
+        "period": period, "sort": sort, "matrix": summary_matrix(statuses(matrix_items(position))),
+    }
     # htmx asks for the whole page when it restores history it has no snapshot of (back button
     # after its cache is gone): that request also carries HX-Request, but wants the full page.
     restoring = request.headers.get("hx-history-restore-request") == "true"
     return render(request, "pages/system.html", context, block=None if restoring else "matrix")
+
+
+def period_choices(latest: dt.date | None) -> list[dt.date]:
+    if latest is None:
+        return []
+    months = latest.year * 12 + latest.month - 1
+    return [dt.date((months - back) // 12, (months - back) % 12 + 1, 1) for back in range(PERIOD_CHOICES)]
+
+
+def chosen_period(value: str | None, choices: list[dt.date]) -> dt.date | None:
+    """The ``?period=YYYY-MM`` if it is one of the choices other than the latest; None otherwise (latest)."""
+    chosen = next((choice for choice in choices[1:] if value == choice.strftime("%Y-%m")), None)
+    return chosen
+
+
+def period_items(choices: list[dt.date], chosen: dt.date | None) -> list[dict[str, object]]:
+    return [
+        {"value": "" if index == 0 else choice.strftime("%Y-%m"), "text": choice.strftime("%B %Y") + (" (latest)" if index == 0 else ""),
+         "selected": choice == chosen or (chosen is None and index == 0)}
+        for index, choice in enumerate(choices)
+    ]
+
+
+def sorted_rows(position: SystemPosition, sort: str) -> list[MatrixRow]:
+    rows = list(position.rows)
+    if sort == "worst":
+        # Red counts three times amber: a row with one member off target outranks two at risk.
+        def badness(row: MatrixRow) -> int:
+            return sum(RAG_WEIGHT.get(cell.status.rag, 0) for cell in row.cells if cell and cell.status)
+
+        return sorted(rows, key=lambda row: (-badness(row), row.name))
+    if sort == "reported":
+        return sorted(rows, key=lambda row: (-sum(1 for cell in row.cells if cell), row.name))
+    return rows
+
+
+def row_target(row: MatrixRow) -> str:
+    """The row's target when every member shares it; 'Varies' (each cell then shows its own) otherwise."""
+    targets = {(cell.status.target, cell.unit) for cell in row.cells if cell and cell.status and cell.status.target is not None}
+    if not targets:
+        return "None set"
+    if len(targets) > 1:
+        return "Varies"
+    target, unit = next(iter(targets))
+    return format_number(target, unit)
+
+
+def matrix_items(position: SystemPosition):  # type: ignore[no-untyped-def]
+    for row in position.rows:
+        for member, cell in zip(position.members, row.cells, strict=True):
+            if cell is not None:
+                yield f"{row.name} – {member.label}", f"/organisations/{member.code}/indicators/{row.code}", cell.status
 
 
 def domain_items(position: SystemPosition) -> list[dict[str, object]]:

@@ -1,0 +1,63 @@
+"""The system position as one screen: each row's target, the period selector, sorting by the worst
+position, the summary matrix, compact cells linking to each member's series, in few statements."""
+from __future__ import annotations
+
+import re
+
+from tests.conftest import login
+from tests.graphql.test_tool_questions import counted_statements
+
+LEAD = "stw.lead@accord.example"
+
+
+def row_codes(page: str) -> list[str]:
+    return re.findall(r'accord-matrix__indicator">[^<]*<span class="accord-code">([A-Z0-9]+)</span>', page)
+
+
+async def test_rows_carry_their_target_and_cells_link_to_each_members_series(client):
+    await login(client, LEAD)
+    page = (await client.get("/systems/STW")).text
+    assert '<th scope="col" class="nhsuk-table__header accord-matrix__target">Target</th>' in page
+    assert re.search(r'RTT18</span></th>\s*<td class="nhsuk-table__cell accord-value">(65\.0%|Varies)</td>', page)
+    assert 'href="/organisations/RXW/indicators/RTT18"' in page
+    assert "Every member&#39;s key indicators by variation and assurance" in page
+    assert "accord-cell--compact" in page
+
+
+async def test_worst_first_puts_the_rows_with_most_members_off_target_at_the_top(client):
+    await login(client, LEAD)
+    framework = row_codes((await client.get("/systems/STW")).text)
+    worst = (await client.get("/systems/STW", params={"sort": "worst"})).text
+    ordered = row_codes(worst)
+    assert sorted(ordered) == sorted(framework) and ordered != framework
+    reds = [len(re.findall(r"Off target", block)) for block in re.split(r'<tr class="nhsuk-table__row">', worst.split("<tbody")[1].split("</tbody>")[0])[1:]]
+    assert reds == sorted(reds, reverse=True)
+    assert '<option value="worst" selected>' in worst
+
+
+async def test_an_earlier_period_shows_that_months_values(client):
+    await login(client, LEAD)
+    latest = (await client.get("/systems/STW")).text
+    options = re.findall(r'<option value="(\d{4}-\d{2})"', latest)
+    assert len(options) == 11  # the latest is the empty value
+    earlier = (await client.get("/systems/STW", params={"period": options[0]})).text
+    assert f'<option value="{options[0]}" selected>' in earlier
+    assert "ratings only" in earlier
+    assert earlier.count("accord-cell__value") > 10
+
+
+async def test_a_period_outside_the_choices_shows_the_latest(client):
+    await login(client, LEAD)
+    page = (await client.get("/systems/STW", params={"period": "1999-01"})).text
+    assert "latest period" in page and "ratings only" not in page
+
+
+async def test_the_page_costs_a_fixed_number_of_statements(client, database):
+    await login(client, LEAD)
+    with counted_statements(database) as latest:
+        page = (await client.get("/systems/STW", params={"sort": "worst"})).text
+    with counted_statements(database) as earlier:
+        await client.get("/systems/STW", params={"period": re.findall(r'<option value="(\d{4}-\d{2})"', page)[0]})
+    # An earlier period reads the position twice (the latest, for the choices, then the month).
+    assert len(earlier) - len(latest) == 2
+    assert len(latest) <= 12
