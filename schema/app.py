@@ -9,7 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter
 from strawberry.types import ExecutionContext
 
 from schema.context import RequestTransaction
-from schema.caching import ValidatedDocuments
+from schema.caching import ParsedDocuments, ValidatedDocuments
 from schema.executor import FastListExecutor
 from schema.http import AccordGraphQL, ErrorCodes
 from schema.limits import RequestLimits
@@ -35,8 +35,10 @@ schema = AccordSchema(
         lambda: MaxAliasesLimiter(max_alias_count=30),
         ErrorCodes,
         RequestTransaction,
-        # Validate each distinct document once (per-request limit rules still run each time).
+        # Validate each distinct document once (per-request limit rules still run each time), and
+        # parse it once: a tool sends the same few documents again and again.
         ValidatedDocuments,
+        ParsedDocuments,
     ],
 )
 

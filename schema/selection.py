@@ -1,13 +1,35 @@
 """Look-ahead over a field's selection, so a parent loads what its children will read in one go."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 
 def selects(info: Any, name: str) -> bool:
     """Whether ``name`` is selected anywhere below the field being resolved (fragments included)."""
     return any(_contains(field.selections, name) for field in info.selected_fields)
+
+
+def selects_at(info: Any, path: Sequence[str], name: str) -> bool:
+    """Whether ``name`` is selected on the objects ``path`` leads to below the field being resolved
+    (``("nodes",)``: a connection's items), through fragments and aliases, not deeper down."""
+    level = [selection for field in info.selected_fields for selection in _fields(field.selections)]
+    for step in path:
+        level = [selection for field in level if field.name == step for selection in _fields(field.selections)]
+    return any(field.name == name for field in level)
+
+
+def _fields(selections: Iterable[Any]) -> list[Any]:
+    """The fields of one level, with fragment spreads and inline fragments opened."""
+    found = []
+    for selection in selections:
+        if isinstance(selection, (FragmentSpread, InlineFragment)):
+            found.extend(_fields(selection.selections))
+        else:
+            found.append(selection)
+    return found
 
 
 def _contains(selections: Iterable[Any], name: str) -> bool:

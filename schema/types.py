@@ -24,7 +24,7 @@ from schema.governance import (
 from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
-from schema.selection import selects
+from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
 from server.reporting.series import indicator_series
@@ -102,12 +102,12 @@ class Indicator:
     latest: LatestRating | None = strawberry.field(description="The latest organisation-level rating.")
 
     @classmethod
-    def from_record(cls, record: queries.IndicatorRecord, organisation_code: str, latest: Any = None) -> "Indicator":
+    def from_record(cls, record: queries.IndicatorRecord, organisation_code: str) -> "Indicator":
         return cls(
             id=record.id, org_id=record.org_id, organisation_code=organisation_code, code=record.code, name=record.name,
             definition=record.definition, unit=record.unit, polarity=record.polarity, rollup=record.rollup,
             frequency=record.frequency, source=record.source, is_key=record.is_key, owner=record.owner, cohort=record.cohort,
-            domain_code=record.domain_code, domain_name=record.domain_name, target=record.target, latest=latest,
+            domain_code=record.domain_code, domain_name=record.domain_name, target=record.target, latest=record.latest,
         )
 
     @classmethod
@@ -191,13 +191,14 @@ class Organisation:
         wanted = _IndicatorQuery(
             domain=_given(filter, "domain"), key=key, source=_given(filter, "source"),
             codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest"),
+            target=selects_at(info, ("nodes",), "target") or selects_at(info, ("edges", "node"), "target"),
         )
         found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
         return connection(found, first=first, after=after, edges=selects(info, "edges"))
 
     @strawberry.field(description="One indicator by code, or null.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:
-        wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"))
+        wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"), target=selects_at(info, (), "target"))
         found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
         return found[0] if found else None
 
@@ -228,11 +229,12 @@ class Organisation:
 # -- loaders: one statement per level, whatever the number of parents ---------------------------------
 
 class _IndicatorQuery(tuple):  # type: ignore[type-arg]
-    """A hashable description of which indicators a parent wants (the DataLoader key's second half)."""
+    """A hashable description of which indicators a parent wants (the DataLoader key's second half),
+    and which costly parts the query reads: the target in force and the latest rating."""
 
     def __new__(cls, domain: str | None = None, key: bool | None = None, source: Any = None, codes: tuple[str, ...] | None = None,
-                latest: bool = False) -> "_IndicatorQuery":
-        return super().__new__(cls, (domain, key, getattr(source, "value", source), codes, latest))
+                target: bool = True, latest: bool = False) -> "_IndicatorQuery":
+        return super().__new__(cls, (domain, key, getattr(source, "value", source), codes, target, latest))
 
 
 def _given(filter: IndicatorFilter | None, name: str) -> Any:
@@ -248,17 +250,12 @@ def _indicators_loader(context: AccordContext) -> DataLoader:
         results: dict[tuple[int, _IndicatorQuery], list[Indicator]] = {}
         codes = {org_id: code for org_id, code, _ in keys}
         for wanted, org_ids in by_query.items():
-            domain, key, source, only, with_latest = wanted
-
-            async def work(session):  # type: ignore[no-untyped-def]
-                records = await queries.indicators_of_orgs(session, org_ids, domain=domain, key=key, source=source, codes=only)
-                ids = [r.id for rs in records.values() for r in rs]
-                latest = await queries.latest_assessments(session, ids) if with_latest else {}
-                return records, latest
-
-            records, latest = await context.read(work)
+            domain, key, source, only, with_target, with_latest = wanted
+            records = await context.read(lambda session: queries.indicators_of_orgs(
+                session, org_ids, domain=domain, key=key, source=source, codes=only, target=with_target, latest=with_latest,
+            ))
             for org_id, found in records.items():
-                results[(org_id, wanted)] = [Indicator.from_record(r, codes[org_id], latest.get(r.id)) for r in found]
+                results[(org_id, wanted)] = [Indicator.from_record(r, codes[org_id]) for r in found]
         return [results[(org_id, wanted)] for org_id, _, wanted in keys]
 
     return context.loader("indicators", lambda: DataLoader(load_fn=load))

@@ -238,3 +238,32 @@ async def test_a_page_of_plans_costs_the_same_statements_as_one_plan(client, sys
         several = await ask(client, system_token, query, {"n": 50})
     assert len(single["plans"]["nodes"]) == 1 and len(several["plans"]["nodes"]) > 1
     assert len(one) == len(many), (len(one), len(many))
+
+
+TARGET_SHAPES = {
+    "nodes": '{ organisation(code: "RXW") { indicators(first: 30) { nodes { code target } } } }',
+    "edges": '{ organisation(code: "RXW") { indicators(first: 30) { edges { node { code target } } } } }',
+    "fragment": '{ organisation(code: "RXW") { indicators(first: 30) { nodes { ...T } } } } fragment T on Indicator { code target }',
+    "inline and alias": '{ organisation(code: "RXW") { indicators(first: 30) { nodes { ... on Indicator { code inForce: target } } } } }',
+}
+
+
+async def test_the_target_in_force_is_read_only_when_asked_for_and_answered_the_same_in_every_shape(client, sath_token, database):
+    await ask(client, sath_token, "{ __typename }")  # a token's first use notes it (once a minute)
+    answers = {}
+    for shape, query in TARGET_SHAPES.items():
+        with counted_statements(database) as statements:
+            organisation = (await ask(client, sath_token, query))["organisation"]
+        nodes = organisation["indicators"].get("nodes") or [edge["node"] for edge in organisation["indicators"]["edges"]]
+        answers[shape] = {node["code"]: node.get("target", node.get("inForce")) for node in nodes}
+        assert any("from target t" in statement for statement in statements), shape
+    assert len({tuple(sorted(answer.items())) for answer in answers.values()}) == 1, answers
+    assert any(target is not None for target in answers["nodes"].values()), "SaTH's indicators have targets"
+    code, target = next((code, target) for code, target in answers["nodes"].items() if target is not None)
+    single = await ask(client, sath_token, 'query($c: String!) { organisation(code: "RXW") { indicator(code: $c) { target } } }', {"c": code})
+    assert single["organisation"]["indicator"]["target"] == target
+
+    with counted_statements(database) as statements:
+        latest_only = (await ask(client, sath_token, '{ organisation(code: "RXW") { indicators(first: 30) { nodes { code latest { target } } } } }'))
+    assert not any("from target t" in statement for statement in statements), "a rating's own target needs no look-up of targets"
+    assert any(node["latest"] and node["latest"]["target"] is not None for node in latest_only["organisation"]["indicators"]["nodes"])
