@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from server.auth.authz import Principal
 from server.db.session import AccessContext
 from server.web.errors import bounded_form_int
+from server.web.flash import clear_flash, flash, take_flash
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -34,6 +35,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     """A full page, or only ``block`` for a non-boosted htmx request (TECH_NOTES)."""
     page = {
         "request": request,
+        "notice": take_flash(request),
         "principal": principal_of(request),
         "csrf_token": request.state.csrf_token,
         "navigation": [{"href": href, "text": text, "current": request.url.path == href} for href, text in NAVIGATION],
@@ -47,6 +49,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         response = templates.TemplateResponse(request, template, page, status_code=status_code)
     response.headers["vary"] = "HX-Request"
     response.headers["cache-control"] = "no-store"
+    clear_flash(request, response)
     return response
 
 
@@ -64,6 +67,11 @@ def login_required(endpoint: Endpoint) -> Endpoint:
 def not_found(request: Request, message: str = "Page not found") -> Response:
     """Used for missing *and* forbidden organisation data: never confirm what exists elsewhere."""
     return render(request, "pages/not_found.html", {"message": message}, status_code=404)
+
+
+def redirect_with_notice(request: Request, url: str, notice: str) -> Response:
+    """A 303 to ``url`` whose page shows ``notice`` once (server/web/flash.py), never as ``?notice=``."""
+    return flash(request, RedirectResponse(url, status_code=303), notice)
 
 
 def safe_next(url: str | None) -> str:

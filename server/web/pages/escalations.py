@@ -1,18 +1,17 @@
 """The escalation register: what is escalated, to which forum, why, and what people did about it."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from server.db.models import Escalation, EscalationEvent, ImprovementPlan
 from server.auth.authz import acting_domain
 from server.escalation_store.manual import EscalationRefused, act, allowed_kinds
 from server.judgements.forms import judgement_form
 from server.tenants.load import framework_of
-from server.web.render import access_of, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, redirect_with_notice, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 
 @login_required
@@ -60,7 +59,7 @@ async def escalation_page(request: Request) -> Response:
         context = await _detail_context(request, session, organisation, int(request.path_params["escalation_id"]))
     if context is None:
         return not_found(request)
-    return render(request, "pages/escalations/detail.html", {**context, "notice": request.query_params.get("notice")})
+    return render(request, "pages/escalations/detail.html", context)
 
 
 @login_required
@@ -83,5 +82,5 @@ async def escalation_action(request: Request) -> Response:
         if context is None:
             return not_found(request)
         return render(request, "pages/escalations/detail.html", {**context, "error": outcome.message}, status_code=outcome.status_code)
-    return RedirectResponse(f"/organisations/{code}/escalations/{escalation_id}?notice={quote(outcome.message)}", status_code=303)
+    return redirect_with_notice(request, f"/organisations/{code}/escalations/{escalation_id}", outcome.message)
 

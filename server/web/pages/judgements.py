@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.judgements.record import JudgementInput, JudgementRefused, record_judgement
-from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, redirect_with_notice, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 
 @login_required
@@ -41,8 +40,9 @@ async def record(request: Request) -> Response:
                                           now=dt.datetime.now(dt.UTC)))
     back = f"/organisations/{organisation.code}/{'escalations' if page == 'escalation' else 'meetings'}/{page_id}"
     if not isinstance(outcome, JudgementRefused):
-        query = f"notice={quote(outcome.message)}" if page == "escalation" else "saved=judgement"
-        return RedirectResponse(f"{back}?{query}#judgements", status_code=303)
+        if page == "escalation":
+            return redirect_with_notice(request, f"{back}#judgements", outcome.message)
+        return RedirectResponse(f"{back}?saved=judgement#judgements", status_code=303)
     return await _page_with_errors(request, page, int(page_id), outcome, given, form)
 
 

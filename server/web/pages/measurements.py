@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from server.auth.authz import org_domain
 from server.measurements.paste import parse_rows
 from server.measurements.record import MeasurementItem, RowProblem
 from server.measurements.submit import may_validate, submit_measurements
 from server.organisations.queries import indicators_of
-from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, redirect_with_notice, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 # RowProblem.field -> the form field that shows it
 FIELD_IDS = {"indicator": "indicator", "unit": "unit", "period": "period", "value": "value", "numerator": "numerator",
@@ -46,7 +45,7 @@ async def entry_form(request: Request) -> Response:
         if refusal:
             return refusal
         context = await _context(request, session, organisation)
-    return render(request, "pages/measurements/entry.html", {**context, "notice": request.query_params.get("notice")})
+    return render(request, "pages/measurements/entry.html", context)
 
 
 @login_required
@@ -84,7 +83,7 @@ async def _submit(request: Request, items: list[MeasurementItem], *, values: dic
     unchanged = len(outcome.recorded) - len(outcome.changed)
     message = f"{len(outcome.changed)} measurement(s) saved; ratings and escalations updated" + (
         f"; {unchanged} already held the same value" if unchanged else "")
-    return RedirectResponse(f"/organisations/{request.path_params['code']}/measurements/new?notice={quote(message)}", status_code=303)
+    return redirect_with_notice(request, f"/organisations/{request.path_params['code']}/measurements/new", message)
 
 
 async def _refused(request: Request, problems: list[RowProblem], *, values: dict, pasted: bool) -> Response:

@@ -5,18 +5,19 @@ that partial. The server checks every step regardless of which buttons were show
 """
 from __future__ import annotations
 
-from urllib.parse import quote
+import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from server.db.models import HealthSystem, Indicator, Organisation, SystemMembership
 from server.plans.actions import add_action, set_action_status
 from server.plans.create import LEAD_ROLES, PMO_SUPPORT_LEVELS, PlanCreated, PlanDraft, create_plan
 from server.plans.view import plan_view, visible_plans
 from server.plans.workflow import NotAllowed, PlanChanged, StaleForm, advance, agree, edit
-from server.web.render import access_of, form_int, login_required, not_found, principal_of, render, services_of
+from server.web.render import access_of, redirect_with_notice, form_int, login_required, not_found, principal_of, render, services_of
 
 REQUIRED_FIELDS = {"title": "Enter a title for the plan", "sro": "Enter the senior responsible owner"}
 EDITABLE_TEXT_FIELDS = (
@@ -82,8 +83,6 @@ async def _form_context(request: Request, session, *, owner_code: str, draft: Pl
 
 def _plan_year_months() -> list[str]:
     """The plan-on-a-page trajectory runs April to March of the current financial year."""
-    import datetime as dt
-
     today = dt.date.today()
     start_year = today.year if today.month >= 4 else today.year - 1
     return [dt.date(start_year + (m < 4), m, 1).isoformat() for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
@@ -110,7 +109,7 @@ async def create_plan_page(request: Request) -> Response:
         if not isinstance(result, PlanCreated):
             context = await _form_context(request, session, owner_code=draft.owner_code, draft=draft, errors=result.errors)
     if isinstance(result, PlanCreated):
-        return RedirectResponse(f"/plans/{result.plan.id}?notice={quote('Plan drafted')}", status_code=303)
+        return redirect_with_notice(request, f"/plans/{result.plan.id}", "Plan drafted")
     return render(request, "pages/plans/form.html", context, status_code=400)
 
 
@@ -122,9 +121,50 @@ async def _view_response(request: Request, plan_id: int, *, notice: str | None =
         return not_found(request)
     return render(
         request, "pages/plans/view.html",
-        {"view": view, "notice": notice or request.query_params.get("notice"), "error": error, "lead_roles": LEAD_ROLES},
+        {"view": view, "awaited": awaited(view, dt.datetime.now(dt.UTC)), **({"notice": notice} if notice else {}), "error": error,
+         "lead_roles": LEAD_ROLES},
         status_code=status_code, block="signoffs" if request.headers.get("hx-target") == "signoffs" else None,
     )
+
+
+# Who acts next at each status of the SPIP route (DOMAIN: critique, every partner, formal sign-off,
+# presentation, delivery), in the words the panel uses.
+NEXT_BY_STATUS = {
+    "draft": "The programme delivery group, to critique the plan",
+    "agreed": "The ICB Commissioning Working Group, to sign the plan off formally",
+    "signed_off": "The programme delivery group, to record its presentation",
+    "presented": "The programme delivery group, to take the plan into delivery",
+    "in_delivery": "The programme delivery group, to close the plan as recovered or escalate it",
+}
+
+
+@dataclass(frozen=True)
+class Awaited:
+    who: list[str]
+    since: dt.datetime
+    days: int
+
+    @property
+    def waiting_words(self) -> str:
+        if self.days == 0:
+            return "since today"
+        return f"for {self.days} {'day' if self.days == 1 else 'days'} (since {self.since:%-d %B %Y})"
+
+
+def awaited(view, now: dt.datetime) -> Awaited | None:  # type: ignore[no-untyped-def]
+    """Who must act next on the plan, and since when: the moment it last entered its present status."""
+    plan = view.plan
+    if plan.status == "critiqued":
+        who = [f"{partner.organisation.name}, to agree the plan" for partner in view.partners if partner.agreement is None]
+    elif plan.status in NEXT_BY_STATUS and not (plan.status == "agreed" and plan.kind != "spip"):
+        who = [NEXT_BY_STATUS[plan.status]]
+    else:
+        who = []
+    if not who:
+        return None
+    entered = [event.at for event, _ in view.events if event.to_status == plan.status]
+    since = max(entered) if entered else plan.created_at  # a change that withdrew agreements re-enters "critiqued"
+    return Awaited(who, since, max(0, (now - since).days))
 
 
 @login_required
@@ -137,7 +177,7 @@ async def _after(request: Request, plan_id: int, outcome) -> Response:  # type: 
     if isinstance(outcome, PlanChanged):
         if request.headers.get("hx-request"):
             return await _view_response(request, plan_id, notice=outcome.message)
-        return RedirectResponse(f"/plans/{plan_id}?notice={quote(outcome.message)}", status_code=303)
+        return redirect_with_notice(request, f"/plans/{plan_id}", outcome.message)
     status = 403 if isinstance(outcome, NotAllowed) else 409 if isinstance(outcome, StaleForm) else 400
     return await _view_response(request, plan_id, error=outcome.message, status_code=status)
 
@@ -214,7 +254,7 @@ async def plan_add_action(request: Request) -> Response:
         return await _view_response(request, plan_id, error=result.message, status_code=403)
     if isinstance(result, dict):
         return await _view_response(request, plan_id, error="; ".join(result.values()), status_code=400)
-    return RedirectResponse(f"/plans/{plan_id}?notice={quote('Action added')}#actions", status_code=303)
+    return redirect_with_notice(request, f"/plans/{plan_id}#actions", "Action added")
 
 
 @login_required
@@ -226,5 +266,5 @@ async def plan_update_action(request: Request) -> Response:
         result = await set_action_status(session, services.authorizer, principal_of(request), plan_id=plan_id, action_id=action_id, status=str(form.get("status", "")))
     if isinstance(result, NotAllowed):
         return await _view_response(request, plan_id, error=result.message, status_code=403)
-    return RedirectResponse(f"/plans/{plan_id}?notice={quote('Action updated')}#actions", status_code=303)
+    return redirect_with_notice(request, f"/plans/{plan_id}#actions", "Action updated")
 
