@@ -46,6 +46,7 @@ async def _load_tenants(settings: Settings) -> None:
 async def _demo_data(settings: Settings, months: int) -> None:
     from server.assessment_store.recompute import recompute_all
     from server.db.session import AccessContext
+    from server.auth.authz import Authorizer
     from server.demo.generate import create_demo_users, generate_demo_measurements
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
@@ -54,7 +55,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
         tenants = validate_tenants(settings.tenants_dir)
         async with database.session() as session:
             ids = await organisation_ids(session)
-            users = await create_demo_users(session)
+        users = await create_demo_users(database, Authorizer(settings.policies_dir))
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
             rows = await generate_demo_measurements(session, tenants, months=months)
         if rows:
@@ -95,6 +96,50 @@ async def _change_scope_role(settings: Settings, args: argparse.Namespace, *, gr
         print(f"Nothing changed: {outcome.message}", file=sys.stderr)
         return 2
     print(f"{outcome.email} {'now holds' if grant else 'no longer holds'} {outcome.role} for {outcome.domain}", file=sys.stderr)
+    return 0
+
+
+def invitation_link(settings: Settings, secret: str) -> str:
+    origin = settings.public_origin.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    return f"{origin}/invitations/{secret}"
+
+
+async def _create_account(settings: Settings, args: argparse.Namespace, *, admin: bool) -> int:
+    """``accord create-admin`` (an organisation's first tenant_admin) and ``accord create-user`` (an account, with roles)."""
+    from server.admin.accounts import AccountRefused, create_admin, invite
+    from server.admin.authority import Actor
+    from server.auth.authz import Authorizer, org_domain
+    from server.db.models import Organisation
+    from server.db.session import AccessContext
+    from sqlalchemy import select
+
+    authorizer = Authorizer(settings.policies_dir)
+    async with open_database(settings) as database:
+        async with database.session() as session:
+            org_id = (await session.exec(select(Organisation.id).where(Organisation.code == args.org))).scalars().first()
+        if org_id is None:
+            print(f"Nothing created: there is no organisation with the code {args.org}; load its tenant file first", file=sys.stderr)
+            return 2
+        roles = ["tenant_admin"] if admin else [role.strip() for role in (args.roles or "").split(",") if role.strip()]
+        async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:
+            outcome = None
+            for role in roles or ["viewer"]:
+                if admin:
+                    outcome = await create_admin(session, authorizer, org_code=args.org, email=args.email, name=args.name)
+                else:
+                    outcome = await invite(session, authorizer, Actor.operator(), email=args.email, name=args.name, role=role,
+                                           domain=org_domain(args.org), home_org_code=args.org)
+                if isinstance(outcome, AccountRefused):
+                    await session.rollback()
+                    print(f"Nothing created: {outcome.message}", file=sys.stderr)
+                    return 2
+    assert outcome is not None
+    held = ", ".join(roles or ["viewer"])
+    print(f"{outcome.user.email} ({outcome.user.name}) {'created' if outcome.created else 'already had an account'}; holds {held} for {args.org}.",
+          file=sys.stderr)
+    if outcome.secret:
+        print(f"Send them this link to choose a password (valid until {outcome.expires_at:%Y-%m-%d %H:%M} UTC, once):", file=sys.stderr)
+        print(invitation_link(settings, outcome.secret))
     return 0
 
 
@@ -199,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         where = change.add_mutually_exclusive_group(required=True)
         where.add_argument("--region", help="region code, e.g. Y60")
         where.add_argument("--national", action="store_true")
+    create_admin = commands.add_parser("create-admin", help="the first administrator of an organisation: an account and tenant_admin, with an invitation link")
+    create_user = commands.add_parser("create-user", help="an account in an organisation with roles there, with an invitation link to choose a password")
+    for command in (create_admin, create_user):
+        command.add_argument("--org", required=True, help="organisation code (its tenant file must be loaded)")
+        command.add_argument("--email", required=True)
+        command.add_argument("--name", required=True, help="the person's full name")
+    create_user.add_argument("--roles", default="viewer", help="comma-separated organisation roles (default viewer)")
     revoke = commands.add_parser("revoke-token", help="revoke an API token by id, at once, and audit it")
     revoke.add_argument("token_id", type=int, metavar="ID")
     tick = commands.add_parser("tick", help="re-run every ladder for time passing: once a day, whichever process or cron gets there first")
@@ -228,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_issue_token(settings, args))
         elif args.command in ("grant-role", "revoke-role"):
             return asyncio.run(_change_scope_role(settings, args, grant=args.command == "grant-role"))
+        elif args.command in ("create-admin", "create-user"):
+            return asyncio.run(_create_account(settings, args, admin=args.command == "create-admin"))
         elif args.command == "revoke-token":
             return asyncio.run(_revoke_token(settings, args.token_id))
         elif args.command == "tick":

@@ -108,7 +108,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     await load_tenants(db, test_settings.tenants_dir)
     async with db.session() as session:
         ids = await organisation_ids(session)
-        await create_demo_users(session)
+    await create_demo_users(db)
     import datetime as dt
 
     async with db.session(AccessContext.for_orgs(ids.values(), write=True)) as session:

@@ -14,8 +14,9 @@ import numpy as np
 from sqlalchemy import func, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.passwords import hash_password
-from server.db.models import AppUser, HealthSystem, Indicator, Measurement, Organisation, OrgUnit, RoleAssignment
+from server.auth.authz import Authorizer
+from server.db.models import AppUser, HealthSystem, Indicator, Measurement, Organisation, OrgUnit
+from server.db.session import AccessContext, Database
 from server.demo.users import DEMO_PASSWORD, DEMO_USERS
 from server.tenants.spec import DemoSeriesSpec, IndicatorSpec, TenantFile
 
@@ -166,24 +167,35 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
     return added
 
 
-async def create_demo_users(session: AsyncSession) -> int:
-    """Create the demo accounts that do not exist yet (passwords hashed with argon2)."""
-    org_ids = dict((await session.exec(select(Organisation.code, Organisation.id))).all())
-    system_ids = dict((await session.exec(select(HealthSystem.code, HealthSystem.id))).all())
+async def create_demo_users(database: Database, authorizer: Authorizer | None = None) -> int:
+    """Create the demo accounts that do not exist yet, through the same services an operator and an
+    administrator use (server/admin/accounts.py): the password checked as NCSC advises, each role
+    granted and audited in its organisation's trail."""
+    from server.admin.accounts import AccountRefused, create_user
+    from server.admin.authority import Actor
+    from server.admin.roles import RoleChangeRefused, grant_role
+    from server.settings import PROJECT_ROOT
+
+    authorizer = authorizer or Authorizer(PROJECT_ROOT / "policies")
+    async with database.session() as session:
+        org_ids = dict((await session.exec(select(Organisation.code, Organisation.id))).all())
+        system_codes = set((await session.exec(select(HealthSystem.code))).scalars())
+        existing = set((await session.exec(select(AppUser.email))).scalars())
+    operator = Actor.operator()
     created = 0
-    password_hash = hash_password(DEMO_PASSWORD)
-    for demo in DEMO_USERS:
-        if (await session.exec(select(AppUser.id).where(AppUser.email == demo.email))).first():
-            continue
-        user = AppUser(email=demo.email, name=demo.name, password_hash=password_hash, home_org_id=org_ids.get(demo.home))
-        session.add(user)
-        await session.flush()
-        for role, domain in demo.roles:
-            kind, _, code = domain.partition(":")
-            if kind == "org" and code in org_ids:
-                session.add(RoleAssignment(user_id=user.id, role=role, org_id=org_ids[code]))
-            elif kind == "system" and code in system_ids:
-                session.add(RoleAssignment(user_id=user.id, role=role, system_id=system_ids[code]))
-        created += 1
-    await session.flush()
+    # Every organisation's trail may record the accounts and roles made for it.
+    async with database.session(AccessContext.for_orgs(org_ids.values(), write=True)) as session:
+        for demo in DEMO_USERS:
+            if demo.email in existing or demo.home not in org_ids:
+                continue
+            made = await create_user(session, operator, email=demo.email, name=demo.name, home_org_code=demo.home, password=DEMO_PASSWORD)
+            if isinstance(made, AccountRefused):
+                raise ValueError(f"demo user {demo.email}: {made.message}")
+            for role, domain in demo.roles:
+                kind, _, code = domain.partition(":")
+                if (kind == "org" and code in org_ids) or (kind == "system" and code in system_codes):
+                    granted = await grant_role(session, authorizer, operator, email=demo.email, role=role, domain=domain)
+                    if isinstance(granted, RoleChangeRefused):
+                        raise ValueError(f"demo user {demo.email}, {role} for {domain}: {granted.message}")
+            created += 1
     return created

@@ -32,6 +32,7 @@ GRAPHQL_PATH = "/graphql"
 # /metrics answers to its own bearer token (ACCORD_METRICS_TOKEN), not to an API token.
 OPEN_PATHS = ("/static/", "/healthz", "/readyz", "/metrics", "/favicon.ico")
 CSRF_ANONYMOUS_PATHS = ("/login",)
+CSRF_ANONYMOUS_PREFIXES = ("/invitations/",)  # an invited person choosing a password has no session yet
 
 SECURITY_HEADERS = {
     # No inline script anywhere: htmx and the NHS.UK script are files served from 'self'. The NHS.UK
@@ -105,7 +106,7 @@ class AccordMiddleware:
 
         # A write needs a CSRF token when it carries ambient authority (a live session cookie), and
         # on the login form itself (login CSRF). Anonymous writes elsewhere are refused downstream.
-        needs_csrf = (principal is not None and principal.via == "session") or (principal is None and path in CSRF_ANONYMOUS_PATHS)
+        needs_csrf = (principal is not None and principal.via == "session") or (principal is None and (path in CSRF_ANONYMOUS_PATHS or path.startswith(CSRF_ANONYMOUS_PREFIXES)))
         if scope["method"] in UNSAFE_METHODS and needs_csrf:
             body, receive = await _buffer_body(receive)
             submitted = connection.headers.get(CSRF_HEADER) or _form_field(connection, body, CSRF_FIELD)

@@ -9,6 +9,7 @@ from server.web.pages.audit import audit_trail_page
 from server.web.pages.auth import login, login_form, logout
 from server.web.pages.api import api_page
 from server.web.pages.home import home
+from server.web.pages.invitations import accept as accept_invitation, invitation_form
 from server.web.pages import info
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
@@ -24,6 +25,8 @@ def page_routes() -> list[Route]:
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/invitations/{secret}", invitation_form, methods=["GET"]),
+        Route("/invitations/{secret}", accept_invitation, methods=["POST"]),
         Route("/", home, methods=["GET"]),
         Route("/api", api_page, methods=["GET"]),
         Route("/help", info.help_page, methods=["GET"]),

@@ -44,6 +44,8 @@ class Entry:
 # "/organisations/{code}" covers every page below an organisation.
 PATH_PARAMETERS: dict[str, Entry] = {
     "/organisations/{code}": Entry(lambda o: o.code, scope=True),
+    # An invitation's secret is its own authority (only its hash is stored): a guess opens nothing.
+    "/invitations/{secret}": Entry(lambda o: f"not-an-invitation-of-{o.code}"),
     "/systems/{code}": Entry(lambda o: o.system_code, scope=True),
     "/plans/{plan_id}": Entry(lambda o: o.plan_id, scope=True),
     "/plans/{plan_id}/actions/{action_id}": Entry(lambda o: o.plan_action_id),
@@ -62,6 +64,7 @@ FORM_FIELDS: dict[str, Entry] = {
     "csrf_token": Entry(lambda o: None),  # the caller's own token, added by the probe
     "email": Entry(lambda o: o.member_email),
     "password": Entry(lambda o: "not-the-password"),
+    "confirmation": Entry(lambda o: "not-the-password"),
     "next": Entry(lambda o: f"/organisations/{o.code}"),
     "role": Entry(lambda o: "viewer"),
     "roles": Entry(lambda o: ["viewer"]),

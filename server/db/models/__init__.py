@@ -10,13 +10,13 @@ from server.db.models.judgements import Judgement, LadderTick
 from server.db.models.measurements import Measurement, MeasurementRevision
 from server.db.models.organisations import Contract, HealthSystem, Organisation, Region, SystemMembership
 from server.db.models.recalculations import SpcRecalculation
-from server.db.models.people import ApiToken, AppUser, LoginAttempt, RoleAssignment, WebSession
+from server.db.models.people import ApiToken, AppUser, Invitation, LoginAttempt, RoleAssignment, WebSession
 from server.db.models.structure import OrgUnit, UnitTier
 
 __all__ = [
     "Action", "Escalation", "EscalationEvent", "ImprovementPlan", "MaturityAssessment", "Meeting", "MeetingAttendance",
     "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
-    "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator",
+    "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator", "Invitation",
     "Judgement", "LadderTick", "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
     "SpcRecalculation", "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
 ]

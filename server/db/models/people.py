@@ -96,3 +96,17 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(index=True)
     ip: str | None = Field(default=None, index=True)
     at: dt.datetime = created_at_field()
+
+
+class Invitation(SQLModel, table=True):
+    """One link that lets an invited person choose their password: only the secret's SHA-256 is kept."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    secret_hash: str = Field(unique=True)
+    invited_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    created_at: dt.datetime = created_at_field()
+    expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    accepted_at: dt.datetime | None = timestamp_field()

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from server.admin import accounts
 from server.admin import roles as role_admin
 from server.admin import tokens as token_admin
 from server.admin.authority import API_TOKEN, AUDIT, ROLE_ASSIGNMENT, acting_as, managed_domains, system_of_organisation
@@ -72,9 +73,10 @@ async def roles_page(request: Request) -> Response:
 
 @login_required
 async def grant_role(request: Request) -> Response:
+    """Give a person a role here; a person with no account gets one, and an invitation link to choose a password."""
     services, principal, code = services_of(request), principal_of(request), request.path_params["code"]
     form = await request.form()
-    email, role = str(form.get("email", "")).strip(), str(form.get("role", ""))
+    email, name, role = str(form.get("email", "")).strip(), str(form.get("name", "")).strip(), str(form.get("role", ""))
     async with services.database.session(access_of(request)) as session:
         if not await managed_domains(session, services.authorizer, principal, code, ROLE_ASSIGNMENT):
             return not_found(request)
@@ -82,12 +84,26 @@ async def grant_role(request: Request) -> Response:
         domain = role_admin.domain_for_role(services.authorizer, role, org_code=code, system_code=system)
         actor = await acting_as(session, services.authorizer, principal, domain, ROLE_ASSIGNMENT, ip=_ip(request)) if domain else None
         if actor is None:
-            result: role_admin.RoleChangeResult = role_admin.RoleChangeRefused("role", "Choose a role you may give here")
+            result: accounts.Invited | accounts.AccountRefused = accounts.AccountRefused("role", "Choose a role you may give here")
         else:
-            result = await role_admin.grant_role(session, services.authorizer, actor, email=email, role=role, domain=domain)
-    if isinstance(result, role_admin.RoleChangeRefused):
-        return await _roles_view(request, errors={result.field or "role": result.message}, form={"email": email, "role": role}, status_code=400)
-    return RedirectResponse(f"/organisations/{code}/admin?done=granted", status_code=303)
+            result = await accounts.invite(session, services.authorizer, actor, email=email, name=name, role=role, domain=domain,
+                                           home_org_code=code)
+        if isinstance(result, accounts.AccountRefused):
+            await session.rollback()
+    if isinstance(result, accounts.AccountRefused):
+        return await _roles_view(request, errors={result.field or "role": result.message}, form={"email": email, "name": name, "role": role},
+                                 status_code=400)
+    if result.secret is None:
+        return RedirectResponse(f"/organisations/{code}/admin?done=granted", status_code=303)
+    # The link is shown once, on this answer (no redirect: it must not sit in a URL or the history).
+    return render(request, "pages/admin/invited.html", {
+        "organisation_code": code, "invited": result, "role": role, "link": invitation_url(request, result.secret),
+    })
+
+
+def invitation_url(request: Request, secret: str) -> str:
+    origin = services_of(request).settings.public_origin.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{origin}/invitations/{secret}"
 
 
 @login_required
