@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from schema.assessments import Escalation, Plan, plan_from_view
 from schema.context import Info
+from schema.judgements import JudgementQuery
 from schema.enums import EscalationStatus
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
@@ -47,7 +48,7 @@ class IndicatorComparison:
 
 
 @strawberry.type
-class Query:
+class Query(JudgementQuery):
     @strawberry.field(description="Organisations you may read, in full or contractually, by name.")
     async def organisations(self, info: Info, first: int = 250, after: str | None = None) -> Connection[Organisation]:
         context = info.context

@@ -147,3 +147,25 @@ async def test_record_judgement_through_graphql_with_typed_refusals(database, se
     assert (nowhere["reason"], nowhere["argument"]) == ("not_found", "organisationCode")
     withdrawn = await _graphql(database, services, QPC, {**variables, "value": None, "withdraw": True})
     assert withdrawn["judgement"]["withdrawn"] is True and withdrawn["judgement"]["value"] is None
+
+
+READ = """query($org: String!, $subject: String, $history: Boolean! = false) {
+  judgements(organisationCode: $org, subject: $subject, history: $history) { kind subject value withdrawn reason recordedBy } }"""
+
+
+async def test_tools_read_the_judgements_in_force_and_their_history(database, services, org_ids, stw_subject):
+    assert (await _graphql(database, services, QPC, {"org": "STW", "kind": "qpc_assured", "subject": stw_subject, "value": "no"}))[
+        "__typename"] == "JudgementRecorded"
+
+    async def read(email, **variables):  # type: ignore[no-untyped-def]
+        principal, access = await act_as(database, services.authorizer, email)
+        context = AccordContext(request=None, principal=principal, access=access, database=database, authorizer=services.authorizer)
+        result = await schema.execute(READ, variable_values={"org": "STW", "subject": stw_subject, **variables}, context_value=context)
+        assert result.errors is None, result.errors
+        return result.data["judgements"]
+
+    current = await read(QPC)
+    assert [(j["kind"], j["value"], j["recordedBy"]) for j in current] == [("qpc_assured", "no", "Alan Hughes")]
+    history = await read(QPC, history=True)
+    assert len(history) >= len(current) and history[0]["reason"] == "From the QPC minutes"
+    assert await read("sath.performance@accord.example") == []  # cannot read the system's own organisation

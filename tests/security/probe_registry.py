@@ -95,6 +95,11 @@ FORM_FIELDS: dict[str, Entry] = {
     "started_on": Entry(lambda o: "2026-01-01"),
     "description": Entry(lambda o: "probe"),
     "decision": Entry(lambda o: "probe"),
+    # The judgement form (templates/partials/judgement_form.html): about a foreign subject, from its escalation page.
+    "subject": Entry(lambda o: f"indicator:{o.indicator_code}"),
+    "returns_to": Entry(lambda o: f"escalation:{o.escalation_id}"),
+    "meeting_version": Entry(lambda o: "1"),
+    "withdraw": Entry(lambda o: ""),
     "due_date": Entry(lambda o: "2026-12-01"),
     "due": Entry(lambda o: "2026-12-01"),
     "to_level": Entry(lambda o: "2"),
@@ -203,6 +208,20 @@ GRAPHQL: dict[str, Entry] = {
     "Query.escalations(minLevel)": Entry(lambda o: None),
     "Query.escalations(first)": Entry(lambda o: 20),
     "Query.escalations(after)": Entry(lambda o: None),
+    # Judgements (issue 11): read and recorded for one organisation; in the own-scope variants the subject
+    # and meeting stay foreign (not found there) and the reason is blank, so those runs change nothing.
+    "Query.judgements(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.judgements(subject)": Entry(lambda o: None),
+    "Query.judgements(history)": Entry(lambda o: True),
+    "Mutation.recordJudgement(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordJudgement(kind)": Entry(lambda o: "risk_rating"),
+    "Mutation.recordJudgement(subject)": Entry(lambda o: f"indicator:{o.indicator_code}", names_object=True),
+    "Mutation.recordJudgement(reason)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.recordJudgement(value)": Entry(lambda o: "high"),
+    "Mutation.recordJudgement(expiresOn)": Entry(lambda o: None),
+    "Mutation.recordJudgement(withdraw)": Entry(lambda o: False),
+    "Mutation.recordJudgement(meetingId)": Entry(lambda o: None),
+    "Mutation.recordJudgement(meetingVersion)": Entry(lambda o: None),
     "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
     "Mutation.actOnEscalation(action)": Entry(lambda o: "ACKNOWLEDGE"),
     # In the "own scope" variants the request names the caller's own object, where acting is its right:
