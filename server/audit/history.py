@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,16 +37,20 @@ class AuditPage:
     total: int
 
 
-async def audit_page(session: AsyncSession, *, org_id: int, page: int = 1, page_size: int = PAGE_SIZE) -> AuditPage:
-    """One page of the organisation's events. Row-level security also limits rows to readable organisations."""
-    total = (await session.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.org_id == org_id))).scalar_one()
+async def audit_page(
+    session: AsyncSession, *, org_id: int, page: int = 1, page_size: int = PAGE_SIZE,
+    object_types: Sequence[str] | None = None, oldest_first: bool = False,
+) -> AuditPage:
+    """One page of the organisation's events (only ``object_types`` when given). Row-level security also limits rows to readable organisations."""
+    chosen = [AuditEvent.org_id == org_id, *([AuditEvent.object_type.in_(object_types)] if object_types else [])]
+    total = (await session.exec(select(func.count()).select_from(AuditEvent).where(*chosen))).scalar_one()
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     rows = (await session.exec(
         select(AuditEvent, AppUser.name, AppUser.email)
         .join(AppUser, AppUser.id == AuditEvent.actor_user_id, isouter=True)
-        .where(AuditEvent.org_id == org_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .where(*chosen)
+        .order_by(*((AuditEvent.at, AuditEvent.id) if oldest_first else (AuditEvent.at.desc(), AuditEvent.id.desc())))
         .offset((page - 1) * page_size).limit(page_size)
     )).all()
     entries = [

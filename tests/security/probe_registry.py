@@ -132,6 +132,14 @@ QUERY_PARAMETERS: dict[str, Entry] = {
     "domain": Entry(lambda o: "uec"),
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
+    # List filters and sorting (system position, plans, escalations, audit trail): choices, never names of other organisations.
+    "period": Entry(lambda o: "2026-10"),
+    "sort": Entry(lambda o: "worst"),
+    "state": Entry(lambda o: "all"),
+    "kind": Entry(lambda o: "all"),
+    "status": Entry(lambda o: "all"),
+    "level": Entry(lambda o: "1"),
+    "forum": Entry(lambda o: "all"),
     # The API page's explorer runs a query as the caller: a foreign organisation must answer null.
     "query": Entry(lambda o: '{ organisation(code: "%s") { name indicators(first: 5) { nodes { code name } } } }' % o.code),
     "variables": Entry(lambda o: ""),
@@ -223,6 +231,14 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordJudgement(meetingId)": Entry(lambda o: None),
     "Mutation.recordJudgement(meetingVersion)": Entry(lambda o: None),
     "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
+    # Recalculation of SPC limits (issue 13): a foreign series or decision; the own-scope variant's reason is blank.
+    "Mutation.recordRecalculation(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordRecalculation(indicatorCode)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Mutation.recordRecalculation(unitCode)": Entry(lambda o: None),
+    "Mutation.recordRecalculation(period)": Entry(lambda o: "2019-01-01"),
+    "Mutation.recordRecalculation(reason)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.withdrawRecalculation(recalculationId)": Entry(lambda o: o.recalculation_id, scope=True),
+    "Mutation.withdrawRecalculation(reason)": Entry(lambda o: "probe"),
     "Mutation.actOnEscalation(action)": Entry(lambda o: "ACKNOWLEDGE"),
     # In the "own scope" variants the request names the caller's own object, where acting is its right:
     # a stale version, a blank title or description and an unknown status make those runs change nothing.

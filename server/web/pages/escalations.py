@@ -11,6 +11,7 @@ from server.auth.authz import acting_domain
 from server.escalation_store.manual import EscalationRefused, act, allowed_kinds
 from server.judgements.forms import judgement_form
 from server.tenants.load import framework_of
+from server.web.listing import Choice, choose
 from server.web.render import access_of, redirect_with_notice, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 
@@ -25,9 +26,35 @@ async def register_page(request: Request) -> Response:
             select(Escalation).where(Escalation.org_id == organisation.id)
             .order_by((Escalation.status == "closed"), Escalation.level.desc(), Escalation.updated_at.desc()).limit(300)
         )).scalars().all()
-    live = [row for row in rows if row.status != "closed"]
-    closed = [row for row in rows if row.status == "closed"][:50]
-    return render(request, "pages/escalations/register.html", {"organisation": organisation, "live": live, "closed": closed})
+    choices = register_choices(request, rows)
+    status, level, forum, sort = (choice.value for choice in choices)
+    shown = [row for row in rows if (status == "all" or (row.status != "closed" if status == "live" else row.status == status))
+             and row.level >= int(level) and (forum == "all" or row.forum_code == forum)]
+    shown.sort(key=REGISTER_SORTS[sort])
+    live = [row for row in shown if row.status != "closed"]
+    closed = [row for row in shown if row.status == "closed"][:50]
+    return render(request, "pages/escalations/register.html", {
+        "organisation": organisation, "live": live, "closed": closed, "choices": choices, "open_count": sum(r.status != "closed" for r in rows),
+    })
+
+
+REGISTER_SORTS = {
+    "level": lambda row: (-row.level, -row.updated_at.timestamp()),
+    "newest": lambda row: -row.opened_at.timestamp(),
+    "oldest": lambda row: row.opened_at.timestamp(),
+    "subject": lambda row: row.subject_name.lower(),
+}
+
+
+def register_choices(request: Request, rows) -> list[Choice]:  # type: ignore[no-untyped-def]
+    forums = sorted({row.forum_code for row in rows if row.forum_code})
+    return [
+        choose(request, "status", "Status", (("live", "Open (not closed)"), ("open", "Open, not yet acknowledged"), ("acknowledged", "Acknowledged"),
+                                             ("plan_linked", "Plan linked"), ("closed", "Closed"), ("all", "All"))),
+        choose(request, "level", "Level", (("1", "Any level"), ("2", "Level 2 and above"), ("3", "Level 3 and above"), ("4", "Level 4 and above"))),
+        choose(request, "forum", "Forum", (("all", "Any forum"), *((forum, forum) for forum in forums))),
+        choose(request, "sort", "Sort by", (("level", "Highest level first"), ("newest", "Newest first"), ("oldest", "Oldest first"), ("subject", "Subject"))),
+    ]
 
 
 async def _detail_context(request: Request, session, organisation, escalation_id: int):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from server.plans.actions import add_action, set_action_status
 from server.plans.create import LEAD_ROLES, PMO_SUPPORT_LEVELS, PlanCreated, PlanDraft, create_plan
 from server.plans.view import plan_view, visible_plans
 from server.plans.workflow import NotAllowed, PlanChanged, StaleForm, advance, agree, edit
+from server.web.listing import Choice, choose
 from server.web.render import access_of, redirect_with_notice, form_int, login_required, not_found, principal_of, render, services_of
 
 REQUIRED_FIELDS = {"title": "Enter a title for the plan", "sro": "Enter the senior responsible owner"}
@@ -32,7 +33,42 @@ async def plan_list(request: Request) -> Response:
     async with services.database.session(access_of(request)) as session:
         plans = await visible_plans(session)
         owners = await _owners_for(request, session)
-    return render(request, "pages/plans/list.html", {"plans": plans, "owners": owners})
+    choices = plan_choices(request)
+    shown = filter_plans(plans, *(choice.value for choice in choices))
+    return render(request, "pages/plans/list.html", {"plans": shown, "total": len(plans), "owners": owners, "choices": choices})
+
+
+PLAN_STATES = (("open", "Not closed"), ("awaiting", "Awaiting sign-off"), ("delivery", "In delivery"), ("closed", "Closed or escalated"), ("all", "All"))
+PLAN_KINDS = (("all", "All kinds"), ("spip", "System (SPIP)"), ("recovery", "Recovery"), ("exception", "Exception action plan"))
+PLAN_SORTS = (("updated", "Recently changed"), ("title", "Title"), ("owner", "Owner"), ("status", "Status"))
+STATE_STATUSES = {
+    "awaiting": ("draft", "critiqued", "agreed", "signed_off", "presented"),
+    "delivery": ("in_delivery",),
+    "closed": ("closed", "escalated"),
+}
+# The route's order, for sorting by status.
+STATUS_ORDER = ("draft", "critiqued", "agreed", "signed_off", "presented", "in_delivery", "escalated", "closed")
+
+
+def plan_choices(request: Request) -> list[Choice]:
+    return [choose(request, "state", "Show", PLAN_STATES), choose(request, "kind", "Kind", PLAN_KINDS),
+            choose(request, "sort", "Sort by", PLAN_SORTS)]
+
+
+def filter_plans(plans, state: str, kind: str, sort: str):  # type: ignore[no-untyped-def]
+    if state == "open":
+        plans = [(p, o) for p, o in plans if p.status not in STATE_STATUSES["closed"]]
+    elif state in STATE_STATUSES:
+        plans = [(p, o) for p, o in plans if p.status in STATE_STATUSES[state]]
+    if kind != "all":
+        plans = [(p, o) for p, o in plans if p.kind == kind]
+    keys = {
+        "updated": lambda item: (-item[0].updated_at.timestamp(), item[0].title.lower()),
+        "title": lambda item: item[0].title.lower(),
+        "owner": lambda item: (item[1].name, item[0].title.lower()),
+        "status": lambda item: (STATUS_ORDER.index(item[0].status) if item[0].status in STATUS_ORDER else 99, item[0].title.lower()),
+    }
+    return sorted(plans, key=keys[sort])
 
 
 async def _owners_for(request: Request, session) -> list[Organisation]:  # type: ignore[no-untyped-def]
