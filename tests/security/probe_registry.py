@@ -231,14 +231,6 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordJudgement(meetingId)": Entry(lambda o: None),
     "Mutation.recordJudgement(meetingVersion)": Entry(lambda o: None),
     "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
-    # Recalculation of SPC limits (issue 13): a foreign series or decision; the own-scope variant's reason is blank.
-    "Mutation.recordRecalculation(organisationCode)": Entry(lambda o: o.code, scope=True),
-    "Mutation.recordRecalculation(indicatorCode)": Entry(lambda o: o.indicator_code, names_object=True),
-    "Mutation.recordRecalculation(unitCode)": Entry(lambda o: None),
-    "Mutation.recordRecalculation(period)": Entry(lambda o: "2019-01-01"),
-    "Mutation.recordRecalculation(reason)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
-    "Mutation.withdrawRecalculation(recalculationId)": Entry(lambda o: o.recalculation_id, scope=True),
-    "Mutation.withdrawRecalculation(reason)": Entry(lambda o: "probe"),
     "Mutation.actOnEscalation(action)": Entry(lambda o: "ACKNOWLEDGE"),
     # In the "own scope" variants the request names the caller's own object, where acting is its right:
     # a stale version, a blank title or description and an unknown status make those runs change nothing.
