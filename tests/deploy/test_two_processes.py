@@ -175,7 +175,10 @@ async def test_an_escalation_raised_through_one_process_is_visible_through_the_o
         })
         assert raised.status_code == 303, raised.text
         seen = await executive.get(f"{b.url}{path[0]}")
+        again = await executive.get(f"{a.url}{path[0]}")
     assert seen.status_code == 200 and reason in seen.text
+    # The notice A signed (ACCORD_SECRET_KEY, the same on every replica) is shown by B, once.
+    assert "Escalation escalated" in seen.text and "Escalation escalated" not in again.text
 
 
 async def test_the_login_throttle_holds_across_processes_under_concurrent_attempts(replicas, database):
