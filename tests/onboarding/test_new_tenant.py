@@ -76,29 +76,26 @@ def accord(database: Database, tenants_dir: Path, *arguments: str) -> subprocess
     return done
 
 
-async def first_administrator_and_lead(database: Database, authorizer) -> None:  # type: ignore[no-untyped-def]
-    """The two accounts, the first administrator's role granted by the operator, and the performance lead's
-    roles granted by that administrator through the same admin service as the administrator's page."""
+async def first_administrator_and_lead(database: Database, tenants_dir: Path, authorizer) -> None:  # type: ignore[no-untyped-def]
+    """``accord create-admin`` makes the first administrator (an invitation link, printed once); that
+    administrator invites the performance lead with their roles through the same service as the admin page."""
+    from server.admin.accounts import Invited, invite
     from server.admin.authority import Actor
-    from server.admin.roles import RoleChanged, grant_role
-    from server.auth.passwords import hash_password
     from server.db.models import AppUser, Organisation
     from server.db.session import AccessContext
 
+    link = accord(database, tenants_dir, "create-admin", "--org", ORG, "--email", ADMIN, "--name", "Fenland administrator").stdout.strip()
+    assert "/invitations/" in link
     async with database.session() as session:
         org_id = (await session.exec(select(Organisation.id).where(Organisation.code == ORG))).scalar_one()
-        for email, name in ((ADMIN, "Fenland administrator"), (LEAD, "Fenland performance lead")):
-            session.add(AppUser(email=email, name=name, password_hash=hash_password("a long pass phrase for tests"), home_org_id=org_id))
-    async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:  # the operator, at the command line
-        first = await grant_role(session, authorizer, Actor.operator(), email=ADMIN, role="tenant_admin", domain=f"org:{ORG}")
-        assert isinstance(first, RoleChanged), first
         admin_id = (await session.exec(select(AppUser.id).where(AppUser.email == ADMIN))).scalar_one()
     # The administrator, in their own name (their page's transaction reads the organisation as them).
     admin = Actor(user_id=admin_id, role="tenant_admin", domain=f"org:{ORG}")
     async with database.session(AccessContext.for_orgs([org_id], user_id=admin_id)) as session:
         for role in ("performance_manager", "board_member"):
-            granted = await grant_role(session, authorizer, admin, email=LEAD, role=role, domain=f"org:{ORG}")
-            assert isinstance(granted, RoleChanged), granted
+            invited = await invite(session, authorizer, admin, email=LEAD, name="Fenland performance lead", role=role,
+                                   domain=f"org:{ORG}", home_org_code=ORG)
+            assert isinstance(invited, Invited), invited
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -114,7 +111,7 @@ async def onboarded(postgres_server, test_settings, tmp_path_factory) -> AsyncIt
     shutil.copy(FIXTURE, tenants / FIXTURE.name)  # one file: the whole framework
     accord(database, tenants, "load-tenants")
     services = build_services(test_settings, database)
-    await first_administrator_and_lead(database, services.authorizer)
+    await first_administrator_and_lead(database, tenants, services.authorizer)
     token = accord(database, tenants, "issue-token", "--email", LEAD, "--org", ORG, "--roles", "performance_manager,board_member",
                    "--name", "Fenland quarterly returns").stdout.strip()
     transport = httpx.ASGITransport(app=create_app(services=services), client=("127.0.0.1", 50100))
