@@ -12,7 +12,7 @@ from pathlib import Path
 
 from server.escalation import facts as registry
 from server.escalation.facts import FACTS, FactDefinition
-from server.settings import PROJECT_ROOT
+from server.settings import get_settings
 from server.tenants.parse import TenantFileProblem
 from server.tenants.spec import JudgementKindSpec, TenantFile
 
@@ -164,9 +164,13 @@ def _clock_problems(path: str, name: str, kind: JudgementKindSpec, kinds: Mappin
     clocks.setdefault(clock.fact, name)
 
 
+def recording_roles(policy_file: Path | None = None) -> frozenset[str]:
+    """The roles the base policy (the service's ``policies_dir``) lets record a judgement (``p, <role>, *, judgement, record``)."""
+    return _roles_recording_in(policy_file or get_settings().policies_dir / "policy.csv")
+
+
 @functools.cache
-def recording_roles(policy_file: Path = PROJECT_ROOT / "policies" / "policy.csv") -> frozenset[str]:
-    """The roles the base policy lets record a judgement (``p, <role>, *, judgement, record``)."""
+def _roles_recording_in(policy_file: Path) -> frozenset[str]:
     roles = set()
     for line in policy_file.read_text(encoding="utf-8").splitlines():
         fields = [field.strip() for field in line.split(",")]
