@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from server.db.session import AccessContext
 from tests.conftest import login
+from server.web.pages.measurements import typed_value
 from tests.web.test_plan_pages import fresh_client, post_form
 
 
@@ -59,3 +60,33 @@ async def test_a_viewer_cannot_enter_data(app):
     async with await fresh_client(app) as viewer:
         await login(viewer, "scht.viewer@accord.example")
         assert (await viewer.get("/organisations/R1D/measurements/new")).status_code == 403
+
+
+
+def test_a_percentage_is_typed_as_people_say_it_and_stored_as_a_fraction():
+    assert typed_value("95.5%", "percent") == (repr(0.955), None)
+    assert typed_value("95", "percent") == (repr(0.95), None)
+    assert typed_value("ninety", "percent") == (None, "Enter the percentage as a number, for example 95 or 95.5")
+    assert typed_value("1234", "count") == ("1234", None)
+    assert typed_value("", "percent") == (None, None)
+
+
+async def test_the_month_is_an_nhs_date_input_of_month_and_year(app, database, org_ids):
+    indicator, unit = await _leaf_rate_indicator(database, org_ids["RXW"])
+    async with await fresh_client(app) as submitter:
+        await login(submitter, "sath.performance@accord.example")
+        page = await submitter.get("/organisations/RXW/measurements/new")
+        assert 'name="period[month]"' in page.text and 'name="period[year]"' in page.text
+        bad_month = await post_form(submitter, "/organisations/RXW/measurements", page.text,
+                                    {"indicator": indicator, "unit": unit, "period[month]": "13", "period[year]": "2017", "numerator": "4", "denominator": "5"})
+        assert bad_month.status_code == 400 and "Enter the month as a number from 1 to 12" in bad_month.text
+        assert 'value="13"' in bad_month.text  # what was typed is kept
+        saved = await post_form(submitter, "/organisations/RXW/measurements", page.text,
+                                {"indicator": indicator, "unit": unit, "period[month]": "3", "period[year]": "2017", "numerator": "45", "denominator": "50"})
+        assert saved.status_code == 303, saved.text
+    async with database.session(AccessContext.for_orgs([org_ids["RXW"]])) as session:
+        stored = (await session.exec(text(
+            "select m.numerator from measurement m join indicator i on i.id = m.indicator_id join org_unit u on u.id = m.unit_id"
+            " where i.org_id = :o and i.code = :i and u.code = :u and m.period = '2017-03-01'"),
+            params={"o": org_ids["RXW"], "i": indicator, "u": unit})).scalar_one()
+    assert float(stored) == 45

@@ -26,7 +26,8 @@ async def _context(request: Request, session, organisation) -> dict:  # type: ig
     today = dt.date.today()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return {"organisation": organisation, "indicators": await indicators_of(session, org_id=organisation.id), "units": leaves,
-            "default_period": last_month.isoformat(), "values": {}, "errors": {}, "row_errors": []}
+            "default_period": last_month.isoformat(), "default_month": str(last_month.month), "default_year": str(last_month.year),
+            "values": {}, "errors": {}, "row_errors": []}
 
 
 async def _organisation_for_submitter(request: Request, session):  # type: ignore[no-untyped-def]
@@ -51,10 +52,46 @@ async def entry_form(request: Request) -> Response:
 @login_required
 async def submit_one(request: Request) -> Response:
     form = await request.form()
-    values = {key: str(form.get(key, "")).strip() for key in ("indicator", "unit", "period", "value", "numerator", "denominator", "status", "reason")}
-    item = MeasurementItem(values["indicator"], values["unit"], values["period"], values["value"] or None, values["numerator"] or None,
+    values = {key: str(form.get(key, "")).strip() for key in (*FIELD_IDS, "period[month]", "period[year]")}
+    period, period_problem = period_from(values)
+    if period_problem:
+        return await _refused(request, [RowProblem(1, "period", period_problem)], values=values, pasted=False)
+    async with services_of(request).database.session(access_of(request)) as session:
+        organisation = await readable_organisation(request, session, request.path_params["code"])
+        units = {i.code: i.unit for i in await indicators_of(session, org_id=organisation.id)} if organisation else {}
+    value, value_problem = typed_value(values["value"], units.get(values["indicator"], ""))
+    if value_problem:
+        return await _refused(request, [RowProblem(1, "value", value_problem)], values=values, pasted=False)
+    item = MeasurementItem(values["indicator"], values["unit"], period, value, values["numerator"] or None,
                            values["denominator"] or None, values["status"] or "provisional")
     return await _submit(request, [item], values=values, reason=values["reason"] or None)
+
+
+def period_from(values: dict[str, str]) -> tuple[str, str | None]:
+    """The month from the NHS.UK date input (month and year), or a whole date posted as ``period``."""
+    if values.get("period"):
+        return values["period"], None
+    month, year = values.get("period[month]", ""), values.get("period[year]", "")
+    if not month and not year:
+        return "", "Enter the month and year of the measurement"
+    if not (month.isdigit() and 1 <= int(month) <= 12):
+        return "", "Enter the month as a number from 1 to 12"
+    if not (year.isdigit() and len(year) == 4):
+        return "", "Enter the year in full, for example 2026"
+    return f"{year}-{int(month):02d}-01", None
+
+
+def typed_value(text: str, unit: str) -> tuple[str | None, str | None]:
+    """A percentage is typed as people say it (95, 95% or 95.5) and stored as a fraction (0.955)."""
+    if not text:
+        return None, None
+    if unit != "percent":
+        return text, None
+    number = text.removesuffix("%").strip()
+    try:
+        return repr(float(number) / 100), None
+    except ValueError:
+        return None, "Enter the percentage as a number, for example 95 or 95.5"
 
 
 @login_required
