@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.records import fetch_records
 
 
-@dataclass(frozen=True)
-class ComparisonEntry:
+class ComparisonEntry(NamedTuple):  # a named tuple: every organisation's entry is made once, fast
     organisation_code: str
     organisation_name: str
     indicator_name: str
@@ -79,24 +79,24 @@ async def compare_indicators(
 
 def _comparison(code: str, rows: list, period: dt.date | None) -> Comparison:  # type: ignore[type-arg]
     head = rows[0]
-    entries = [
-        ComparisonEntry(organisation_code=r[1], organisation_name=r[2], indicator_name=r[3], period=r[6],
-                        value=None if r[7] is None else float(r[7]), target=None if r[8] is None else float(r[8]),
-                        rag=r[9], variation=r[10], assurance=r[11], periods_under_target=int(r[12]))
-        for r in rows
-    ]
+    values = [None if r[7] is None else float(r[7]) for r in rows]
     units = {r[4] for r in rows}
     notes = [f"Organisations record this code in different units ({', '.join(sorted(units))}): compare with care."] if len(units) > 1 else []
-    values = [e.value for e in entries if e.value is not None]
-    if not values:
-        return Comparison(code, head[3], head[4], head[5], period, entries, notes=notes)
+    reported = [value for value in values if value is not None]
     sign = -1 if head[5] == "lower_is_better" else 1
-    ranked = sorted((e for e in entries if e.value is not None), key=lambda e: -sign * e.value)  # type: ignore[operator]
-    rank = {id(e): position for position, e in enumerate(ranked, start=1)}
-    quartiles = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
-    entries = [replace(e, rank=rank[id(e)], quartile=_quartile(e.value, quartiles, sign)) if e.value is not None else e for e in entries]
+    # Ranks and quartiles first, so each entry is made once (best first by polarity; ties keep the rows' order).
+    order = sorted((index for index, value in enumerate(values) if value is not None), key=lambda index: -sign * values[index])  # type: ignore[operator]
+    rank = {index: position for position, index in enumerate(order, start=1)}
+    quartiles = (statistics.quantiles(reported, n=4, method="inclusive") if len(reported) > 1 else [reported[0]] * 3) if reported else []
+    entries = [
+        ComparisonEntry(r[1], r[2], r[3], r[6], value, None if r[8] is None else float(r[8]), r[9], r[10], r[11], int(r[12]),
+                        rank.get(index), None if value is None else _quartile(value, quartiles, sign))
+        for index, (r, value) in enumerate(zip(rows, values))
+    ]
+    if not reported:
+        return Comparison(code, head[3], head[4], head[5], period, entries, notes=notes)
     return Comparison(code, head[3], head[4], head[5], period, entries, lower_quartile=quartiles[0], median=quartiles[1],
-                      upper_quartile=quartiles[2], organisations_reporting=len(values), notes=notes)
+                      upper_quartile=quartiles[2], organisations_reporting=len(reported), notes=notes)
 
 
 def _quartile(value: float, quartiles: list[float], sign: int) -> int:

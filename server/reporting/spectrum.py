@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
@@ -31,9 +31,9 @@ POLARITY_SIGN = {"higher_is_better": 1, "lower_is_better": -1, "neutral": 0}
 _TENANT_RULES = TypeAdapter(list[SpectrumThreshold])
 
 
-@dataclass(frozen=True)
-class SpectrumInput:
-    """One indicator of the organisation with its latest organisation-level status."""
+class SpectrumInput(NamedTuple):
+    """One indicator of the organisation with its latest organisation-level status (a named tuple:
+    a system position makes one per member indicator, 1,250 at national scale)."""
 
     domain: str
     is_key: bool

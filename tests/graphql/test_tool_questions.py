@@ -267,3 +267,20 @@ async def test_the_target_in_force_is_read_only_when_asked_for_and_answered_the_
         latest_only = (await ask(client, sath_token, '{ organisation(code: "RXW") { indicators(first: 30) { nodes { code latest { target } } } } }'))
     assert not any("from target t" in statement for statement in statements), "a rating's own target needs no look-up of targets"
     assert any(node["latest"] and node["latest"]["target"] is not None for node in latest_only["organisation"]["indicators"]["nodes"])
+
+
+def test_a_comparison_ranks_best_first_by_polarity_keeping_ties_in_order_and_skipping_missing_values():
+    import datetime as dt
+
+    from server.reporting.comparison import _comparison
+
+    def row(org: str, value: float | None) -> tuple:
+        return ("WAIT", org, f"{org} trust", "Longest wait", "count", "lower_is_better", dt.date(2026, 10, 1), value, 10.0,
+                "red", "none", "none", 2)
+
+    found = _comparison("WAIT", [row("A", 30.0), row("B", None), row("C", 10.0), row("D", 30.0), row("E", 20.0)], None)
+    assert [(e.organisation_code, e.rank) for e in found.entries] == [("A", 3), ("B", None), ("C", 1), ("D", 4), ("E", 2)]
+    assert (found.lower_quartile, found.median, found.upper_quartile, found.organisations_reporting) == (17.5, 25.0, 30.0, 4)
+    assert [e.quartile for e in found.entries] == [3, None, 1, 3, 2]  # lower is better: the lowest values are quarter 1
+    nothing = _comparison("WAIT", [row("B", None)], None)
+    assert nothing.organisations_reporting == 0 and nothing.entries[0].rank is None and nothing.median is None
