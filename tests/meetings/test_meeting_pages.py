@@ -119,6 +119,8 @@ async def test_attendance_quorum_actions_and_a_frozen_pack_through_the_page(clie
     missing_deputy = await client.post(f"/organisations/RWD/meetings/{meeting_id}/attendance", data={
         "csrf_token": token, "version": "2", "attendance-0": "deputy"})
     assert missing_deputy.status_code == 400 and "Enter the name of the deputy" in missing_deputy.text
+    # The names the page's date input posts are the names the handler reads (a form without JavaScript).
+    assert all(f'name="due-{part}"' in shown.text for part in ("day", "month", "year"))
     action = await client.post(f"/organisations/RWD/meetings/{meeting_id}/actions", data={
         "csrf_token": token, "description": "Agency controls paper to the Board", "owner": "Director of Finance",
         "due-day": "30", "due-month": "10", "due-year": "2026"})
