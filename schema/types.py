@@ -82,6 +82,9 @@ class Unit:
 
 @strawberry.federation.type(keys=["organisationCode code"], description="An indicator of one organisation's framework.")
 class Indicator:
+    """Lists answer with ``queries.IndicatorRecord`` records as they are (the same attributes, no
+    object made per indicator); the resolvers below read ``self`` from either."""
+
     id: strawberry.Private[int]
     org_id: strawberry.Private[int]
     organisation_code: str
@@ -102,19 +105,16 @@ class Indicator:
     latest: LatestRating | None = strawberry.field(description="The latest organisation-level rating.")
 
     @classmethod
-    def from_record(cls, record: queries.IndicatorRecord, organisation_code: str) -> "Indicator":
-        return cls(
-            id=record.id, org_id=record.org_id, organisation_code=organisation_code, code=record.code, name=record.name,
-            definition=record.definition, unit=record.unit, polarity=record.polarity, rollup=record.rollup,
-            frequency=record.frequency, source=record.source, is_key=record.is_key, owner=record.owner, cohort=record.cohort,
-            domain_code=record.domain_code, domain_name=record.domain_name, target=record.target, latest=record.latest,
-        )
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, organisation_code: str, code: str) -> "Indicator | None":
-        """Federation entity: authorised exactly as ``organisation(code).indicator(code)``."""
+    async def resolve_reference(cls, info: Info, **representation: Any) -> "Indicator | None":
+        """Federation entity: authorised exactly as ``organisation(code).indicator(code)``. The
+        representation arrives as the key's GraphQL names (``organisationCode``, ``code``); the
+        entity union resolves its type from the object, so the record becomes an Indicator here."""
+        organisation_code, code = representation.get("organisationCode"), representation.get("code")
+        if not isinstance(organisation_code, str) or not isinstance(code, str):
+            raise BadInput("An Indicator representation needs its key: organisationCode and code")
         organisation = await Organisation.resolve_reference(info, organisation_code)
-        return await organisation.indicator(info, code) if organisation else None
+        record = await organisation.indicator(info, code) if organisation else None
+        return cls(**record._asdict()) if record is not None else None
 
     @strawberry.field(description="Stored series at organisation level (rolled up) or at one unit, oldest first, within from..to.", metadata={"max_items": 120})
     async def series(
@@ -193,13 +193,13 @@ class Organisation:
             codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest"),
             target=selects_at(info, ("nodes",), "target") or selects_at(info, ("edges", "node"), "target"),
         )
-        found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
+        found = await _indicators_loader(info.context).load((self.id, wanted))
         return connection(found, first=first, after=after, edges=selects(info, "edges"))
 
     @strawberry.field(description="One indicator by code, or null.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:
         wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"), target=selects_at(info, (), "target"))
-        found = await _indicators_loader(info.context).load((self.id, self.code, wanted))
+        found = await _indicators_loader(info.context).load((self.id, wanted))
         return found[0] if found else None
 
     @strawberry.field(description="Meetings of this organisation's forums from..to (default: the last three months and the next six).",
@@ -243,20 +243,19 @@ def _given(filter: IndicatorFilter | None, name: str) -> Any:
 
 
 def _indicators_loader(context: AccordContext) -> DataLoader:
-    async def load(keys: list[tuple[int, str, _IndicatorQuery]]) -> list[list[Indicator]]:
+    async def load(keys: list[tuple[int, _IndicatorQuery]]) -> list[list[queries.IndicatorRecord]]:
         by_query: dict[_IndicatorQuery, list[int]] = defaultdict(list)
-        for org_id, _, wanted in keys:
+        for org_id, wanted in keys:
             by_query[wanted].append(org_id)
         results: dict[tuple[int, _IndicatorQuery], list[Indicator]] = {}
-        codes = {org_id: code for org_id, code, _ in keys}
         for wanted, org_ids in by_query.items():
             domain, key, source, only, with_target, with_latest = wanted
             records = await context.read(lambda session: queries.indicators_of_orgs(
                 session, org_ids, domain=domain, key=key, source=source, codes=only, target=with_target, latest=with_latest,
             ))
             for org_id, found in records.items():
-                results[(org_id, wanted)] = [Indicator.from_record(r, codes[org_id]) for r in found]
-        return [results[(org_id, wanted)] for org_id, _, wanted in keys]
+                results[(org_id, wanted)] = found  # records, read by Indicator as they are
+        return [results[(org_id, wanted)] for org_id, wanted in keys]
 
     return context.loader("indicators", lambda: DataLoader(load_fn=load))
 

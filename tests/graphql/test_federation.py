@@ -107,3 +107,16 @@ async def test_entities_are_resolved_only_where_the_caller_may_read(client, toke
     assert response.json()["data"]["_entities"] == [{"code": "RXW"}, None], response.text
     anonymous = await post(client, None, {"query": query, "variables": {"representations": representations[:1]}})
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", anonymous.text
+
+
+async def test_an_indicator_entity_resolves_with_its_fields_where_the_caller_may_read(client, token):  # noqa: F811
+    listed = await post(client, token, {"query": '{ organisation(code: "RXW") { indicators(first: 1) { nodes { code name latest { rag } } } } }'})
+    first = listed.json()["data"]["organisation"]["indicators"]["nodes"][0]
+    query = """query($representations: [_Any!]!) { _entities(representations: $representations) {
+        ... on Indicator { organisationCode code name target latest { rag } } } }"""
+    representations = [{"__typename": "Indicator", "organisationCode": "RXW", "code": first["code"]},
+                        {"__typename": "Indicator", "organisationCode": "RWD", "code": first["code"]}]
+    response = await post(client, token, {"query": query, "variables": {"representations": representations}})
+    found, hidden = response.json()["data"]["_entities"]
+    assert hidden is None, response.text
+    assert (found["organisationCode"], found["code"], found["name"], found["latest"]) == ("RXW", first["code"], first["name"], first["latest"])
