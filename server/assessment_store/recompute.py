@@ -89,7 +89,7 @@ async def recompute_organisation(
     if derivation is None:
         await store_records(session, org_id, [], everything(affected))
         return 0
-    stored = await read_stored_latest(session, org_id, affected)
+    stored = await read_stored_latest(session, derivation, affected)
     scope = everything(affected) if changed is None else submission_scope(derivation, stored, affected, changed)
     selected = scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods)
     records = derivation.records(selected, stored.digests)

@@ -26,8 +26,16 @@ from server.assessment_store.rows import Derivation, StoredDigests
 ChangedPeriods = Mapping[int, Iterable[dt.date]]  # indicator id -> periods whose measurements changed
 
 _STORED_LATEST = text("""
-    select indicator_id, unit_id, period, target, trajectory, rule_set, evidence ->> 'digest' from assessment
+    select indicator_id, unit_id, period, target, trajectory, rule_set, value from assessment
     where org_id = :org_id and indicator_id = any(cast(:indicator_ids as int[])) and is_latest
+""")
+# Reading a digest decompresses the whole evidence document (about 30 kB), so only those are read
+# that can match: a series whose latest period or value moved has new evidence (its points changed).
+_DIGESTS = text("""
+    select a.indicator_id, a.unit_id, a.period, a.evidence ->> 'digest' from assessment a
+    join unnest(cast(:indicator_ids as int[]), cast(:unit_ids as int[])) as wanted(indicator_id, unit_id)
+      on a.indicator_id = wanted.indicator_id and coalesce(a.unit_id, 0) = wanted.unit_id
+    where a.org_id = :org_id and a.is_latest
 """)
 
 
@@ -61,17 +69,27 @@ def everything(indicator_ids: Iterable[int]) -> Scope:
 
 @dataclass(frozen=True)
 class StoredLatest:
-    """What the stored latest rows of some indicators say: their keys' inputs, and their evidence digests."""
+    """What the stored latest rows of some indicators say: the inputs they were derived with, and the
+    digests of the evidence of those whose latest period and value are what was derived now."""
 
     rows: list[tuple]  # type: ignore[type-arg]
-
-    @property
-    def digests(self) -> StoredDigests:
-        return {(indicator_id, unit_id, period): digest for indicator_id, unit_id, period, _, _, _, digest in self.rows if digest}
+    digests: StoredDigests
 
 
-async def read_stored_latest(session: AsyncSession, org_id: int, indicator_ids: list[int]) -> StoredLatest:
-    return StoredLatest(list((await session.exec(_STORED_LATEST.bindparams(org_id=org_id, indicator_ids=indicator_ids))).all()))
+async def read_stored_latest(session: AsyncSession, derivation: Derivation, indicator_ids: list[int]) -> StoredLatest:
+    series = derivation.series
+    rows = list((await session.exec(_STORED_LATEST.bindparams(org_id=series.org_id, indicator_ids=indicator_ids))).all())
+    derived_latest = {
+        (key.indicator_id, None if key.depth == 0 else key.unit_id): (series.periods[t], float(series.values[s, t]))
+        for s, (key, t) in enumerate(zip(series.keys, derivation.latest.tolist())) if t >= 0
+    }
+    unchanged = [(row[0], row[1]) for row in rows if derived_latest.get((row[0], row[1])) == (row[2], row[6])]
+    digests: dict = {}
+    if unchanged:
+        found = await session.exec(_DIGESTS.bindparams(
+            org_id=series.org_id, indicator_ids=[key[0] for key in unchanged], unit_ids=[key[1] or 0 for key in unchanged]))
+        digests = {(indicator_id, unit_id, period): digest for indicator_id, unit_id, period, digest in found.all() if digest}
+    return StoredLatest(rows, digests)
 
 
 def submission_scope(derivation: Derivation, stored: StoredLatest, indicator_ids: list[int], changed: ChangedPeriods) -> Scope:
