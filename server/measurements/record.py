@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.audit.trail import record_event
 from server.measurements.checks import Catalogue, IndicatorRef, RowProblem, check_ids, check_submission, control_character_problem
+from server.measurements.separation import separation_problems
 from server.measurements.store import RecordedMeasurement, store_measurements
 
 __all__ = ["MeasurementItem", "RecordOutcome", "RecordedMeasurement", "RowProblem", "read_catalogue", "record_measurements"]
@@ -58,6 +59,8 @@ async def record_measurements(
     if problems:
         return RecordOutcome(recorded=[], problems=problems)
     rows, problems = check_submission(items, await read_catalogue(session, org_id), may_validate=may_validate, reason=reason)
+    if not problems and may_validate:
+        problems = await separation_problems(session, org_id, user_id, rows)
     if problems:
         return RecordOutcome(recorded=[], problems=problems)
     recorded = await store_measurements(session, org_id=org_id, user_id=user_id, source=source, reason=reason, rows=rows)

@@ -419,6 +419,13 @@ class SystemSpec(Strict):
     region: RegionSpec | None = None
 
 
+class DataValidationSpec(Strict):
+    """Who may validate data (ULHT PMF: divisions submit, the Performance Team validates)."""
+
+    # The person who entered a value may not also mark it validated: someone else must.
+    separate_from_submission: bool = False
+
+
 class TenantFile(Strict):
     organisation: OrganisationSpec
     system: SystemSpec | None = None  # only in a system's file
@@ -433,6 +440,7 @@ class TenantFile(Strict):
     contracts: list[ContractSpec] = []
     programmes: list[ProgrammeSpec] = []
     judgements: dict[FactName, JudgementKindSpec] = {}
+    data_validation: DataValidationSpec = DataValidationSpec()
     notes: str | None = None
 
     @model_validator(mode="after")

@@ -63,6 +63,9 @@ TABLE = [
     ("performance_manager", HOME_ORG, "escalation", "acknowledge", ALLOW),
     ("performance_manager", HOME_ORG, "escalation", "manage", ALLOW),
     ("performance_manager", HOME_ORG, "improvement_plan", "edit", ALLOW),
+    # Trust performance leads (ULHT) and THGPCG's operational lead draft their own recovery / exception plans.
+    ("performance_manager", HOME_ORG, "improvement_plan", "draft", ALLOW),
+    ("performance_manager", SIBLING, "improvement_plan", "draft", DENY),
     ("performance_manager", HOME_ORG, "spc_recalculation", "record", ALLOW),
     ("performance_manager", HOME_ORG, "spc_recalculation", "withdraw", ALLOW),
     ("performance_manager", HOME_ORG, "meeting", "manage", ALLOW),
@@ -86,6 +89,8 @@ TABLE = [
     ("tenant_admin", HOME_SYSTEM, "role_assignment", "manage", DENY),
     ("commissioner", HOME_ORG, "contractual_indicators", "read", ALLOW),
     ("commissioner", HOME_ORG, "organisation", "read", DENY),  # what it reads of providers is resolved in SQL
+    ("commissioner", HOME_ORG, "meeting", "manage", ALLOW),  # WHSSC schedules its SLA meetings with providers
+    ("commissioner", SIBLING, "meeting", "manage", DENY),
     ("external_tool", HOME_ORG, "organisation", "read", ALLOW),
     ("external_tool", HOME_ORG, "measurement", "submit", DENY),
     ("system_viewer", HOME_SYSTEM, "system", "read", ALLOW),
