@@ -143,6 +143,15 @@ def _compile_object(object_type: GraphQLObjectType, fields: list[_PlannedField])
         inner = field.output_type.of_type if non_null else field.output_type  # type: ignore[union-attr]
         lines.append(f"    {value} = source.{field.attribute}")
         check = _inline_check(inner, value, namespace, index)
+        if check is None and isinstance(inner, GraphQLScalarType):
+            # Another scalar (Date, DateTime...): its own serialisation, called directly.
+            # As _leaf: a value that does not serialise (None back) is graphql-core's to report.
+            namespace[f"s{index}"] = inner.coerce_output_value
+            lines += [f"    if {value} is not None:", f"        {value} = s{index}({value})", f"        if {value} is None:",
+                      "            raise _Fallback"]
+            if non_null:
+                lines += ["    else:", "        raise _Fallback"]
+            continue
         if check is None:
             lines.append(f"    {value} = {completer}({value})")  # the completer raises _Fallback for a null it must not return
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -101,5 +102,5 @@ def _comparison(code: str, rows: list, period: dt.date | None) -> Comparison:  #
 
 def _quartile(value: float, quartiles: list[float], sign: int) -> int:
     """1 = the best quarter by polarity (the top quarter when higher is better)."""
-    from_bottom = 1 + sum(value > q for q in quartiles)
+    from_bottom = 1 + bisect_left(quartiles, value)  # how many quartiles lie below the value (they ascend)
     return 5 - from_bottom if sign >= 0 else from_bottom

@@ -1,6 +1,7 @@
 """The executor's fast path for lists of plain objects answers exactly what graphql-core answers."""
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 
 import pytest
@@ -23,6 +24,7 @@ class Leaf:
     tags: list[str]
     rank: int = 0
     flagged: bool = False
+    planted: dt.date | None = None
 
 
 @strawberry.type
@@ -42,11 +44,12 @@ class PlainLeaf:
     def __init__(self, name: str, colour: str, score: float | None, tags: list[str]):
         self.name, self.colour, self.score, self.tags = name, colour, score, tags
         self.rank, self.flagged = 2**31, True  # an Int out of range: graphql-core's error, with its path
+        self.planted = "soon"  # not a date: the Date scalar's own error, with its path
 
 
 def _branches(broken: bool = False) -> list[Branch]:
     leaves = [Leaf(name=f"leaf{i}", colour=Colour.RED if i % 2 else Colour.GREEN, score=None if i % 3 == 0 else i / 3, tags=["a", str(i)],
-                   rank=i * 7, flagged=bool(i % 2))
+                   rank=i * 7, flagged=bool(i % 2), planted=dt.date(2026, 1, i + 1) if i % 2 else None)
               for i in range(5)]
     plain = [PlainLeaf("plain", "green", 1.5, [])]
     if broken:
@@ -64,6 +67,7 @@ class Query:
 DOCUMENTS = [
     "{ branches { code leaves { name colour score tags } best { name } } }",
     "{ branches { code leaves { rank flagged score } } }",
+    "{ branches { code best { name planted } leaves { planted } } }",
     "{ branches { ... on Branch { c: code leaves { ...L } } } } fragment L on Leaf { n: name colour __typename }",
     "query($s: Boolean!) { branches { code leaves { name @skip(if: $s) score @include(if: $s) } } }",
     "{ branches { shouted(suffix: \"?\") leaves { name } } }",
