@@ -69,7 +69,7 @@ async def test_footer_pages_answer_without_signing_in(browser, live_server):
         page = await context.new_page()
         for path, heading in (("/help", "Help"), ("/accessibility", "Accessibility statement"), ("/privacy", "Privacy notice"), ("/status", "Service status")):
             response = await page.goto(path)
-            assert response is not None and response.status == 200
+            assert response is not None and response.status == 200, f"{path}: {response and response.status} {await page.inner_text('main')}"
             assert heading in await page.inner_text("h1")
             assert await page_width(page) <= 320
         assert "working normally" in await page.inner_text("main")
