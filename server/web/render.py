@@ -38,7 +38,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "notice": take_flash(request),
         "principal": principal_of(request),
         "csrf_token": request.state.csrf_token,
-        "navigation": [{"href": href, "text": text, "current": request.url.path == href} for href, text in NAVIGATION],
+        "navigation": navigation(request),
         **(context or {}),
     }
     templates = services_of(request).templates
@@ -51,6 +51,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response.headers["cache-control"] = "no-store"
     clear_flash(request, response)
     return response
+
+
+def navigation(request: Request) -> list[dict[str, object]]:
+    """The header's links; "Systems" only for people with a role in a system (nobody else can see one)."""
+    principal = principal_of(request)
+    in_a_system = principal is not None and any(domain.startswith("system:") for domain in principal.domains())
+    return [{"href": href, "text": text, "current": request.url.path == href}
+            for href, text in NAVIGATION if href != "/systems" or in_a_system]
 
 
 def login_required(endpoint: Endpoint) -> Endpoint:

@@ -35,3 +35,21 @@ async def test_status_page_says_when_the_database_cannot_be_reached(client, app,
     response = await client.get("/status")
     assert response.status_code == 503
     assert "cannot reach its database" in response.text
+
+
+async def test_systems_is_offered_only_to_people_with_a_role_in_a_system(client):
+    from tests.conftest import login
+
+    await login(client, "stw.lead@accord.example")
+    assert 'class="nhsuk-header__navigation-link" href="/systems"' in (await client.get("/")).text
+    client.cookies.clear()
+    await login(client, "sath.exec@accord.example")
+    home = (await client.get("/")).text
+    assert 'href="/systems"' not in home and 'href="/plans"' in home
+
+
+async def test_home_page_indicator_names_link_to_their_chart(client):
+    from tests.conftest import login
+
+    await login(client, "sath.exec@accord.example")
+    assert 'href="/organisations/RXW/indicators/' in (await client.get("/")).text
