@@ -16,7 +16,7 @@ from schema.context import BadInput, Info, NotAuthorised
 from server.admin.authority import AUDIT, acting_as
 from server.audit.history import audit_page
 from server.auth.authz import org_domain
-from server.meetings.queries import meetings_between
+from server.meetings.queries import MeetingWithForum, meetings_between
 from server.meetings.reports import reporting_schedule
 
 MAX_MEETING_SPAN = dt.timedelta(days=3 * 366)
@@ -85,12 +85,14 @@ async def organisation_meetings(info: Info, org_id: int, start: dt.date | None, 
     if end < start or end - start > MAX_MEETING_SPAN:
         raise BadInput("Ask for meetings from a date to a later one, at most three years apart")
     found = await info.context.read(lambda session: meetings_between(session, org_id, start, end))
-    return [
-        Meeting(id=m.meeting.id, forum_code=m.forum.code, forum_name=m.forum.name, forum_tier=m.forum.tier, chair=m.forum.chair,
-                scheduled_for=m.meeting.scheduled_for, status=m.meeting.status, subject_key=m.meeting.subject_key,
-                pack_issued_at=m.meeting.pack_issued_at, decisions=m.meeting.decisions, version=m.meeting.version)
-        for m in found
-    ]
+    return [meeting_from(m) for m in found]
+
+
+def meeting_from(found: MeetingWithForum) -> Meeting:
+    meeting, forum = found.meeting, found.forum
+    return Meeting(id=meeting.id, forum_code=forum.code, forum_name=forum.name, forum_tier=forum.tier, chair=forum.chair,  # type: ignore[arg-type]
+                   scheduled_for=meeting.scheduled_for, status=meeting.status, subject_key=meeting.subject_key,
+                   pack_issued_at=meeting.pack_issued_at, decisions=meeting.decisions, version=meeting.version)
 
 
 async def organisation_reporting_schedule(info: Info, org_id: int) -> ReportingSchedule:
