@@ -59,3 +59,13 @@ async def test_audit_trail_filters_by_kind_and_keeps_the_filter_across_pages(cli
     everything = (await client.get("/organisations/STW/audit")).text
     assert "as System planning lead" in everything or "Accord, automatically" in everything
     assert "data_submitter" not in everything and "improvement_plan 1" not in everything
+
+
+async def test_meetings_filter_by_forum_and_say_why_in_words(client):
+    await login(client, "ulht.performance@accord.example")
+    page = await client.get("/organisations/RWD/meetings")
+    await client.post("/organisations/RWD/meetings/schedule", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)})
+    board_only = (await client.get("/organisations/RWD/meetings", params={"forum": "BOARD"})).text
+    listed = board_only.split('id="meeting-list"')[1].split('id="forums"')[0]
+    assert "Trust Board" in listed and "Executive Team</a>" not in listed
+    assert "tenant file" not in listed and "under its terms of reference" in listed

@@ -37,6 +37,7 @@ from server.meetings.reports import mark_report_issued, reporting_schedule
 from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
+from server.web.listing import choose
 from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
 from server.web.templating import format_number
 
@@ -112,8 +113,18 @@ async def organisation_meetings(request: Request) -> Response:
         past = await meetings_between(session, organisation.id, add_months(today, -PAST_MONTHS), today - dt.timedelta(days=1), newest_first=True)
         may_manage = await _may_manage(session, request, organisation)
         framework = await framework_of(session, organisation.id)
+    forum_choice = choose(request, "forum", "Forum", [("all", "Every forum"), *((forum.code, forum.name) for forum in forums)])
+    status_choice = choose(request, "status", "Status", [("all", "Any status"), ("scheduled", "Scheduled"), ("held", "Held"), ("cancelled", "Cancelled")])
+    forum_ids = {forum.code: forum.id for forum in forums}
+
+    def shown(items):  # type: ignore[no-untyped-def]
+        return [item for item in items
+                if (forum_choice.value == "all" or item.meeting.forum_id == forum_ids[forum_choice.value])
+                and (status_choice.value == "all" or item.meeting.status == status_choice.value)]
+
     return render(request, "pages/meetings/list.html", {
-        "organisation": organisation, "forums": forums, "upcoming": upcoming, "past": past, "may_manage": may_manage,
+        "organisation": organisation, "forums": forums, "upcoming": shown(upcoming), "past": shown(past), "may_manage": may_manage,
+        "choices": [forum_choice, status_choice], "cadence_words": cadence_words,
         "tier_words": TIER_WORDS, "long_date": long_date, "today": today, "schedule_months": SCHEDULE_MONTHS,
         "scheduled": _schedule_summary(request.query_params), "frequency_words": FREQUENCY_WORDS,
         "forum_names": {forum.code: forum.name for forum in forums},
