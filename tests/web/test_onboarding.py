@@ -59,6 +59,8 @@ async def test_first_administrator_by_command_then_an_invited_colleague(app, dat
         assert form.status_code == 200 and "Choose your password" in form.text and "lena.okoro@ulh.example" in form.text
         weak = await post_form(lena, link, form.text, {"password": "password123456", "confirmation": "password123456"})
         assert weak.status_code == 400 and "harder to guess" in weak.text
+        assert re.search(r"<title>\s*Error: Choose your password", weak.text) and 'class="nhsuk-error-summary"' in weak.text
+        assert 'href="#password"' in weak.text  # the summary links to the field
         mismatch = await post_form(lena, link, form.text, {"password": GOOD, "confirmation": GOOD + "s"})
         assert mismatch.status_code == 400 and "do not match" in mismatch.text
         done = await post_form(lena, link, form.text, {"password": GOOD, "confirmation": GOOD})
