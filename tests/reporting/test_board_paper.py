@@ -3,6 +3,7 @@ page is rendered to an image and checked for content, OFFICIAL marking and page 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pypdfium2
 import pytest
@@ -145,3 +146,13 @@ async def test_data_pack_pdf_is_a_board_paper_with_the_matrix_and_reasons_in_wor
     assert "Summary: indicators by variation and assurance" in body
     assert "meets monthly under its terms of reference" in body
     assert "In words" in body
+
+
+async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_value(client, database):
+    await login(client, ULHT)
+    with counted_statements(database) as statements:
+        page = (await client.get("/organisations/RWD")).text
+    assert "Indicators by variation and assurance" in page
+    assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">Previous</th>' in page
+    assert len(re.findall(r'accord-value">[^<]+<span class="accord-cell-note">[A-Z][a-z]{2} \d{4}</span>', page)) >= 10
+    assert sum("jsonb_path_query_array" in s for s in statements) == 1

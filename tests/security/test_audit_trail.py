@@ -59,8 +59,9 @@ async def test_recording_through_the_api_audits_the_actors_role_and_address(clie
     page = await client.get("/organisations/RXW/audit")
     assert page.status_code == 200
     first_row = page.text.split('<tbody class="nhsuk-table__body">')[1].split("</tr>")[0]
-    assert "measurements.recorded" in first_row and "Dev Patel" in first_row
-    assert "data_submitter,performance_manager" in first_row and "127.0.0.1" in first_row
+    # The page says it in people's words (issue 14): the action as a sentence, the roles by name.
+    assert "Submitted measurements" in first_row and "Dev Patel" in first_row
+    assert "Data submitter, Performance manager" in first_row and "127.0.0.1" in first_row
 
 
 async def test_people_without_audit_read_and_other_organisations_get_not_found(client):
@@ -88,7 +89,8 @@ async def test_the_trail_is_paginated_newest_first(client, database, org_ids, au
     await login(client, AUDITOR)
     first = await client.get("/organisations/R1D/audit")
     assert first.status_code == 200
-    numbers = [int(n) for n in re.findall(rf"{re.escape(PAGINATION_ACTION)}<br><span class=\"accord-muted\">test (\d+)</span>", first.text)]
+    # Each entry reads as a sentence naming its object ("... (test 29)": issue 14, the trail in people's words).
+    numbers = [int(n) for n in re.findall(r"\(test (\d+)\)</td>", first.text)]
     assert numbers[:3] == sorted(numbers, reverse=True)[:3] and numbers[0] == max(numbers)
     assert len(re.findall(r"<tr class=\"nhsuk-table__row\">", first.text)) == 1 + 25  # header + a page of entries
     assert "/organisations/R1D/audit?page=2" in first.text and "Older entries" in first.text

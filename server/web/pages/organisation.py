@@ -5,6 +5,7 @@ that nobody learns what exists elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -80,7 +81,15 @@ async def organisation_page(request: Request) -> Response:
     if ipr is None:
         return not_found(request)
     related = [] if ipr.contractual_only else related_pages(request, ipr.scorecard.organisation_code)
-    return render(request, "pages/organisation.html", {**ipr.context(), "related": related})
+    scorecard = ipr.scorecard
+    rows = [row for domain in scorecard.domains for row in domain.rows]
+    unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
+    async with services_of(request).database.session(access_of(request)) as session:
+        recent = await chart_series(session, [row.indicator for row in rows], unit_id=unit_id, periods=2)
+    previous = {indicator_id: points[-2] for indicator_id, points in recent.items() if len(points) > 1 and points[-2].value is not None}
+    link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?unit={quote(scorecard.unit_query)}" if scorecard.unit_query else "")
+    matrix = summary_matrix(statuses((row.indicator.name, link.format(row.indicator.code), row.status) for row in rows))
+    return render(request, "pages/organisation.html", {**ipr.context(), "related": related, "previous": previous, "matrix": matrix})
 
 
 @login_required
