@@ -32,6 +32,15 @@ async def _submit(session, trust: Trust, items: list[MeasurementItem]) -> None: 
     assert outcome.ok, outcome.problems
 
 
+async def _falls_history_computed_long_ago(session, trust: Trust, cycle: int) -> int:  # type: ignore[no-untyped-def]
+    """Every ward and month of FALLS submitted, then every row's computed_at set back to 2000, so rewritten rows show."""
+    await _submit(session, trust, [MeasurementItem("FALLS", ward, month, value=index % cycle)
+                                   for ward in trust.leaf_codes for index, month in enumerate(MONTHS)])
+    falls = trust.indicators["FALLS"]
+    await session.exec(text("update assessment set computed_at = '2000-01-01' where indicator_id = :i"), params={"i": falls})
+    return falls
+
+
 async def test_a_new_month_and_a_corrected_old_month_leave_exactly_what_a_recompute_derives(database) -> None:
     trust = await create_trust(database, "SCOPE1", wards=4)
     falls = trust.indicators["FALLS"]
@@ -49,11 +58,8 @@ async def test_a_new_month_and_a_corrected_old_month_leave_exactly_what_a_recomp
 
 async def test_a_submission_merges_only_the_periods_it_changed_and_the_latest_rows(database) -> None:
     trust = await create_trust(database, "SCOPE2", wards=3)
-    falls = trust.indicators["FALLS"]
     async with database.session(trust.access) as session:
-        await _submit(session, trust, [MeasurementItem("FALLS", ward, month, value=index % 4)
-                                       for ward in trust.leaf_codes for index, month in enumerate(MONTHS)])
-        await session.exec(text("update assessment set computed_at = '2000-01-01' where indicator_id = :i"), params={"i": falls})
+        falls = await _falls_history_computed_long_ago(session, trust, cycle=4)
         await _submit(session, trust, [MeasurementItem("FALLS", trust.leaf_codes[1], MONTHS[2], value=3)])
         touched = (await session.exec(text(
             "select distinct period from assessment where indicator_id = :i and computed_at > '2000-01-01' order by period"),
@@ -89,11 +95,8 @@ async def test_a_full_recompute_after_a_scoped_submission_changes_nothing(databa
 
 async def test_evidence_with_the_derived_digest_is_not_rewritten_and_a_different_digest_is(database) -> None:
     trust = await create_trust(database, "SCOPE5", wards=2)
-    falls = trust.indicators["FALLS"]
     async with database.session(trust.access) as session:
-        await _submit(session, trust, [MeasurementItem("FALLS", ward, month, value=index % 3)
-                                       for ward in trust.leaf_codes for index, month in enumerate(MONTHS)])
-        await session.exec(text("update assessment set computed_at = '2000-01-01' where indicator_id = :i"), params={"i": falls})
+        falls = await _falls_history_computed_long_ago(session, trust, cycle=3)
         # One latest row's evidence no longer matches what it says it is.
         await session.exec(text(
             "update assessment set evidence = jsonb_set(evidence, '{digest}', '\"stale\"') where indicator_id = :i and unit_id is null and is_latest"),
