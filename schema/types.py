@@ -188,17 +188,19 @@ class Organisation:
     ) -> Connection[Indicator]:
         page_bounds(first, after)
         key = filter.key if filter and filter.key is not strawberry.UNSET else (True if key_only else None)
+        selected = info.selected_fields
         wanted = _IndicatorQuery(
             domain=_given(filter, "domain"), key=key, source=_given(filter, "source"),
-            codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest"),
-            target=selects_at(info, ("nodes",), "target") or selects_at(info, ("edges", "node"), "target"),
+            codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest", selected=selected),
+            target=selects_at(info, ("nodes",), "target", selected=selected) or selects_at(info, ("edges", "node"), "target", selected=selected),
         )
         found = await _indicators_loader(info.context).load((self.id, wanted))
-        return connection(found, first=first, after=after, edges=selects(info, "edges"))
+        return connection(found, first=first, after=after, edges=selects(info, "edges", selected=selected))
 
     @strawberry.field(description="One indicator by code, or null.")
     async def indicator(self, info: Info, code: str) -> Indicator | None:
-        wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest"), target=selects_at(info, (), "target"))
+        selected = info.selected_fields
+        wanted = _IndicatorQuery(codes=(code,), latest=selects(info, "latest", selected=selected), target=selects_at(info, (), "target", selected=selected))
         found = await _indicators_loader(info.context).load((self.id, wanted))
         return found[0] if found else None
 
