@@ -16,6 +16,7 @@ from server.db import migrate
 from server.db.server import DatabaseUrls, EmbeddedPostgres, resolve_database
 from server.db.session import Database
 from server.escalation_store.tick import run_scheduler
+from server.notifications.delivery import run_delivery
 from server.observability.metrics import Metrics, ServiceGauges, metrics_endpoint
 from server.observability.middleware import ObservedRequests
 from server.observability.tracing import traced
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         urls, embedded = resolve_database(settings)
         database = Database(urls, pool_size=settings.database_pool_size)
         watcher = None
-        ticking = None
+        ticking = delivering = None
         try:
             if settings.migrate_on_start:
                 await migrate.upgrade(database.owner_engine)
@@ -94,12 +95,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             holder.set(started)
             # Issue 11: the ladders re-run daily for time passing; several processes tick once (advisory lock).
             ticking = asyncio.create_task(run_scheduler(database), name="ladder-tick")
+            delivering = asyncio.create_task(run_delivery(database, settings), name="notification-email")  # issue 15
             yield
         finally:
-            if ticking is not None:
-                ticking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
+            for task in (delivering, ticking):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if watcher is not None:
                 await watcher.stop()
             await database.dispose()

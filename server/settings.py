@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     # Load balancers whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips, comma-
     # separated): without it every request comes from the balancer and one address throttles everyone.
     forwarded_allow_ips: str = ""
+    # Email for notifications (server/notifications/). No host: the outbox, where messages are logged
+    # and listed for operators instead of sent (development and tests).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "Accord <accord@localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+    # How often unsent notification emails are sent (and failed ones retried), and how near a data
+    # pack or report deadline must be before the people who issue it are told.
+    notification_delivery_seconds: int = 60
+    notification_deadline_days: int = 7
 
     @model_validator(mode="after")
     def refuse_placeholder_secret(self) -> "Settings":

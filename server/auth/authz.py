@@ -316,6 +316,7 @@ class AccessWatcher:
 _WRITE_PERMISSIONS = (
     ("measurement", "submit"), ("measurement", "validate"), ("escalation", "manage"), ("escalation", "acknowledge"),
     ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"), ("judgement", "record"),
+    ("maturity_assessment", "record"),
 )
 
 
@@ -323,6 +324,7 @@ _SYSTEM_WRITE_PERMISSIONS = (
     ("improvement_plan", "draft"), ("improvement_plan", "edit"), ("improvement_plan", "critique"),
     ("improvement_plan", "sign_off_formal"), ("improvement_plan", "present"), ("improvement_plan", "oversee"),
     ("escalation", "acknowledge"), ("escalation", "decide_assurance"), ("meeting", "manage"), ("judgement", "record"),
+    ("maturity_assessment", "record"),
 )
 
 

@@ -24,6 +24,7 @@ from server.escalation_store.judgement_facts import judgement_facts
 from server.escalation_store.queries import escalation_events
 from server.escalation_store.subjects import read_subjects
 from server.judgements.kinds import tenant_fact_registry
+from server.notifications.escalations import notify_escalation_moves
 from server.tenants.load import framework_of
 from server.tenants.spec import LadderSpec
 
@@ -69,6 +70,8 @@ async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | N
             counts["opened"] += TransitionKind.OPENED in kinds
             counts["closed"] += TransitionKind.CLOSED in kinds
             counts["moved"] += bool(kinds & {TransitionKind.ESCALATED, TransitionKind.DE_ESCALATED})
+    if counts["opened"] or counts["moved"]:
+        await notify_escalation_moves(session, org_id, framework)  # issue 15: each forum's people are told
     return RunSummary(**counts)
 
 

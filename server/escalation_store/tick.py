@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from server.db.models import Organisation
 from server.db.session import Database
 from server.escalation_store.run import run_ladders
+from server.notifications.tick import notification_tick
 
 log = logging.getLogger(__name__)
 UK = ZoneInfo("Europe/London")
@@ -60,6 +61,7 @@ async def daily_tick(database: Database, *, at: dt.datetime | None = None, force
                 async with database.session(await runner_access(database, org_id)) as session:
                     summary = await run_ladders(session, org_id, at=at)
                     changed += summary.opened + summary.moved + summary.closed
+            await notification_tick(database, at=at)  # issue 15: deadlines near, daily digests
             async with database.session() as session:
                 await session.exec(text(
                     "update ladder_tick set finished_at = now(), organisations = :orgs, changed = :changed where day = :day"

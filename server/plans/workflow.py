@@ -21,6 +21,7 @@ from server.audit.trail import record_event
 from server.auth.authz import Authorizer, Principal, acting_domain, org_domain
 from server.db.models import ImprovementPlan, Organisation, PlanAgreement, PlanEvent
 from server.escalation_store.triggers import rerun_after_plan_change
+from server.notifications.plans import notify_awaited_signers
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ async def advance(session: AsyncSession, authorizer: Authorizer, principal: Prin
     plan.updated_at = dt.datetime.now(dt.UTC)
     await record_history(session, plan, principal, action, from_status=previous, reason=reason, role=role)
     await rerun_after_plan_change(session, plan)  # issue 11: a plan in place (or closed) moves its indicator's ladder
+    await notify_awaited_signers(session, authorizer, plan)  # issue 15: whoever the plan now waits for is told
     return PlanChanged(plan, f"Plan is now {plan.status.replace('_', ' ')}")
 
 
@@ -190,6 +192,7 @@ async def agree(session: AsyncSession, authorizer: Authorizer, principal: Princi
         plan.updated_at = dt.datetime.now(dt.UTC)
         await record_history(session, plan, principal, "all_partners_agreed", from_status=previous, role=role)
         await rerun_after_plan_change(session, plan)
+        await notify_awaited_signers(session, authorizer, plan)
         return PlanChanged(plan, f"{partner.name} agreed. Every responsible partner has now agreed the plan.")
     waiting = ", ".join(p.name for pid, p in partners.items() if pid not in agreed)
     return PlanChanged(plan, f"{partner.name} agreed. Waiting for: {waiting}.")

@@ -5,10 +5,15 @@ latest values. The rating uses the tenant's own thresholds (``assessment.spectru
 as loaded into ``tenant_framework``) where it declares them, read by the same condition engine the
 ladders use; otherwise the engine's default thresholds (``SpectrumThresholds``).
 
-Only the scorecard facts Accord produces are supplied (missed KPI targets, their domains, whether
-every KPI target is exceeded). Facts nobody records yet (``requirements_breached``,
-``continued_improvement`` ...) are left out, so a rule that needs them is *unknown*, never
-silently true or false (server/escalation/conditions.py).
+Only the facts Accord produces are supplied: missed KPI targets, their domains, whether every KPI
+target is exceeded, ``continued_improvement`` and, once recorded, the organisation's self-assessed
+``maturity_level`` (server/maturity). Continued improvement is read from the SPC verdicts of the
+latest period: at least one indicator shows special-cause improvement and no key indicator shows
+special-cause concern (Making Data Count's evidence of improvement that is sustained, not one good
+month). Facts nobody records yet (``requirements_breached``, ``improvement_targets_missed``) are
+left out, so a rule that needs them is *unknown*, never silently true or false
+(server/escalation/conditions.py); STW's "outstanding" (all KPI targets exceeded and continued
+improvement) is reachable from data alone.
 """
 from __future__ import annotations
 
@@ -54,17 +59,22 @@ class SpectrumView:
         return SPECTRUM_WORDS.get(self.level or "", "Not rated")
 
 
-def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None) -> SpectrumView:
-    """Rate one organisation; ``tenant_rules`` is the raw ``assessment.spectrum`` list (or None)."""
-    facts = _facts([i for i in indicators if i.status is not None and i.status.value is not None])
+def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None, *, maturity_level: int | None = None) -> SpectrumView:
+    """Rate one organisation; ``tenant_rules`` is the raw ``assessment.spectrum`` list (or None);
+    ``maturity_level`` its latest self-assessment, when one is recorded."""
+    assessed = [i for i in indicators if i.status is not None and i.status.value is not None]
+    facts = _facts(assessed)
     reason = _reason(facts)
     thresholds = _parse_rules(tenant_rules)
     if thresholds:
-        known = {
+        known: dict[str, Any] = {
             "kpi_targets_missed": facts.kpi_targets_missed,
             "domains_with_missed_targets": facts.domains_with_missed_targets,
             "all_targets_exceeded": facts.all_targets_exceeded,
+            "continued_improvement": continued_improvement(assessed),
         }
+        if maturity_level is not None:
+            known["maturity_level"] = maturity_level
         rating = rate_on_spectrum(thresholds, known)
         if rating is None:
             return SpectrumView(None, reason, "the organisation's own spectrum rules", ("No rule holds with the facts recorded so far.",), facts)
@@ -78,6 +88,13 @@ def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None)
         f"outstanding: none missed and at least {defaults.outstanding_share:.0%} of indicators exceeding target or improving",
     )
     return SpectrumView(result.level, reason, "Accord's default spectrum thresholds", detail, facts)
+
+
+def continued_improvement(indicators: Sequence[SpectrumInput]) -> bool:
+    """Special-cause improvement on at least one indicator, and special-cause concern on no key one."""
+    variations = [(i.is_key, i.status.variation) for i in indicators if i.status is not None]
+    improving = any(variation == "special_cause_improving" for _, variation in variations)
+    return improving and not any(is_key and variation == "special_cause_concerning" for is_key, variation in variations)
 
 
 def _facts(indicators: Sequence[SpectrumInput]) -> SpectrumFacts:

@@ -238,7 +238,7 @@ def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:
 def _member(head, rows: list, status: dict[int, IndicatorStatus | None], is_system: bool, tenant_rules: Any) -> Member:  # type: ignore[no-untyped-def, type-arg]
     spectrum = rate_spectrum(
         [SpectrumInput(row.domain_name, row.is_key, row.polarity, status[id(row)]) for row in rows],
-        tenant_rules=tenant_rules,
+        tenant_rules=tenant_rules, maturity_level=head.maturity_level,
     )
     return Member(code=head.org_code, name=head.org_name, short_name=head.short_name, is_system=is_system, spectrum=spectrum,
                   maturity_level=head.maturity_level, maturity_assessed_on=head.maturity_assessed_on)

@@ -63,6 +63,10 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
                 if name != region.name:
                     problems.append(TenantFileProblem(
                         file, "system.region.name", f"region '{region.code}' is named '{name}' in {first}, not '{region.name}'"))
+        for g_index, group in enumerate(tenant.peer_groups):
+            for index, member in enumerate(group.members):
+                if member not in parsed:
+                    problems.append(TenantFileProblem(file, f"peer_groups[{g_index}].members[{index}]", f"'{member}' has no tenant file"))
         problems.extend(_fact_problems(tenant, file))
     if problems:
         raise TenantFileError(problems)
@@ -73,7 +77,10 @@ def _fact_problems(tenant: TenantFile, file: str) -> list[TenantFileProblem]:
     from server.escalation.validation import validate_tenant_conditions
     from server.judgements.kinds import recording_roles, validate_judgements
 
-    return [*validate_judgements(tenant, file, recording_roles=recording_roles()), *validate_tenant_conditions(tenant, file)]
+    from server.maturity.validation import validate_maturity
+
+    return [*validate_judgements(tenant, file, recording_roles=recording_roles()), *validate_tenant_conditions(tenant, file),
+            *validate_maturity(tenant, file)]
 
 
 async def load_tenants(database: Database, directory: Path) -> LoadSummary:
@@ -397,9 +404,20 @@ _UPSERT_FRAMEWORKS = text(
 
 async def _store_frameworks(session: AsyncSession, tenants: Sequence[_Tenant]) -> None:
     """Keep each validated file itself: escalation, cadence and assessment run from this copy."""
-    rows = [(t.org_id, t.file, t.spec.model_dump_json(by_alias=True, exclude_none=True)) for t in tenants]
+    rows = [(t.org_id, t.file, _with_system_maturity(t.spec, tenants).model_dump_json(by_alias=True, exclude_none=True)) for t in tenants]
     if rows:
         await session.exec(_UPSERT_FRAMEWORKS, params=_arrays(_FRAMEWORK_COLUMNS, rows))
+
+
+def _with_system_maturity(spec: TenantFile, tenants: Sequence[_Tenant]) -> TenantFile:
+    """A member that declares no maturity levels assesses against its system's (STW's members), so its
+    stored framework carries them: a member's people cannot read the system's stored file."""
+    if spec.maturity is not None:
+        return spec
+    system = next((t.spec for t in tenants if t.spec.system and t.spec.maturity and spec.organisation.code in t.spec.system.members), None)
+    if system is None:
+        return spec
+    return spec.model_copy(update={"maturity": system.maturity.model_copy(update={"inherited_from": system.organisation.code})})  # type: ignore[union-attr]
 
 
 async def framework_of(session: AsyncSession, org_id: int) -> TenantFile | None:

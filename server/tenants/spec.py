@@ -183,6 +183,10 @@ class ForumSpec(Strict):
     frequency: MeetingFrequency
     quorum: int | None = Field(default=None, ge=1)
     attendance_threshold: float | None = Field(default=None, gt=0, le=1)  # e.g. 0.75 (THGPCG 13)
+    # The Accord roles whose holders (for this organisation, or for its system) sit on the forum:
+    # they are told when an escalation opens at or moves to it (server/notifications/). The
+    # ``members`` above are the seed's words for the seats; these are who holds them in Accord.
+    roles: list[str] = []
     reports_to: Code | None = None
     pack_deadlines_days: dict[str, int] = {}  # e.g. {division: 7, invitees: 2} (ULHT 5.1)
 
@@ -426,6 +430,39 @@ class DataValidationSpec(Strict):
     separate_from_submission: bool = False
 
 
+class MaturityLevelSpec(Strict):
+    level: int = Field(ge=1, le=5)  # maturity_assessment.level is checked 1-5 in the database
+    name: str
+    impact: str  # what the level looks like in practice (the seed's "Impact" column)
+
+
+class MaturitySpec(Strict):
+    """Self-assessed maturity levels (STW "Achieving a performance improvement culture").
+
+    A system's levels also serve its members unless a member declares its own."""
+
+    source: str | None = None
+    levels: list[MaturityLevelSpec] = Field(min_length=2, max_length=5)
+    roles: list[str] = Field(min_length=1)  # who records a self-assessment (and the policy must let them)
+    inherited_from: Code | None = None  # set by the loader: the system whose levels a member uses
+
+    @model_validator(mode="after")
+    def levels_count_up_from_one(self) -> "MaturitySpec":
+        numbers = [level.level for level in self.levels]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"levels must be numbered 1, 2, 3... in order, not {numbers}")
+        return self
+
+
+class PeerGroupSpec(Strict):
+    """Organisations an organisation benchmarks itself against (ULHT 8.2: peer trusts)."""
+
+    code: Code
+    name: str
+    members: list[Code] = Field(min_length=2)
+    source: str | None = None
+
+
 class TenantFile(Strict):
     organisation: OrganisationSpec
     system: SystemSpec | None = None  # only in a system's file
@@ -440,6 +477,8 @@ class TenantFile(Strict):
     contracts: list[ContractSpec] = []
     programmes: list[ProgrammeSpec] = []
     judgements: dict[FactName, JudgementKindSpec] = {}
+    maturity: MaturitySpec | None = None
+    peer_groups: list[PeerGroupSpec] = []
     data_validation: DataValidationSpec = DataValidationSpec()
     notes: str | None = None
 
@@ -500,6 +539,10 @@ class TenantFile(Strict):
                 for i_index, code in enumerate(getattr(programme, field)):
                     if code not in indicators:
                         errors.append(f"programmes[{index}].{field}[{i_index}]: '{code}' is not a declared indicator")
+        _no_duplicates(errors, "peer_groups", [g.code for g in self.peer_groups])
+        for index, group in enumerate(self.peer_groups):
+            if self.organisation.code not in group.members:
+                errors.append(f"peer_groups[{index}].members: a peer group lists the organisation itself ('{self.organisation.code}')")
         if self.organisation.kind == "system" and self.system is None:
             errors.append("system: a file with organisation.kind 'system' must declare its system")
         if errors:

@@ -15,6 +15,8 @@ from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
 from server.web.pages import imports, judgements, recalculations
+from server.web.pages import notifications
+from server.web.pages import benchmark, maturity
 from server.web.pages.system import system_list, system_page
 
 
@@ -43,6 +45,11 @@ def page_routes() -> list[Route]:
         Route("/plans/{plan_id:int}/agree", plans.plan_agree, methods=["POST"]),
         Route("/plans/{plan_id:int}/actions", plans.plan_add_action, methods=["POST"]),
         Route("/plans/{plan_id:int}/actions/{action_id:int}", plans.plan_update_action, methods=["POST"]),
+        # A person's own notifications and email choice; the operators' outbox (issue 15).
+        Route("/notifications", notifications.notifications_page, methods=["GET"]),
+        Route("/notifications/read", notifications.mark_notifications_read, methods=["POST"]),
+        Route("/notifications/preferences", notifications.save_preference, methods=["POST"]),
+        Route("/notifications/outbox", notifications.outbox_page, methods=["GET"]),
         Route("/systems", system_list, methods=["GET"]),
         Route("/systems/{code}", system_page, methods=["GET"]),
         Route("/organisations/{code}", organisation_page, methods=["GET"]),
@@ -64,6 +71,9 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_page, methods=["GET"]),
         Route("/organisations/{code}/escalations/{escalation_id:int}", escalations.escalation_action, methods=["POST"]),
         Route("/organisations/{code}/judgements", judgements.record, methods=["POST"]),  # from escalation and meeting pages
+        Route("/organisations/{code}/maturity", maturity.maturity_page, methods=["GET"]),
+        Route("/organisations/{code}/maturity", maturity.record, methods=["POST"]),
+        Route("/organisations/{code}/indicators/{indicator_code}/benchmark", benchmark.benchmark_page, methods=["GET"]),
         Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
         Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),
         Route("/organisations/{code}/admin/roles/{assignment_id:int}/revoke", admin.revoke_role, methods=["POST"]),

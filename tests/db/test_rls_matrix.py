@@ -76,6 +76,12 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "plan_agreement": _table(own=(1, REFUSED, 1, 0), partner=(1, ALLOWED, 1, 0), malformed=(REFUSED, REFUSED, REFUSED, 0)),
     "plan_event": _history(partner=(1, REFUSED, REFUSED, REFUSED)),
     "plan_trajectory": _table(partner=READS_ONLY),
+    # Issue 15: a person reads and marks read the notifications addressed to them, whatever organisation
+    # they are about; one is added only for an organisation the request writes for; nobody removes one, and
+    # the matrix's update (of the key) is refused: only read_at and the email stamps may change (tests/notifications).
+    "notification": {"own": (1, ALLOWED, REFUSED, REFUSED), "partner": (1, REFUSED, REFUSED, REFUSED),
+                     "commissioner": (1, REFUSED, REFUSED, REFUSED), "foreign": (1, REFUSED, REFUSED, REFUSED),
+                     "empty": NOT_THEIR_HISTORY, "malformed": MALFORMED},
     # A recalculation decision is withdrawn (an update that keeps it), never deleted: nobody has the privilege.
     "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                 others=(0, REFUSED, 0, REFUSED)),
@@ -108,6 +114,7 @@ SAMPLE_ROW = {
     "audit_event": "org_id = :rxw and action = 'matrix.test'",
     "judgement": "org_id = :rxw and kind = 'matrix_test'",
     "spc_recalculation": "org_id = :rxw and period = '2099-01-01'",
+    "notification": "dedupe_key = 'matrix-test'",
 }
 
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
@@ -138,6 +145,8 @@ FIXTURE_ROWS = (
     "insert into spc_recalculation (org_id, indicator_id, unit_id, period, reason)"
     " select :rxw, min(id), (select id from org_unit where org_id = :rxw and parent_id is null), '2099-01-01', 'Matrix'"
     " from indicator where org_id = :rxw",
+    "insert into notification (recipient_user_id, org_id, kind, subject, body, link, dedupe_key)"
+    " values (:user, :rxw, 'escalation', 'Matrix', 'Matrix', '/organisations/RXW/escalations', 'matrix-test')",
 )
 
 

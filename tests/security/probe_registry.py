@@ -113,6 +113,12 @@ FORM_FIELDS: dict[str, Entry] = {
     "file": Entry(lambda o: ""),  # the import page's upload: an empty one, refused before any file is read
     "format": Entry(lambda o: "template"),
     "dry_run": Entry(lambda o: "1"),
+    # The Notifications page (issue 15): ids of notifications addressed to someone else reach nothing.
+    "ids": Entry(lambda o: [str(o.escalation_id)]),
+    "all": Entry(lambda o: "yes"),
+    # The maturity self-assessment form (issue 15): a level and its evidence for the organisation in the URL.
+    "level": Entry(lambda o: "3"),
+    "evidence": Entry(lambda o: "probe"),
 }
 FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
     r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
@@ -138,8 +144,10 @@ QUERY_PARAMETERS: dict[str, Entry] = {
     "state": Entry(lambda o: "all"),
     "kind": Entry(lambda o: "all"),
     "status": Entry(lambda o: "all"),
+    "group": Entry(lambda o: f"system:{o.system_code}"),  # the benchmark page's peer group: a choice among the organisation's own
     "level": Entry(lambda o: "1"),
     "forum": Entry(lambda o: "all"),
+    "show": Entry(lambda o: "unread"),  # the Notifications page: the caller's own, all or unread
     # The API page's explorer runs a query as the caller: a foreign organisation must answer null.
     "query": Entry(lambda o: '{ organisation(code: "%s") { name indicators(first: 5) { nodes { code name } } } }' % o.code),
     "variables": Entry(lambda o: ""),
@@ -247,6 +255,20 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordRecalculation(reason)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
     "Mutation.withdrawRecalculation(recalculationId)": Entry(lambda o: o.recalculation_id, scope=True),
     "Mutation.withdrawRecalculation(reason)": Entry(lambda o: "probe"),
+    # Notifications (issue 15): the caller's own; another person's ids reach nothing.
+    "Query.notifications(unreadOnly)": Entry(lambda o: False),
+    "Mutation.markNotificationsRead(ids)": Entry(lambda o: [o.escalation_id]),
+    # Maturity self-assessment and benchmarking (issue 15): one organisation's; the own-scope variant's evidence is blank.
+    "Query.maturityAssessments(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.maturityAssessments(history)": Entry(lambda o: True),
+    "Mutation.recordMaturityAssessment(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordMaturityAssessment(level)": Entry(lambda o: 3),
+    "Mutation.recordMaturityAssessment(evidence)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.recordMaturityAssessment(programme)": Entry(lambda o: None),
+    "Query.benchmark(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.benchmark(indicatorCode)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Query.benchmark(group)": Entry(lambda o: f"system:{o.system_code}"),
+    "Query.benchmark(period)": Entry(lambda o: None),
     "PlanDraftInput.title": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
     "PlanDraftInput.kind": Entry(lambda o: "recovery"),
     "PlanDraftInput.sro": Entry(lambda o: "probe"),

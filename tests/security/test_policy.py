@@ -141,6 +141,22 @@ TABLE = [
     ("viewer", HOME_ORG, "judgement", "record", DENY),
     ("data_submitter", HOME_ORG, "judgement", "record", DENY),  # who enters data does not judge it
     ("executive", SIBLING, "judgement", "record", DENY),
+    # Notifications (issue 15): administrators read the outbox for what they administer; nobody else does.
+    ("tenant_admin", HOME_ORG, "notification_outbox", "read", ALLOW),
+    ("system_tenant_admin", HOME_SYSTEM, "notification_outbox", "read", ALLOW),
+    ("tenant_admin", OTHER_ORG, "notification_outbox", "read", DENY),
+    ("executive", HOME_ORG, "notification_outbox", "read", DENY),
+    ("system_planning_lead", HOME_SYSTEM, "notification_outbox", "read", DENY),
+    # Maturity self-assessment (issue 15): the performance function records its own organisation's level,
+    # the system planning lead the system's; nobody records another organisation's.
+    ("planning_performance_lead", HOME_ORG, "maturity_assessment", "record", ALLOW),
+    ("performance_manager", HOME_ORG, "maturity_assessment", "record", ALLOW),
+    ("system_planning_lead", HOME_SYSTEM, "maturity_assessment", "record", ALLOW),
+    ("performance_manager", SIBLING, "maturity_assessment", "record", DENY),
+    ("system_planning_lead", OTHER_SYSTEM, "maturity_assessment", "record", DENY),
+    ("executive", HOME_ORG, "maturity_assessment", "record", DENY),
+    ("viewer", HOME_ORG, "maturity_assessment", "record", DENY),
+    ("delivery_group_member", HOME_SYSTEM, "maturity_assessment", "record", DENY),
 ]
 
 

@@ -65,6 +65,7 @@ ACTION_WORDS = {
     "user.invitation_accepted": "Accepted an invitation",
     "spc_recalculation.record": "Recorded an SPC recalculation",
     "spc_recalculation.withdraw": "Withdrew an SPC recalculation",
+    "maturity.assessed": "Recorded a maturity self-assessment",
 }
 OBJECT_WORDS = {"improvement_plan": "plan", "escalation": "escalation", "meeting": "meeting", "api_token": "API token",
                 "role_assignment": "role assignment", "app_user": "account", "spc_recalculation": "SPC recalculation"}
