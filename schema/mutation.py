@@ -11,6 +11,7 @@ from schema.context import Info
 from schema.actions import ActionMutation
 from schema.imports import ImportMutation
 from schema.judgements import JudgementMutation
+from schema.notifications import NotificationMutation
 from schema.maturity import MaturityMutation
 from schema.meetings import MeetingMutation
 from schema.recalculations import RecalculationMutation
@@ -86,7 +87,7 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 
 @strawberry.type
-class Mutation(ImportMutation, ActionMutation, JudgementMutation, RecalculationMutation, MaturityMutation, MeetingMutation):
+class Mutation(ImportMutation, ActionMutation, JudgementMutation, RecalculationMutation, MaturityMutation, MeetingMutation, NotificationMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

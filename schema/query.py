@@ -9,6 +9,7 @@ from sqlalchemy import select
 from schema.assessments import Escalation, Plan, plan_from_view
 from schema.context import Info
 from schema.judgements import JudgementQuery
+from schema.notifications import NotificationQuery
 from schema.benchmarking import BenchmarkQuery
 from schema.maturity import MaturityQuery
 from schema.enums import EscalationStatus
@@ -50,7 +51,7 @@ class IndicatorComparison:
 
 
 @strawberry.type
-class Query(JudgementQuery, MaturityQuery, BenchmarkQuery):
+class Query(JudgementQuery, MaturityQuery, BenchmarkQuery, NotificationQuery):
     @strawberry.field(description="Organisations you may read, in full or contractually, by name.")
     async def organisations(self, info: Info, first: int = 250, after: str | None = None) -> Connection[Organisation]:
         context = info.context
