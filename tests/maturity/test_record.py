@@ -72,6 +72,7 @@ async def test_refusals_name_the_field_and_record_nothing(database, services, or
 async def test_a_trust_performance_team_records_its_level_on_the_page_and_the_system_position_shows_it(app, database, org_ids):
     async with await fresh_client(app) as client:
         await login(client, SATH_PERFORMANCE)
+        assert 'href="/organisations/RXW/maturity"' in (await client.get("/organisations/RXW")).text
         page = await client.get("/organisations/RXW/maturity")
         assert page.status_code == 200
         assert "Performance improvement culture" in page.text and "Record a self-assessment" in page.text

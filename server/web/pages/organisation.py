@@ -60,6 +60,7 @@ RELATED_PAGES = (
     ("escalations", "Escalation register", "organisation", "read"),
     ("meetings", "Meetings and data packs", "organisation", "read"),
     ("reports", "Reporting schedule", "organisation", "read"),
+    ("maturity", "Maturity self-assessment", "organisation", "read"),
     ("measurements/new", "Enter data", "measurement", "submit"),
     ("audit", "Audit trail", "audit", "read"),
     ("admin", "Roles and API tokens", "role_assignment", "manage"),
