@@ -110,6 +110,7 @@ RECORD = """mutation($org: String!, $level: Int!, $evidence: String!, $programme
     __typename
     ... on MaturityAssessmentRecorded { message supersedesId assessment { programme programmeName level levelName evidence assessedBy superseded } }
     ... on MaturityAssessmentRefused { reason message argument } } }"""
+SYSTEM = """{ system(code: "STW") { members { code maturityLevel maturityAssessedOn } } }"""
 READ = """query($org: String!, $history: Boolean!) { maturityAssessments(organisationCode: $org, history: $history) {
   id programme level levelName evidence superseded assessedOn } }"""
 
@@ -136,6 +137,9 @@ async def test_tools_record_and_read_maturity_through_graphql(database, services
     current = (await _graphql(database, services, LEAD, READ, {"org": "STW", "history": False}))["maturityAssessments"]
     whole = [entry for entry in current if entry["programme"] is None]
     assert len(whole) == 1 and whole[0]["evidence"] == "System IPR to the ICB Board bi-monthly"
+    system = (await _graphql(database, services, LEAD, SYSTEM, {}))["system"]
+    stw = next(member for member in system["members"] if member["code"] == "STW")
+    assert (stw["maturityLevel"], stw["maturityAssessedOn"]) == (3, whole[0]["assessedOn"])  # the latest, with its date
     history = (await _graphql(database, services, LEAD, READ, {"org": "STW", "history": True}))["maturityAssessments"]
     assert len(history) >= len(current) and all(not entry["superseded"] for entry in current)
     # Another organisation's tool reads nothing of STW's.
