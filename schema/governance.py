@@ -13,10 +13,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from schema.context import BadInput, Info, NotAuthorised
+from schema.pagination import Connection, connection, page_bounds
 from server.admin.authority import AUDIT, acting_as
 from server.audit.history import audit_page
 from server.auth.authz import org_domain
-from server.meetings.queries import MeetingWithForum, meetings_between
+from server.meetings.queries import MeetingWithForum, issued_packs, meetings_between
 from server.meetings.reports import reporting_schedule
 
 MAX_MEETING_SPAN = dt.timedelta(days=3 * 366)
@@ -35,6 +36,37 @@ class Meeting:
     pack_issued_at: dt.datetime | None
     decisions: JSON
     version: int
+
+
+@strawberry.type(description="A meeting's data pack as issued: frozen when issued, never rebuilt (ULHT 5.1).")
+class DataPack:
+    meeting_id: int
+    forum_code: str
+    title: str = strawberry.field(description="The forum, and the meeting's subject where it has one (a division, a contract).")
+    scheduled_for: dt.date
+    issued_at: dt.datetime
+    indicator_count: int
+    concerns: list[str] = strawberry.field(description="Codes of the indicators the pack raises: red or amber, concerning variation, failure forecast.",
+                                           metadata={"max_items": 300})
+    content: JSON = strawberry.field(description="The pack as issued: scope, indicators, concerns, escalations, actions and agenda.")
+
+
+def data_pack_from(found: MeetingWithForum) -> DataPack:
+    pack = found.meeting.pack or {}
+    return DataPack(meeting_id=found.meeting.id, forum_code=found.forum.code, title=found.title,  # type: ignore[arg-type]
+                    scheduled_for=found.meeting.scheduled_for, issued_at=found.meeting.pack_issued_at,  # type: ignore[arg-type]
+                    indicator_count=len(pack.get("indicators", [])), concerns=list(pack.get("concerns", [])), content=pack)
+
+
+async def organisation_data_packs(info: Info, org_id: int, first: int, after: str | None) -> Connection[DataPack]:
+    offset, limit = page_bounds(first, after)
+    found = await info.context.read(lambda session: issued_packs(session, org_id, offset=offset, limit=limit + 1))
+    return connection([data_pack_from(m) for m in found], first=first, after=after, offset=offset)
+
+
+async def organisation_latest_data_pack(info: Info, org_id: int) -> DataPack | None:
+    found = await info.context.read(lambda session: issued_packs(session, org_id, limit=1))
+    return data_pack_from(found[0]) if found else None
 
 
 @strawberry.type(description="A report the organisation's framework schedules, and one due date of it.")

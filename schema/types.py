@@ -18,8 +18,8 @@ from strawberry.dataloader import DataLoader
 from schema.assessments import Assessment, Escalation, latest_assessment
 from schema.context import AccordContext, BadInput, Info
 from schema.governance import (
-    AuditTrailPage, FromDate, Meeting, ReportingSchedule, organisation_audit_trail, organisation_meetings,
-    organisation_reporting_schedule,
+    AuditTrailPage, DataPack, FromDate, Meeting, ReportingSchedule, organisation_audit_trail, organisation_data_packs,
+    organisation_latest_data_pack, organisation_meetings, organisation_reporting_schedule,
 )
 from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
 from schema.ratings import Rating
@@ -208,6 +208,14 @@ class Organisation:
                       metadata={"max_items": 500})
     async def meetings(self, info: Info, from_: FromDate = None, to: dt.date | None = None) -> list[Meeting]:
         return await organisation_meetings(info, self.id, from_, to)
+
+    @strawberry.field(description="Data packs issued for this organisation's meetings, the latest issue first.")
+    async def data_packs(self, info: Info, first: int = 20, after: str | None = None) -> Connection[DataPack]:
+        return await organisation_data_packs(info, self.id, first, after)
+
+    @strawberry.field(description="The latest data pack issued for one of this organisation's meetings, or null.")
+    async def latest_data_pack(self, info: Info) -> DataPack | None:
+        return await organisation_latest_data_pack(info, self.id)
 
     @strawberry.field(description="Reports the framework schedules: overdue, due soon and recently issued.")
     async def reporting_schedule(self, info: Info) -> ReportingSchedule:

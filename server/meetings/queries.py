@@ -51,6 +51,16 @@ async def meetings_between(session: AsyncSession, org_id: int, start: dt.date, e
     return [MeetingWithForum(meeting, forum) for meeting, forum in rows]
 
 
+async def issued_packs(session: AsyncSession, org_id: int, *, offset: int = 0, limit: int = 50) -> list[MeetingWithForum]:
+    """Meetings whose data pack was issued (frozen), the latest issue first, ``limit`` from ``offset``."""
+    rows = (await session.exec(
+        select(Meeting, Forum).join(Forum, Forum.id == Meeting.forum_id)
+        .where(Meeting.org_id == org_id, Meeting.pack_issued_at.is_not(None))  # type: ignore[union-attr]
+        .order_by(Meeting.pack_issued_at.desc(), Meeting.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
+    )).all()
+    return [MeetingWithForum(meeting, forum) for meeting, forum in rows]
+
+
 async def attendance_of(session: AsyncSession, meeting_id: int) -> dict[str, AttendanceMark]:
     rows = (await session.exec(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id))).all()
     return {row.member: AttendanceMark(row.member, row.present, row.deputy) for row in rows}

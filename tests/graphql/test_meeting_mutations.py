@@ -85,3 +85,36 @@ async def test_a_reader_without_meeting_manage_and_another_trusts_token_are_refu
     invalid = await _ask(client, reader, ATTENDANCE, {"org": "RWD", "id": meeting_id, "version": 1,
                                                       "attendance": [{"member": members[0], "attendance": "DEPUTY"}]})
     assert invalid["reason"] == "invalid" and "deputy" in invalid["message"]
+
+
+PACKS = """query($org: String!) { organisation(code: $org) {
+  latestDataPack { meetingId forumCode title scheduledFor issuedAt indicatorCount concerns content }
+  dataPacks(first: 50) { totalCount nodes { meetingId issuedAt } } } }"""
+
+
+async def test_issued_data_packs_are_listed_latest_first_with_the_frozen_content(client, database, org_ids, meeting):
+    from server.db.models import Meeting
+    from server.meetings.minutes import Actor
+    from server.meetings.pack import issue_pack
+    from server.meetings.queries import meeting_in
+
+    meeting_id, _ = meeting
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]], write=True)) as session:
+        organisation = await session.get(Organisation, org_ids["RWD"])
+        found = await meeting_in(session, org_ids["RWD"], meeting_id)
+        issued = await issue_pack(session, organisation, found.meeting, found.forum, expected_version=found.meeting.version,
+                                  actor=Actor(None, "test"), now=dt.datetime.now(dt.UTC))
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        issued_at = (await session.exec(select(Meeting.pack_issued_at).where(Meeting.id == meeting_id))).scalar_one()
+    reader = await _token(database, DIVISION, ["divisional_triumvirate"])
+    data = (await client.post("/graphql", json={"query": PACKS, "variables": {"org": "RWD"}},
+                              headers={"Authorization": f"Bearer {reader}"})).json()["data"]["organisation"]
+    latest = data["latestDataPack"]
+    assert latest["meetingId"] == meeting_id and latest["forumCode"] == "FPEC"
+    assert latest["indicatorCount"] == len(issued.pack["indicators"]) and latest["concerns"] == issued.pack["concerns"]
+    assert latest["content"]["meeting"]["id"] == meeting_id and latest["content"]["indicators"] == issued.pack["indicators"]
+    assert dt.datetime.fromisoformat(latest["issuedAt"]) == issued_at
+    listed = [node["issuedAt"] for node in data["dataPacks"]["nodes"]]
+    assert data["dataPacks"]["nodes"][0]["meetingId"] == meeting_id and listed == sorted(listed, reverse=True)
+    other = await client.post("/graphql", json={"query": PACKS, "variables": {"org": "RXW"}}, headers={"Authorization": f"Bearer {reader}"})
+    assert other.json()["data"]["organisation"] is None
