@@ -30,7 +30,7 @@ from server.assessment_store.workers import run_per_organisation, worker_count
 from server.db.models import Contract, Indicator, Organisation
 from server.db.session import AccessContext, Database
 from server.escalation_store.run import run_ladders
-from server.organisations.queries import current_targets
+from server.organisations.queries import targets_in_force
 from server.tenants.load import framework_of
 from server.tenants.spec import AssessmentSpec
 
@@ -114,8 +114,7 @@ async def _indicator_ids(session: AsyncSession, org_id: int) -> list[int]:
 
 async def _assess(session: AsyncSession, series: OrganisationSeries, spec: AssessmentSpec) -> Derivation:
     spc_parameters, rag_thresholds = engine_parameters(spec)
-    targets_by_indicator = {i: float(t.value) for i, t in (await current_targets(session, list(series.indicator_codes))).items()}
-    target = np.array([targets_by_indicator.get(k.indicator_id, np.nan) for k in series.keys])
+    target = await _series_targets(session, series)
     trajectory, trajectory_ahead = await _organisation_trajectories(session, series, horizon=3)
     rebase = rebase_mask(series, spec.spc.rebase_dates, await live_recalculation_periods(session, series.org_id, list(series.indicator_codes)))
     spc = compute_spc(series.values, series.polarity, target, rebase=rebase, parameters=spc_parameters)
@@ -140,6 +139,25 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
         periods_under_target=under.periods_under_target, failure_forecast=forecast.failure_predicted, masked=masked, explain=explain,
         rule_set=f"{RULE_SET_NAME}/{RULE_SET_VERSION}", computed_at=dt.datetime.now(dt.UTC),
     )
+
+
+async def _series_targets(session: AsyncSession, series: OrganisationSeries) -> np.ndarray:
+    """Per series, the target in force: the unit's own, else its nearest ancestor's, else the organisation's."""
+    in_force_rows = await targets_in_force(session, list(series.indicator_codes))
+    organisation = {i: float(t.value) for (i, unit_id), t in in_force_rows.items() if unit_id is None}
+    own = {(i, unit_id): float(t.value) for (i, unit_id), t in in_force_rows.items() if unit_id is not None}
+    if not own:
+        return np.array([organisation.get(k.indicator_id, np.nan) for k in series.keys])
+    parents = dict((await session.exec(text("select id, parent_id from org_unit where org_id = :org"), params={"org": series.org_id})).all())
+
+    def in_force(indicator_id: int, unit_id: int | None) -> float:
+        while unit_id is not None:
+            if (indicator_id, unit_id) in own:
+                return own[(indicator_id, unit_id)]
+            unit_id = parents.get(unit_id)
+        return organisation.get(indicator_id, np.nan)
+
+    return np.array([in_force(k.indicator_id, k.unit_id) for k in series.keys])
 
 
 async def _organisation_trajectories(session: AsyncSession, series: OrganisationSeries, horizon: int) -> tuple[np.ndarray, np.ndarray]:

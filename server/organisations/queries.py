@@ -78,18 +78,29 @@ async def current_targets(session: AsyncSession, indicator_ids: Sequence[int], o
     """
     if not indicator_ids:
         return {}
+    chosen = await targets_in_force(session, indicator_ids, on)
+    return {indicator_id: target for (indicator_id, unit_id), target in chosen.items() if unit_id is None}
+
+
+async def targets_in_force(session: AsyncSession, indicator_ids: Sequence[int], on: dt.date | None = None) -> dict[tuple[int, int | None], Target]:
+    """The target in force per (indicator, unit): the organisation's own under unit None, and each unit
+    that has its own (a unit without one is rated against its nearest ancestor's, then the
+    organisation's). Of several valid on the day, the most stretching. One statement."""
+    if not indicator_ids:
+        return {}
     on = on or dt.date.today()
     rows = (await session.exec(
         select(Target, Indicator.polarity).join(Indicator, Indicator.id == Target.indicator_id).where(Target.indicator_id.in_(indicator_ids))
     )).all()
-    chosen: dict[int, Target] = {}
+    chosen: dict[tuple[int, int | None], Target] = {}
     for target, polarity in rows:
         if (target.valid_from and target.valid_from > on) or (target.valid_to and target.valid_to < on):
             continue
-        best = chosen.get(target.indicator_id)
+        key = (target.indicator_id, target.unit_id)
+        best = chosen.get(key)
         sign = -1 if polarity == "lower_is_better" else 1
         if best is None or sign * target.value > sign * best.value:
-            chosen[target.indicator_id] = target
+            chosen[key] = target
     return chosen
 
 
@@ -171,7 +182,7 @@ class IndicatorRecord(NamedTuple):
 # The most stretching target valid today (current_targets above, in SQL for many indicators at once):
 # a subquery per indicator, most of the statement's cost, so only when the caller wants it.
 _TARGET_IN_FORCE = """(select (case when i.polarity = 'lower_is_better' then min(t.value) else max(t.value) end)::float8 from target t
-         where t.indicator_id = i.id and (t.valid_from is null or t.valid_from <= current_date)
+         where t.indicator_id = i.id and t.unit_id is null and (t.valid_from is null or t.valid_from <= current_date)
            and (t.valid_to is null or t.valid_to >= current_date))"""
 _LATEST_COLUMNS = (
     "a.indicator_id, a.unit_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,"
@@ -248,9 +259,10 @@ async def units_of_orgs(session: AsyncSession, org_ids: Sequence[int]) -> dict[i
 
 
 async def targets_of(session: AsyncSession, indicator_ids: Sequence[int]) -> dict[int, list[Target]]:
-    """Every target of each indicator (national, contractual, local, stretch), oldest first."""
+    """Every organisation-level target of each indicator (national, contractual, local, stretch), oldest first."""
     rows = (await session.exec(
-        select(Target).where(Target.indicator_id.in_(list(indicator_ids))).order_by(Target.indicator_id, Target.valid_from, Target.id)
+        select(Target).where(Target.indicator_id.in_(list(indicator_ids)), Target.unit_id.is_(None))
+        .order_by(Target.indicator_id, Target.valid_from, Target.id)
     )).all()
     found: dict[int, list[Target]] = {}
     for target in rows:

@@ -254,9 +254,10 @@ _UPSERT_INDICATORS = _unnest_upsert(
 )
 _INDICATOR_IDS = text("select org_id, code, id from indicator where org_id = any(cast(:org_ids as int[]))")
 _TARGET_COLUMNS = (
-    ("org_id", "int"), ("indicator_id", "int"), ("kind", "text"), ("value", "numeric(18, 6)"), ("valid_from", "date"),
-    ("valid_to", "date"), ("description", "text"),
+    ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("kind", "text"), ("value", "numeric(18, 6)"),
+    ("valid_from", "date"), ("valid_to", "date"), ("description", "text"),
 )
+_UNIT_IDS = text("select org_id, code, id from org_unit where org_id = any(cast(:org_ids as int[]))")
 _TRAJECTORY_COLUMNS = (("org_id", "int"), ("indicator_id", "int"), ("period", "date"), ("value", "numeric(18, 6)"))
 
 
@@ -316,9 +317,14 @@ async def _load_indicators(session: AsyncSession, tenants: Sequence[_Tenant]) ->
     stored = {(org_id, code): indicator_id for org_id, code, indicator_id in result.all()}
     indicator_ids = [stored[(t.org_id, spec.code)] for t in tenants for spec in t.spec.indicators]
     targets, trajectories = [], []
+    unit_ids: dict[tuple[int, str], int] = {}
+    if any(target.unit for t in tenants for spec in t.spec.indicators for target in spec.targets):
+        result = await session.exec(_UNIT_IDS, params={"org_ids": [t.org_id for t in tenants]})
+        unit_ids = {(org_id, code): unit_id for org_id, code, unit_id in result.all()}
     for (tenant, spec), indicator_id in zip(((t, spec) for t in tenants for spec in t.spec.indicators), indicator_ids):
         targets.extend(
-            (tenant.org_id, indicator_id, target.kind, Decimal(str(target.value)), target.valid_from, target.valid_to, target.description)
+            (tenant.org_id, indicator_id, unit_ids[(tenant.org_id, target.unit)] if target.unit else None, target.kind,
+             Decimal(str(target.value)), target.valid_from, target.valid_to, target.description)
             for target in spec.targets
         )
         trajectories.extend((tenant.org_id, indicator_id, point.period, Decimal(str(point.value))) for point in spec.trajectory)

@@ -129,6 +129,9 @@ class Kitemark(Strict):
 class TargetSpec(Strict):
     kind: TargetKind
     value: float
+    # A unit's own target (THGPCG's Board-to-team breakdown, ULHT's divisional caps); the unit and
+    # every unit below it without a target of its own are rated against it. None: the organisation's.
+    unit: Code | None = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     description: str | None = None
@@ -508,6 +511,9 @@ class TenantFile(Strict):
         for index, indicator in enumerate(self.indicators):
             if indicator.domain not in domains:
                 errors.append(f"indicators[{index}].domain: '{indicator.domain}' is not a declared domain")
+            for t_index, target in enumerate(indicator.targets):
+                if target.unit is not None and target.unit not in seen_units:
+                    errors.append(f"indicators[{index}].targets[{t_index}].unit: '{target.unit}' is not a declared unit")
         for index, criterion in enumerate(self.assessment.unit_criteria):
             for d_index, domain in enumerate(criterion.domains):
                 if domain not in domains:

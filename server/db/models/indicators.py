@@ -67,12 +67,15 @@ class Target(SQLModel, table=True):
         ForeignKeyConstraint(["org_id", "indicator_id"], ["indicator.org_id", "indicator.id"], name="target_indicator_same_org", ondelete="CASCADE"),
         CheckConstraint(f"kind in {TARGET_KINDS}", name="target_kind_known"),
         CheckConstraint("valid_to is null or valid_from is null or valid_to >= valid_from", name="target_dates_ordered"),
-        UniqueConstraint("indicator_id", "kind", "valid_from", name="target_one_per_kind_and_start"),
+        ForeignKeyConstraint(["org_id", "unit_id"], ["org_unit.org_id", "org_unit.id"], name="target_unit_same_org", ondelete="CASCADE"),
+        # One per kind and start for the organisation and for each unit (null: the organisation's own).
+        UniqueConstraint("indicator_id", "unit_id", "kind", "valid_from", name="target_one_per_kind_and_start", postgresql_nulls_not_distinct=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
     indicator_id: int = Field(index=True)
+    unit_id: int | None = None  # a unit's own target; None for the organisation's
     kind: str
     value: Decimal = Field(sa_column=Column(Numeric(18, 6), nullable=False))
     valid_from: dt.date | None = None
