@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.benchmarking.statistics import METHOD_WORDS, Quartiles, quarter, quartiles, ranks
 
 ALL = "all"
+PERIODS_OFFERED = 13  # a year and the same month of the year before
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Benchmark:
     quartiles: Quartiles | None
     method: str = METHOD_WORDS
     notes: tuple[str, ...] = field(default_factory=tuple)
+    periods: tuple[dt.date, ...] = ()  # the organisation's latest periods with a value, newest first (to choose from)
 
     @property
     def compared(self) -> int:
@@ -78,7 +80,8 @@ class Benchmark:
 _SUBJECT = text(
     """
     select o.id, o.code, o.name, i.code, i.name, i.unit, i.polarity, i.frequency,
-           (select max(a.period) from assessment a where a.indicator_id = i.id and a.unit_id is null and a.value is not null),
+           array(select a.period from assessment a where a.indicator_id = i.id and a.unit_id is null and a.value is not null
+                  order by a.period desc limit :periods),
            coalesce((select jsonb_agg(jsonb_build_array(s.code, s.name, s.organisation_id, array(
                        select x.code from system_membership m join organisation x on x.id = m.organisation_id
                         where m.system_id = s.id order by x.code))
@@ -113,10 +116,12 @@ async def benchmark(
     """The organisation's indicator among ``group`` (or the first group offered) at ``period`` (or its
     latest); None when the caller may not read the organisation or it does not report the code."""
     readable = sorted(readable_org_ids)
-    subject = (await session.exec(_SUBJECT, params={"organisation": organisation_code, "indicator": indicator_code, "readable": readable})).first()
+    subject = (await session.exec(_SUBJECT, params={"organisation": organisation_code, "indicator": indicator_code, "readable": readable,
+                                                     "periods": PERIODS_OFFERED})).first()
     if subject is None:
         return None
-    _, org_code, org_name, code, name, unit, polarity, frequency, latest, systems, declared, commissioners = subject
+    _, org_code, org_name, code, name, unit, polarity, frequency, periods, systems, declared, commissioners = subject
+    latest = periods[0] if periods else None
     groups = _groups(systems, declared, commissioners, frozenset(readable))
     chosen = next((g for g in groups if g.key == group), groups[0])
     at = period or latest
@@ -127,7 +132,8 @@ async def benchmark(
     entries, found = _entries(rows, polarity, org_code)
     units = sorted({row[2] for row in rows})
     notes = (f"Organisations record this code in different units ({', '.join(units)}): compare with care.",) if len(units) > 1 else ()
-    return Benchmark(org_code, org_name, code, name, unit, polarity, frequency, at, chosen, groups, entries, found, notes=notes)
+    return Benchmark(org_code, org_name, code, name, unit, polarity, frequency, at, chosen, groups, entries, found, notes=notes,
+                     periods=tuple(periods))
 
 
 def _groups(systems: list, declared: list, commissioners: list, readable: frozenset[int]) -> tuple[PeerGroup, ...]:  # type: ignore[type-arg]

@@ -3,6 +3,8 @@ peer group, a commissioner's providers, everyone readable), quartiles and positi
 over readable peers, the same answer on the page and in GraphQL, and a fixed number of statements."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sqlalchemy import text
@@ -120,6 +122,11 @@ async def test_the_page_shows_the_table_plot_and_method_and_is_linked_from_the_i
         assert 'name="group"' in page.text and "Rank" in page.text
         everyone = await client.get("/organisations/RXW/indicators/RTT18/benchmark?group=all")
         assert everyone.status_code == 200 and 'value="all" selected' in everyone.text
+        # The period is chosen among the organisation's latest; an earlier one is compared at that period.
+        periods = re.findall(r'<option value="(\d{4}-\d{2}-\d{2})"', page.text)
+        assert len(periods) == 13 and periods == sorted(periods, reverse=True)
+        earlier = await client.get(f"/organisations/RXW/indicators/RTT18/benchmark?period={periods[12]}")
+        assert earlier.status_code == 200 and f'<option value="{periods[12]}" selected' in earlier.text
         assert (await client.get("/organisations/RXW/indicators/AE4H/benchmark?period=not-a-date")).status_code == 404
     async with await fresh_client(app) as trust:
         await login(trust, SATH_PERFORMANCE)

@@ -38,6 +38,8 @@ async def benchmark_page(request: Request) -> Response:
         "benchmark": found, "chart": build_benchmark_chart(found, fmt),
         "period_words": period_label(found.period, found.frequency) if found.period else None,
         "group_items": [{"value": group.key, "text": group.name, "selected": group.key == found.group.key} for group in found.groups],
+        "period_items": [{"value": at.isoformat(), "text": period_label(at, found.frequency), "selected": at == found.period}
+                         for at in sorted({*found.periods, *([found.period] if found.period else [])}, reverse=True)],
     }
     return render(request, "pages/benchmark.html", context)
 
