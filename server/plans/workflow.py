@@ -233,6 +233,8 @@ async def edit(session: AsyncSession, authorizer: Authorizer, principal: Princip
                        f"{withdrawn} partner(s) was withdrawn: every partner must agree this version again.")
     await record_history(session, plan, principal, "edited", from_status=previous, role=role,
                    details={"changed": sorted(changed), "before": before, "after": {f: _plain(v) for f, v in changed.items()}})
+    if substantive and plan.status in AGREEMENT_STATUSES:
+        await notify_awaited_signers(session, authorizer, plan)  # issue 15: every partner must agree the new version
     return PlanChanged(plan, message)
 
 
