@@ -1,4 +1,5 @@
-"""Mutations for running a meeting, as the meeting page does: record attendance, minute a decision.
+"""Mutations for running meetings and reports, as the pages do: record attendance, minute a
+decision, mark a scheduled report issued.
 
 Each calls the page's own service function (``server.meetings.minutes``) in one transaction, with
 the page's rights: the organisation readable in full and ``meeting manage`` there (or, for a
@@ -18,7 +19,9 @@ from schema.governance import Meeting, meeting_from
 from server.auth.authz import org_domain
 from server.meetings.access import may_manage_meetings
 from server.meetings.attendance import AttendanceMark
+from server.meetings.deadlines import UK
 from server.meetings.minutes import Actor, MeetingChanged, Refused, SaveResult, record_attendance, record_decision
+from server.meetings.reports import issued_reports, mark_report_issued, report_key
 from server.meetings.queries import MeetingWithForum, meeting_in
 from server.organisations import queries
 
@@ -51,6 +54,22 @@ class MeetingRefused:
 MeetingResult = Annotated[MeetingSaved | MeetingRefused, strawberry.union("MeetingResult")]
 
 
+@strawberry.type(description="A scheduled report instance recorded as issued to its audience (once; asking again answers the first record).")
+class ReportIssued:
+    report: str
+    due: dt.date
+    issued_at: dt.datetime
+    issued_by: str | None
+
+
+ReportIssueResult = Annotated[ReportIssued | MeetingRefused, strawberry.union("ReportIssueResult")]
+
+
+def _today() -> dt.date:
+    """Today where the meetings happen (the pages' day too)."""
+    return dt.datetime.now(UK).date()
+
+
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="Record who attended a meeting (members or their deputies) and mark it held; "
@@ -72,7 +91,7 @@ class MeetingMutation:
                      for member, kind, deputy in marks}
             every = [*given.values(), *(AttendanceMark(member) for member in found.forum.members if member not in given)]
             return await record_attendance(session, found.meeting, expected_version=version, marks=every, members=found.forum.members,
-                                           actor=actor, today=dt.date.today())
+                                           actor=actor, today=_today())
 
         return await _meeting_write(info, organisation_code, meeting_id, write)
 
@@ -84,22 +103,51 @@ class MeetingMutation:
 
         return await _meeting_write(info, organisation_code, meeting_id, write)
 
+    @strawberry.mutation(description="Mark a report of the organisation's reporting schedule issued for the date it was due "
+                                     "(due within the next 60 days at most), as the reports page does; recorded in the audit trail.")
+    async def mark_report_issued(self, info: Info, organisation_code: str, report: str, due: dt.date) -> ReportIssueResult:
+        context = info.context
+        principal = context.require_principal()
+        async with context.session() as session:
+            managed = await _managed_organisation(session, info, principal, organisation_code)
+            if isinstance(managed, MeetingRefused):
+                return managed
+            result = await mark_report_issued(session, managed.id, code=report, due=due, actor=_actor(principal, managed), today=_today())
+            if isinstance(result, Refused):
+                return MeetingRefused(reason="invalid", message=result.message)
+            # The record as stored (its time is the trail's), so this answer and every later read agree.
+            stored = (await issued_reports(session, managed.id))[report_key(report, due)]
+        return ReportIssued(report=report, due=due, issued_at=stored.issued_at, issued_by=stored.issued_by)
+
+
+async def _managed_organisation(session, info: Info, principal, organisation_code: str):  # type: ignore[no-untyped-def]
+    """The organisation if the caller may read it in full and manage its meetings (and reports), else why not."""
+    context = info.context
+    organisation = await queries.organisation_by_code(session, organisation_code)
+    if organisation is None or organisation.id not in context.access.read_org_ids:
+        return MeetingRefused(reason="not_found", message=f"There is no organisation {organisation_code} for you")
+    if not await may_manage_meetings(session, context.authorizer, principal, organisation):
+        return MeetingRefused(reason="not_allowed", message=f"You may not manage the meetings of {organisation_code}")
+    return organisation
+
+
+def _actor(principal, organisation) -> Actor:  # type: ignore[no-untyped-def]
+    roles = principal.roles_in(org_domain(organisation.code))
+    return Actor(principal.user_id, principal.name, ", ".join(roles) or None)
+
 
 async def _meeting_write(info: Info, organisation_code: str, meeting_id: int, write) -> MeetingResult:  # type: ignore[no-untyped-def]
     """Authorise as the meeting page does, act in one transaction, answer the meeting as saved or why not."""
     context = info.context
     principal = context.require_principal()
     async with context.session() as session:
-        organisation = await queries.organisation_by_code(session, organisation_code)
-        if organisation is None or organisation.id not in context.access.read_org_ids:
-            return MeetingRefused(reason="not_found", message=f"There is no organisation {organisation_code} for you")
+        organisation = await _managed_organisation(session, info, principal, organisation_code)
+        if isinstance(organisation, MeetingRefused):
+            return organisation
         found = await meeting_in(session, organisation.id, meeting_id)
         if found is None:
             return MeetingRefused(reason="not_found", message=f"{organisation_code} has no meeting {meeting_id}")
-        if not await may_manage_meetings(session, context.authorizer, principal, organisation):
-            return MeetingRefused(reason="not_allowed", message=f"You may not manage the meetings of {organisation_code}")
-        roles = principal.roles_in(org_domain(organisation.code))
-        result = await write(session, found, Actor(principal.user_id, principal.name, ", ".join(roles) or None))
+        result = await write(session, found, _actor(principal, organisation))
         if isinstance(result, MeetingChanged):
             return MeetingRefused(reason="stale", message=result.message)
         if isinstance(result, Refused):

@@ -118,3 +118,31 @@ async def test_issued_data_packs_are_listed_latest_first_with_the_frozen_content
     assert data["dataPacks"]["nodes"][0]["meetingId"] == meeting_id and listed == sorted(listed, reverse=True)
     other = await client.post("/graphql", json={"query": PACKS, "variables": {"org": "RXW"}}, headers={"Authorization": f"Bearer {reader}"})
     assert other.json()["data"]["organisation"] is None
+
+
+MARK = """mutation($org: String!, $report: String!, $due: Date!) { markReportIssued(organisationCode: $org, report: $report, due: $due) {
+  __typename ... on ReportIssued { report due issuedAt issuedBy } ... on MeetingRefused { reason message } } }"""
+SCHEDULE = """query { organisation(code: "RWD") { reportingSchedule { overdue { code due issuedAt } upcoming { code due issuedAt }
+  recentlyIssued { code due issuedAt issuedBy } } } }"""
+
+
+async def test_a_scheduled_report_is_marked_issued_once_as_the_reports_page_does(client, database):
+    manager = await _token(database, PERFORMANCE, ["performance_manager"])
+    reader = await _token(database, DIVISION, ["divisional_triumvirate"])
+    schedule = (await client.post("/graphql", json={"query": SCHEDULE}, headers={"Authorization": f"Bearer {manager}"})).json()["data"]
+    open_items = [item for item in [*schedule["organisation"]["reportingSchedule"]["overdue"], *schedule["organisation"]["reportingSchedule"]["upcoming"]]
+                  if item["issuedAt"] is None]
+    item = open_items[0]
+    variables = {"org": "RWD", "report": item["code"], "due": item["due"]}
+
+    refused = await _ask(client, reader, MARK, variables)
+    assert refused["__typename"] == "MeetingRefused" and refused["reason"] == "not_allowed"
+    marked = await _ask(client, manager, MARK, variables)
+    assert marked["__typename"] == "ReportIssued" and (marked["report"], marked["due"]) == (item["code"], item["due"]) and marked["issuedBy"]
+    again = await _ask(client, manager, MARK, variables)
+    assert again["issuedAt"] == marked["issuedAt"], "an instance is issued once: asking again answers the first record"
+    after = (await client.post("/graphql", json={"query": SCHEDULE}, headers={"Authorization": f"Bearer {manager}"})).json()["data"]
+    issued = [i for i in after["organisation"]["reportingSchedule"]["recentlyIssued"] if (i["code"], i["due"]) == (item["code"], item["due"])]
+    assert issued and issued[0]["issuedBy"] == marked["issuedBy"]
+    nonsense = await _ask(client, manager, MARK, {**variables, "due": "2026-12-02" if item["due"] != "2026-12-02" else "2026-12-03"})
+    assert nonsense["__typename"] == "MeetingRefused" and nonsense["reason"] == "invalid"
