@@ -58,7 +58,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "assessment": _table(commissioner=READS_ONLY),  # the organisation-level assessment
     "forum": _table(),
     "tenant_framework": _table(),
-    "maturity_assessment": _table(),
+    "maturity_assessment": _history(),  # a new self-assessment supersedes; none is changed or removed (0013)
     "escalation": _table(own=KEEPS_HISTORY),
     "meeting": _table(),
     "meeting_attendance": _table(),
