@@ -60,3 +60,12 @@ async def test_override_needs_a_reason_and_a_role_that_may_override(app, databas
         escalation_id = int(url.rsplit("/", 1)[1])
         level = (await session.exec(text("select level from escalation where id = :i"), params={"i": escalation_id})).scalar_one()
     assert level == 4
+
+
+def test_facts_read_as_words():
+    from server.web.pages.escalations import chart_href, fact_words
+
+    assert [fact_words(v) for v in (True, False, None, "hit_and_miss", "red", "special_cause_concerning", 2, "monthly_prm")] == [
+        "Yes", "No", "Not known", "Hit and miss: the target lies within the process limits", "Off target", "Special cause concerning", "2", "monthly prm"]
+    assert chart_href("RWD", "indicator:AE4H") == "/organisations/RWD/indicators/AE4H"
+    assert chart_href("RWD", "unit:RWD-MED") is None

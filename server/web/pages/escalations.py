@@ -11,6 +11,7 @@ from server.auth.authz import acting_domain
 from server.escalation_store.manual import EscalationRefused, act, allowed_kinds
 from server.judgements.forms import judgement_form
 from server.tenants.load import framework_of
+from server.reporting.words import ASSURANCE_WORDS, RAG_WORDS, VARIATION_WORDS
 from server.web.listing import Choice, choose
 from server.web.render import access_of, redirect_with_notice, form_int, login_required, not_found, principal_of, readable_organisation, render, services_of
 
@@ -36,6 +37,28 @@ async def register_page(request: Request) -> Response:
     return render(request, "pages/escalations/register.html", {
         "organisation": organisation, "live": live, "closed": closed, "choices": choices, "open_count": sum(r.status != "closed" for r in rows),
     })
+
+
+def fact_words(value: object) -> str:
+    """A fact as people read it: 'Yes' not True, 'Hit and miss: ...' not hit_and_miss, 'Not known' not None."""
+    if value is None:
+        return "Not known"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}"
+    if isinstance(value, str):
+        for words in (VARIATION_WORDS, ASSURANCE_WORDS, RAG_WORDS):
+            if value in words:
+                return words[value]
+        return value.replace("_", " ")
+    return str(value)
+
+
+def chart_href(organisation_code: str, subject_key: str) -> str | None:
+    """The subject's chart, when the subject is an indicator."""
+    kind, _, code = subject_key.partition(":")
+    return f"/organisations/{organisation_code}/indicators/{code}" if kind == "indicator" and code else None
 
 
 REGISTER_SORTS = {
@@ -70,6 +93,7 @@ async def _detail_context(request: Request, session, organisation, escalation_id
     return {
         "organisation": organisation, "escalation": row, "events": events, "ladder": ladder, "plans": plans,
         "allowed": {kind.value for kind in allowed_kinds(services.authorizer, principal_of(request), domain)},
+        "fact_words": fact_words, "chart_href": chart_href(organisation.code, row.subject_key),
         "judgement_form": await judgement_form(  # issue 11: record what the ladder waits on, here
             session, services.authorizer, principal_of(request), organisation_code=organisation.code, org_id=organisation.id,
             framework=framework, subjects=[(row.subject_key, row.subject_name)], returns_to=f"escalation:{row.id}"),
