@@ -14,7 +14,7 @@ from server.web.pages import info
 from server.web.pages.indicator import indicator_page
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
-from server.web.pages import imports, judgements, recalculations
+from server.web.pages import commentary, imports, judgements, recalculations
 from server.web.pages import notifications
 from server.web.pages import benchmark, maturity
 from server.web.pages.system import system_list, system_page
@@ -56,6 +56,7 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/ipr.csv", ipr_csv, methods=["GET"]),
         Route("/organisations/{code}/ipr.pdf", ipr_pdf, methods=["GET"]),
         Route("/organisations/{code}/indicators/{indicator_code}", indicator_page, methods=["GET"]),
+        Route("/organisations/{code}/indicators/{indicator_code}/commentary", commentary.write, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/recalculations", recalculations.record, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/recalculations/{recalculation_id:int}/withdraw",
               recalculations.withdraw, methods=["POST"]),

@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
                      "commissioner": (1, REFUSED, REFUSED, REFUSED), "foreign": (1, REFUSED, REFUSED, REFUSED),
                      "empty": NOT_THEIR_HISTORY, "malformed": MALFORMED},
     # A recalculation decision is withdrawn (an update that keeps it), never deleted: nobody has the privilege.
+    "commentary": _history(),  # issue 14: a new version is a new row; nobody changes or removes one
     "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                 others=(0, REFUSED, 0, REFUSED)),
 }
@@ -114,6 +115,7 @@ SAMPLE_ROW = {
     "audit_event": "org_id = :rxw and action = 'matrix.test'",
     "judgement": "org_id = :rxw and kind = 'matrix_test'",
     "spc_recalculation": "org_id = :rxw and period = '2099-01-01'",
+    "commentary": "org_id = :rxw and body = 'Matrix commentary'",
     "notification": "dedupe_key = 'matrix-test'",
 }
 
@@ -142,6 +144,8 @@ FIXTURE_ROWS = (
     "insert into audit_event (org_id, actor_user_id, action, object_type, at) values (:rxw, :user, 'matrix.test', 'measurement', now())",
     "insert into judgement (org_id, kind, subject_type, subject_key, subject_name, value, reason, recorded_by, recorded_by_name, recorded_role)"
     " values (:rxw, 'matrix_test', 'organisation', 'organisation:RXW', 'SaTH', 'true', 'Matrix', :user, 'Matrix', 'executive')",
+    "insert into commentary (org_id, indicator_id, period, body, author_id, author_name)"
+    " select :rxw, min(id), '2099-01-01', 'Matrix commentary', :user, 'Matrix' from indicator where org_id = :rxw",
     "insert into spc_recalculation (org_id, indicator_id, unit_id, period, reason)"
     " select :rxw, min(id), (select id from org_unit where org_id = :rxw and parent_id is null), '2099-01-01', 'Matrix'"
     " from indicator where org_id = :rxw",

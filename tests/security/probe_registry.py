@@ -80,6 +80,7 @@ FORM_FIELDS: dict[str, Entry] = {
     "status": Entry(lambda o: "done"),
     "reason": Entry(lambda o: "probe"),
     "withdrawal_reason": Entry(lambda o: "probe"),
+    "commentary": Entry(lambda o: "probe"),
     "kind": Entry(lambda o: "recovery"),
     "title": Entry(lambda o: "probe"),
     "programme": Entry(lambda o: "probe"),

@@ -43,6 +43,13 @@ TABLE = [
     ("executive", HOME_ORG, "measurement", "submit", DENY),
     ("executive", HOME_ORG, "role_assignment", "manage", DENY),
     ("executive", HOME_ORG, "spc_recalculation", "record", DENY),
+    # The owner's commentary on a period (issue 14): executives, the performance team, divisional triumvirates.
+    ("executive", HOME_ORG, "commentary", "write", ALLOW),
+    ("planning_performance_lead", HOME_ORG, "commentary", "write", ALLOW),
+    ("performance_manager", HOME_ORG, "commentary", "write", ALLOW),
+    ("divisional_triumvirate", HOME_ORG, "commentary", "write", ALLOW),
+    ("viewer", HOME_ORG, "commentary", "write", DENY),
+    ("executive", SIBLING, "commentary", "write", DENY),
     ("executive", SIBLING, "improvement_plan", "sign_partner", DENY),
     ("planning_performance_lead", HOME_ORG, "organisation", "read", ALLOW),
     ("planning_performance_lead", HOME_ORG, "measurement", "submit", ALLOW),

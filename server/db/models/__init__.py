@@ -1,6 +1,7 @@
 """Every table model, imported so that SQLModel.metadata (and Alembic) sees them all."""
 from server.db.models.assessments import Assessment
 from server.db.models.audit import AuditEvent
+from server.db.models.commentary import Commentary
 from server.db.models.escalations import Escalation, EscalationEvent
 from server.db.models.frameworks import MaturityAssessment, TenantFramework
 from server.db.models.plans import Action, ImprovementPlan, Meeting, MeetingAttendance, PlanAgreement, PlanEvent, PlanPartner, PlanTrajectory
@@ -16,7 +17,7 @@ from server.db.models.structure import OrgUnit, UnitTier
 __all__ = [
     "Action", "Escalation", "EscalationEvent", "ImprovementPlan", "MaturityAssessment", "Meeting", "MeetingAttendance",
     "PlanAgreement", "PlanEvent", "PlanPartner", "PlanTrajectory", "TenantFramework",
-    "Assessment", "ApiToken", "AppUser", "AuditEvent", "Contract", "Domain", "Forum", "HealthSystem", "Indicator", "Invitation",
+    "Assessment", "ApiToken", "AppUser", "AuditEvent", "Commentary", "Contract", "Domain", "Forum", "HealthSystem", "Indicator", "Invitation",
     "Judgement", "LadderTick", "LoginAttempt", "Measurement", "MeasurementRevision", "OrgUnit", "Organisation", "Region", "RoleAssignment",
     "SpcRecalculation", "SystemMembership", "Target", "Trajectory", "UnitTier", "WebSession",
 ]

@@ -9,6 +9,7 @@ from server.reporting.explain import describe_rule_sets, explain_assessment
 from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
 from server.reporting.structure import organisation_tree
 from server.web.charts.spc import build_spc_chart
+from server.web.pages.commentary import commentary_context
 from server.web.pages.recalculations import recalculation_context
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
@@ -47,6 +48,7 @@ async def render_indicator(
             return found
         organisation, detail = found
         recalculation = await recalculation_context(request, session, code, detail)
+        commentary = await commentary_context(request, session, code, detail)
     unit = detail.indicator.ref.unit
 
     def fmt(value: float | None) -> str:
@@ -63,6 +65,7 @@ async def render_indicator(
         "rule_sets": describe_rule_sets(detail.evidence),
         "unit_items": unit_items(detail, organisation.name),
         "recalculation": recalculation, "recalculation_errors": {}, "recalculation_values": {},
+        "commentary": commentary, "commentary_errors": {}, "commentary_value": "",
         **(extra or {}),
     }
     return render(request, "pages/indicator.html", context, status_code=status_code)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
+from server.commentary import latest_commentary
 from server.reporting.board import board_indicator, chart_series
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
@@ -124,11 +125,13 @@ async def ipr_pdf(request: Request) -> Response:
 
 
 async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """What the PDF adds to the page's IPR: each domain's indicators with their chart and sentences,
-    and the summary matrix. One more statement, whatever the number of indicators."""
+    """What the PDF adds to the page's IPR: each domain's indicators with their chart, sentences and
+    the owner's commentary on the period, and the summary matrix. Two more statements, whatever the
+    number of indicators."""
     unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
     rows = [row for domain in scorecard.domains for row in domain.rows]
     series = await chart_series(session, [row.indicator for row in rows], unit_id=unit_id)
+    commentary = await latest_commentary(session, [row.indicator.id for row in rows], unit_id)
     domains = []
     for domain in scorecard.domains:
         cards = []
@@ -150,7 +153,7 @@ async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # ty
         unreported = [row.indicator for row in domain.rows if row.status is None]
         domains.append({"domain": domain, "cards": cards, "unreported": unreported})
     matrix = summary_matrix(statuses((row.indicator.name, None, row.status) for row in rows))
-    return {"paper_domains": domains, "matrix": matrix}
+    return {"paper_domains": domains, "matrix": matrix, "commentary": commentary}
 
 
 def _compact_money(value: float | None) -> str:
