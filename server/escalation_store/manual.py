@@ -18,6 +18,7 @@ from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent, ImprovementPlan
 from server.escalation.lifecycle import Actor, Transition, TransitionKind, TransitionRefused, apply_transition
 from server.escalation_store.run import as_lifecycle
+from server.notifications.escalations import notify_escalation_moves
 from server.tenants.load import framework_of
 
 PERMISSION_FOR = {
@@ -87,6 +88,9 @@ async def act(
         session, action=f"escalation.{event.kind.value}", object_type="escalation", object_id=str(row.id), org_id=row.org_id,
         actor_user_id=principal.user_id, actor_role=actor.role, before=before, after={"level": row.level, "status": row.status, "reason": event.reason},
     )
+    if transition_kind is TransitionKind.ESCALATED:  # issue 15: the forum it now reaches is told, as when the ladder moves it
+        await session.flush()
+        await notify_escalation_moves(session, row.org_id, await framework_of(session, row.org_id))
     return EscalationChanged(row, f"Escalation {event.kind.value.replace('_', ' ')}")
 
 

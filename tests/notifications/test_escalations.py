@@ -72,3 +72,35 @@ async def test_the_ladder_run_told_each_open_escalations_forum_when_the_data_was
         assert told[DELIVERY], "the delivery group member was told of escalations at PDG"
     if not open_at.get("SQPC"):
         assert all("NOTIFY" in subject for _, subject, *_ in told[QPC])
+
+
+async def test_a_person_escalating_by_hand_tells_the_forum_it_reaches(database, services, org_ids):
+    """SaTH's executive moves an escalation up by hand: the people of the level's forum are told, as for the ladder."""
+    from sqlalchemy import text
+
+    from server.escalation_store.manual import EscalationChanged, act
+    from server.notifications.recipients import people_holding
+    from tests.conftest import act_as
+
+    sath = org_ids["RXW"]
+    async with database.session(AccessContext.for_orgs([sath], write=True)) as session:
+        framework = await framework_of(session, sath)
+        seated = {forum.code for forum in framework.forums if forum.roles}
+        ladders = {ladder.code: ladder for ladder in framework.escalation.ladders}
+        candidates = (await session.exec(text(
+            "select id, ladder_code, level, version from escalation where org_id = :o and status <> 'closed' order by id"), params={"o": sath})).all()
+    target = next(((row, level) for row in candidates if row[1] in ladders
+                   for level in ladders[row[1]].levels if level.level > row[2] and level.forum in seated), None)
+    assert target, "an open SaTH escalation below a level whose forum has people in Accord"
+    (escalation_id, _, _, version), level = target
+    principal, access = await act_as(database, services.authorizer, "sath.exec@accord.example")
+    async with database.session(access) as session:
+        outcome = await act(session, services.authorizer, principal, escalation_id=escalation_id, kind="escalated", seen_version=version,
+                            to_level=level.level, reason="Recovery off track: the executive takes it up")
+        assert isinstance(outcome, EscalationChanged), outcome
+        forum = next(f for f in framework.forums if f.code == level.forum)
+        seated_people = await people_holding(session, sath, forum.roles)
+    for person in seated_people:
+        told = [row for row in await notifications_of(database, person, "escalation-event:") if row[2].endswith(f"/escalations/{escalation_id}")]
+        assert told and f"moved to level {level.level}" in told[-1][1]
+    assert seated_people
