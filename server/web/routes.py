@@ -47,6 +47,7 @@ def page_routes() -> list[Route]:
         Route("/plans/{plan_id:int}/actions/{action_id:int}", plans.plan_update_action, methods=["POST"]),
         # A person's own notifications and email choice; the operators' outbox (issue 15).
         Route("/notifications", notifications.notifications_page, methods=["GET"]),
+        Route("/notifications/unread", notifications.unread_badge, methods=["GET"]),
         Route("/notifications/read", notifications.mark_notifications_read, methods=["POST"]),
         Route("/notifications/preferences", notifications.save_preference, methods=["POST"]),
         Route("/notifications/outbox", notifications.outbox_page, methods=["GET"]),

@@ -33,7 +33,9 @@ async def test_the_page_lists_my_notifications_newest_first_and_marks_them_read(
     assert page.status_code == 200
     assert page.text.index("Newer page notification") < page.text.index("Older page notification")
     assert "Someone else&#39;s notification" not in page.text and "Someone else's notification" not in page.text
-    assert 'href="/notifications"' in page.text  # the header's link
+    assert 'href="/notifications"' in page.text  # the header's link, which htmx fills with the count
+    badge = await client.get("/notifications/unread")
+    assert badge.status_code == 200 and badge.text.startswith("Notifications (") and "unread)" in badge.text
 
     marked = await client.post("/notifications/read", data={"csrf_token": csrf_from(page.text), "ids": [str(newer), str(theirs)]})
     assert marked.status_code == 303

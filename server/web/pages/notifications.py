@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from server.auth.authz import Authorizer, Principal
 from server.db.models import HealthSystem, Organisation
@@ -43,6 +43,18 @@ async def _page(request: Request, *, errors: dict[str, str] | None = None, statu
         "choices": [(value, CHOICE_WORDS[value]) for value in EMAIL_CHOICES], "errors": errors or {},
         "may_see_outbox": bool(_outbox_domains(services_of(request).authorizer, principal)),
     }, status_code=status_code)
+
+
+@login_required
+async def unread_badge(request: Request) -> Response:
+    """The header link's words with the unread count: htmx fetches it after the page loads (without
+    JavaScript the header shows the plain link), so no page waits for the count."""
+    async with services_of(request).database.session(access_of(request)) as session:
+        unread = await unread_count(session)
+    words = f"Notifications ({unread} unread)" if unread else "Notifications"
+    response = HTMLResponse(words)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 @login_required
