@@ -144,7 +144,7 @@ async def _subject(session: AsyncSession, org_id: int, framework, kind: Judgemen
         return JudgementRefused("invalid", f"'{kind.name}' is recorded about {' or '.join(kind.subjects)} subjects, not this one", "subject"), "", ""
     found = await subject_name(session, org_id, framework, subject_key)
     if found is None:
-        return JudgementRefused("not_found", f"This organisation has no {subject_type} '{subject_key.partition(':')[2]}'", "subject"), "", ""
+        return JudgementRefused("not_found", f"This organisation has no such {subject_type}", "subject"), "", ""
     return None, found[0], found[1]
 
 

@@ -240,6 +240,23 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordJudgement(meetingId)": Entry(lambda o: None),
     "Mutation.recordJudgement(meetingVersion)": Entry(lambda o: None),
     "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
+    # Running a meeting and the reporting schedule (issue 9's meeting mutations): a foreign meeting or
+    # organisation; in the own-scope variants a stale version, a blank decision or an unknown report.
+    "Mutation.recordAttendance(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordAttendance(meetingId)": Entry(lambda o: o.meeting_id, names_object=True),
+    "Mutation.recordAttendance(version)": Entry(lambda o: 1, own_scope_value=lambda o: 0),
+    "AttendanceInput.member": Entry(lambda o: "Chair"),
+    "AttendanceInput.attendance": Entry(lambda o: "present"),
+    "AttendanceInput.deputy": Entry(lambda o: None),
+    "Mutation.recordDecision(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordDecision(meetingId)": Entry(lambda o: o.meeting_id, names_object=True),
+    "Mutation.recordDecision(version)": Entry(lambda o: 1, own_scope_value=lambda o: 0),
+    "Mutation.recordDecision(decision)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.markReportIssued(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.markReportIssued(report)": Entry(lambda o: "IPR", own_scope_value=lambda o: "NO-SUCH-REPORT"),
+    "Mutation.markReportIssued(due)": Entry(lambda o: "2026-12-01"),
+    "Organisation.dataPacks(first)": Entry(lambda o: 10),
+    "Organisation.dataPacks(after)": Entry(lambda o: None),
     "Mutation.actOnEscalation(action)": Entry(lambda o: "ACKNOWLEDGE"),
     # In the "own scope" variants the request names the caller's own object, where acting is its right:
     # a stale version, a blank title or description and an unknown status make those runs change nothing.
