@@ -94,8 +94,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 await watcher.start()
             holder.set(started)
             # Issue 11: the ladders re-run daily for time passing; several processes tick once (advisory lock).
-            ticking = asyncio.create_task(run_scheduler(database), name="ladder-tick")
-            delivering = asyncio.create_task(run_delivery(database, settings), name="notification-email")  # issue 15
+            if settings.background_tasks:
+                ticking = asyncio.create_task(run_scheduler(database), name="ladder-tick")
+                delivering = asyncio.create_task(run_delivery(database, settings), name="notification-email")  # issue 15
             yield
         finally:
             for task in (delivering, ticking):

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Operations (deploy/README.md). Apply pending migrations when the service starts (the demo, a
     # one-host install); false where a migration job runs first: replicas then wait, unready, for it.
     migrate_on_start: bool = True
+    # Background work in each app process: the daily ladder tick (`accord tick` from cron does the same;
+    # either way it runs once a day across processes) and email delivery. False for processes that
+    # only answer requests, where cron or a worker process does this work.
+    background_tasks: bool = True
     # "text" for a console; "json": one object a line with the request id, for a log pipeline.
     log_format: Literal["text", "json"] = "text"
     # Prometheus metrics at /metrics; with a token set, a scrape must send it as a bearer token.
