@@ -1,4 +1,5 @@
-"""The IPR scorecard as CSV: one row per indicator at the selected level, values as stored.
+"""The IPR scorecard as CSV (one row per indicator at the selected level) and one indicator's whole
+series as CSV (one row per period, with its SPC limits and rules), values as stored.
 
 Numbers are written as stored (percentages as fractions, 0.953 = 95.3%) with the indicator's unit
 beside them, so a spreadsheet or BI tool can format them without parsing "95.3%" back.
@@ -8,7 +9,10 @@ from __future__ import annotations
 import csv
 import io
 
-from server.reporting.scorecard import Scorecard
+from collections.abc import Sequence
+
+from server.reporting.indicator import SeriesPoint
+from server.reporting.scorecard import IndicatorRef, Scorecard
 
 CSV_HEADER = (
     "organisation_code", "unit_code", "unit_name", "domain", "indicator_code", "indicator_name", "key_indicator",
@@ -37,6 +41,28 @@ def scorecard_csv(scorecard: Scorecard) -> str:
                 status.periods_under_target if status else "", _flag(status.failure_forecast) if status else "",
                 _flag(status.masked_failure) if status else "",
             ])
+    return buffer.getvalue()
+
+
+SERIES_HEADER = (
+    "organisation_code", "unit_code", "unit_name", "indicator_code", "indicator_name", "unit_of_measure", "polarity", "period",
+    "value", "target", "trajectory", "rating", "mean", "lower_limit", "upper_limit", "segment", "special_cause_rules",
+    "point", "masked_failure",
+)
+
+
+def series_csv(organisation_code: str, unit_code: str, unit_name: str, indicator: IndicatorRef, points: Sequence[SeriesPoint]) -> str:
+    """Every stored period of one series, oldest first, with what the chart draws for it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SERIES_HEADER)
+    for point in points:
+        writer.writerow([
+            _text(organisation_code), _text(unit_code), _text(unit_name), _text(indicator.code), _text(indicator.name), indicator.unit,
+            indicator.polarity, point.period.isoformat(), _number(point.value), _number(point.target), _number(point.trajectory),
+            point.rag, _number(point.mean), _number(point.lower_limit), _number(point.upper_limit), point.segment + 1,
+            " ".join(point.rules), point.point_type, _flag(point.masked_failure),
+        ])
     return buffer.getvalue()
 
 

@@ -11,7 +11,7 @@ from server.web.pages.api import api_page
 from server.web.pages.home import home
 from server.web.pages.invitations import accept as accept_invitation, invitation_form
 from server.web.pages import info
-from server.web.pages.indicator import indicator_page
+from server.web.pages.indicator import indicator_page, series_csv_download
 from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
 from server.web.pages import commentary, imports, judgements, recalculations
@@ -58,6 +58,7 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/ipr.pdf", ipr_pdf, methods=["GET"]),
         Route("/organisations/{code}/indicators/{indicator_code}", indicator_page, methods=["GET"]),
         Route("/organisations/{code}/indicators/{indicator_code}/commentary", commentary.write, methods=["POST"]),
+        Route("/organisations/{code}/indicators/{indicator_code}/series.csv", series_csv_download, methods=["GET"]),
         Route("/organisations/{code}/indicators/{indicator_code}/recalculations", recalculations.record, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/recalculations/{recalculation_id:int}/withdraw",
               recalculations.withdraw, methods=["POST"]),

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.reporting.explain import describe_rule_sets, explain_assessment
+from server.reporting.export import series_csv
 from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
 from server.reporting.structure import organisation_tree
 from server.web.charts.spc import build_spc_chart
@@ -69,6 +70,24 @@ async def render_indicator(
         **(extra or {}),
     }
     return render(request, "pages/indicator.html", context, status_code=status_code)
+
+
+@login_required
+async def series_csv_download(request: Request) -> Response:
+    """The indicator's whole series at the organisation or a unit, as CSV (what the chart and the data table show)."""
+    code, indicator_code = request.path_params["code"], request.path_params["indicator_code"]
+    async with services_of(request).database.session(access_of(request)) as session:
+        found = await indicator_page_for(request, session, code, indicator_code, request.query_params.get("unit") or None)
+    if isinstance(found, Response):
+        return found
+    organisation, detail = found
+    at_unit = not detail.is_organisation_level and detail.unit is not None
+    unit_code, unit_name = (detail.unit.code, detail.unit.name) if at_unit else (organisation.code, organisation.name)
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{organisation.code}-{unit_code if at_unit else 'all'}-{indicator_code}")
+    return Response(
+        series_csv(organisation.code, unit_code, unit_name, detail.indicator.ref, detail.points), media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{stem}.csv"', "cache-control": "no-store"},
+    )
 
 
 def unit_items(detail: IndicatorDetail, organisation_name: str) -> list[dict[str, object]]:
