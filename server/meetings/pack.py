@@ -152,12 +152,16 @@ async def issue_pack(
     return PackIssued(version, pack)
 
 
-_INDICATOR_COLUMNS = """
+# The owner's commentary on the period, as it stands when the pack is built: issuing freezes it with the rest.
+_COMMENTARY = """(select jsonb_build_object('body', c.body, 'author', c.author_name, 'written_at', c.written_at) from commentary c
+        where c.indicator_id = a.indicator_id and c.unit_id is not distinct from a.unit_id and c.period = a.period
+        order by c.written_at desc, c.id desc limit 1)"""
+_INDICATOR_COLUMNS = f"""
     i.code, i.name, d.name as domain, i.unit, i.polarity, i.is_key, a.period, a.value, a.target, a.trajectory,
-    a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast
+    a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast, {_COMMENTARY} as commentary
 """
 _INDICATOR_KEYS = ("code", "name", "domain", "unit", "polarity", "key", "period", "value", "target", "trajectory",
-                   "rag", "variation", "assurance", "periods_under_target", "failure_forecast")
+                   "rag", "variation", "assurance", "periods_under_target", "failure_forecast", "commentary")
 
 
 async def _unit_indicators(session: AsyncSession, unit_id: int) -> list[dict]:

@@ -91,3 +91,27 @@ async def test_a_pack_issued_five_days_before_a_prm_is_late_for_the_division_and
     assert (deadlines["division"].status, deadlines["division"].days_late) == ("late", 2)  # due 29 April
     assert (deadlines["invitees"].status, deadlines["invitees"].days_late) == ("met", 0)   # due 4 May
     assert deadlines["division"].sentence() == "Issued late to the division by 29 April 2031 (7 days before the meeting): 2 days after the deadline."
+
+
+async def test_the_owners_commentary_is_frozen_in_the_issued_pack(database, org_ids):
+    ulht = org_ids["RWD"]
+    now = dt.datetime.now(dt.UTC)
+    async with rolled_back(database, AccessContext.for_orgs([ulht], write=True)) as session:
+        meeting = await create_meeting(session, ulht, "FPEC", dt.date(2031, 5, 6))
+        organisation, forum = await context(session, ulht, meeting)
+        first = (await build_pack(session, organisation, meeting, forum, now=now))["indicators"][0]
+        add = text(
+            "insert into commentary (org_id, indicator_id, period, body, author_name)"
+            " select :o, i.id, :period, :body, 'Mark Wilson' from indicator i where i.org_id = :o and i.code = :code"
+        )
+        await session.exec(add, params={"o": ulht, "period": dt.date.fromisoformat(first["period"]), "body": "Recovery on plan", "code": first["code"]})
+        issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, actor=ACTOR, now=now)
+        assert isinstance(issued, PackIssued)
+        await session.exec(add, params={"o": ulht, "period": dt.date.fromisoformat(first["period"]), "body": "Rewritten later", "code": first["code"]})
+        stored = (await session.exec(select(Meeting).where(Meeting.id == meeting.id))).one()
+        await session.refresh(stored)
+        rebuilt = await build_pack(session, organisation, stored, forum, now=now)
+    frozen = stored.pack["indicators"][0]["commentary"]
+    assert frozen["body"] == "Recovery on plan" and frozen["author"] == "Mark Wilson"  # as issued
+    assert rebuilt["indicators"][0]["commentary"]["body"] == "Rewritten later"  # the current version moved on
+    assert all("commentary" in indicator for indicator in stored.pack["indicators"])
