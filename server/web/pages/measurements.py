@@ -116,14 +116,15 @@ async def _submit(request: Request, items: list[MeasurementItem], *, values: dic
             may_validate=may_validate(services.authorizer, principal, organisation.code),
         )
     if not outcome.ok:
-        return await _refused(request, outcome.problems, values=values, pasted=pasted)
+        return await _refused(request, outcome.problems, values=values, pasted=pasted, items=items)
     unchanged = len(outcome.recorded) - len(outcome.changed)
     message = f"{len(outcome.changed)} measurement(s) saved; ratings and escalations updated" + (
         f"; {unchanged} already held the same value" if unchanged else "")
     return redirect_with_notice(request, f"/organisations/{request.path_params['code']}/measurements/new", message)
 
 
-async def _refused(request: Request, problems: list[RowProblem], *, values: dict, pasted: bool) -> Response:
+async def _refused(request: Request, problems: list[RowProblem], *, values: dict, pasted: bool,
+                   items: list[MeasurementItem] | None = None) -> Response:
     async with services_of(request).database.session(access_of(request)) as session:
         organisation, refusal = await _organisation_for_submitter(request, session)
         if refusal:
@@ -132,7 +133,20 @@ async def _refused(request: Request, problems: list[RowProblem], *, values: dict
     if pasted:
         # Problems with the submission as a whole (row 0, e.g. its reason) sit by their own field.
         context.update(row_errors=[p for p in problems if p.row], errors={FIELD_IDS.get(p.field, "rows"): p.message for p in problems if not p.row},
-                       values=values)
+                       values=values, row_names=_row_names(items or [], context))
     else:
         context.update(errors={FIELD_IDS.get(p.field, "indicator"): p.message for p in problems}, values=values)
     return render(request, "pages/measurements/entry.html", context, status_code=400)
+
+
+def _row_names(items: list[MeasurementItem], context: dict) -> dict[int, str]:
+    """Per row (counted from 1), the indicator and unit it is about in people's words, for the error summary."""
+    indicators = {i.code: i.name for i in context["indicators"]}
+    units = dict(context["units"])
+    names = {}
+    for row, item in enumerate(items, start=1):
+        indicator = indicators.get(str(item.indicator_code).strip())
+        unit = units.get(str(item.unit_code).strip())
+        if indicator:
+            names[row] = f"{indicator}, {unit}" if unit else indicator
+    return names
