@@ -23,12 +23,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from zxcvbn import zxcvbn
 
 from server.admin.authority import Actor, resolve_domain
-from server.admin.roles import RoleChangeRefused, grant_role
+from server.admin.roles import RoleChangeRefused, grant_role, user_by_email
 from server.audit.trail import record_event
 from server.auth.authz import Authorizer
 from server.auth.passwords import hash_password
@@ -76,13 +76,6 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-async def user_by_email(session: AsyncSession, email: str) -> AppUser | None:
-    email = normalise_email(email)
-    if not email:
-        return None
-    return (await session.exec(select(AppUser).where(func.lower(AppUser.email) == email))).scalars().first()
 
 
 async def create_user(

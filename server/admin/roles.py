@@ -90,7 +90,7 @@ async def grant_role(session: AsyncSession, authorizer: Authorizer, actor: Actor
     target = await resolve_domain(session, domain)
     if target is None:
         return RoleChangeRefused("", f"There is no {domain}")
-    user = await _user_by_email(session, email)
+    user = await user_by_email(session, email)
     if user is None:
         return RoleChangeRefused("email", "There is no Accord account with that email address")
     if not user.is_active:
@@ -171,7 +171,8 @@ def _check_role(authorizer: Authorizer, actor: Actor, role: str, domain: str) ->
     return None
 
 
-async def _user_by_email(session: AsyncSession, email: str) -> AppUser | None:
+async def user_by_email(session: AsyncSession, email: str) -> AppUser | None:
+    """The account with this email address, compared without case or surrounding spaces."""
     email = email.strip().lower()
     if not email:
         return None
