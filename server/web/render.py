@@ -1,6 +1,7 @@
 """Rendering helpers for pages: the shared context, login requirement, fragments for htmx."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -114,3 +115,11 @@ def form_int(value: object) -> int:
     except ValueError:
         return -1
     return bounded_form_int(number)
+
+
+def form_date(value: object) -> dt.date | None:
+    """An ISO date form field (YYYY-MM-DD); None when absent or not a date, for the service to refuse by name."""
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None

@@ -2,7 +2,6 @@
 the chart in the IPR) and earlier periods', and the form to write it for people the matrix allows."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from server.auth.authz import org_domain
 from server.commentary import CommentaryRefused, commentary_history, may_write, write_commentary
 from server.reporting.indicator import IndicatorDetail
-from server.web.render import access_of, login_required, principal_of, services_of
+from server.web.render import access_of, form_date, login_required, principal_of, services_of
 
 
 def series_unit_id(detail: IndicatorDetail) -> int | None:
@@ -39,10 +38,7 @@ async def write(request: Request) -> Response:
     unit_code = request.query_params.get("unit") or None
     form = await request.form()
     body = str(form.get("commentary", ""))
-    try:
-        period = dt.date.fromisoformat(str(form.get("period", "")))
-    except ValueError:
-        period = None
+    period = form_date(form.get("period", ""))
     async with services_of(request).database.session(access_of(request)) as session:
         found = await indicator_page_for(request, session, code, indicator_code, unit_code)
         if isinstance(found, Response):

@@ -38,7 +38,7 @@ from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
 from server.web.listing import choose
-from server.web.render import access_of, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, form_date, login_required, not_found, principal_of, readable_organisation, render, services_of
 from server.web.templating import format_number
 
 SCHEDULE_MONTHS = 3  # "schedule the next 3 months"
@@ -377,10 +377,7 @@ async def report_issued(request: Request) -> Response:
         if not await _may_manage(session, request, organisation):
             return forbidden(request, organisation)
         code = str(form.get("report", ""))
-        try:
-            due = dt.date.fromisoformat(str(form.get("due", "")))
-        except ValueError:
-            due = None
+        due = form_date(form.get("due", ""))
         result = (Refused("There is no such report due on that day.") if due is None else
                   await mark_report_issued(session, organisation.id, code=code, due=due, actor=_actor(request, organisation), today=_today()))
         if isinstance(result, Refused):

@@ -6,7 +6,6 @@ keep the history and audit trail, and derive the series again in the same transa
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +19,7 @@ from server.assessment_store.recalculations import (
 from server.auth.authz import org_domain
 from server.reporting.indicator import IndicatorDetail
 from server.reporting.words import period_label
-from server.web.render import access_of, form_int, login_required, principal_of, services_of
+from server.web.render import access_of, form_date, form_int, login_required, principal_of, services_of
 
 
 async def recalculation_context(request: Request, session: AsyncSession, organisation_code: str, detail: IndicatorDetail) -> dict[str, Any]:
@@ -50,7 +49,7 @@ async def recalculation_context(request: Request, session: AsyncSession, organis
 @login_required
 async def record(request: Request) -> Response:
     form = await request.form()
-    period = _date(form.get("period"))
+    period = form_date(form.get("period"))
 
     async def act(session: AsyncSession, detail: IndicatorDetail, unit_id: int):  # type: ignore[no-untyped-def]
         return await record_recalculation(
@@ -124,9 +123,3 @@ def _candidate(detail: IndicatorDetail) -> dict[str, Any] | None:
         "side": recalculation.get("side") or "", "points": int(recalculation.get("points") or 0),
     }
 
-
-def _date(value: object) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
