@@ -30,8 +30,12 @@ from server.meetings.actions import STATUS_WORDS, action_log
 from server.meetings.calendar import long_date
 from server.escalation_store.division import divisions_of
 from server.meetings.minutes import Actor, MeetingChanged, Refused, Saved
+from server.reporting.board import chart_series
+from server.reporting.indicator import SeriesPoint
+from server.reporting.scorecard import IndicatorRef
 
-PACK_SCHEMA = 1
+# Schema 2 adds each indicator's frozen SPC series (``series``); a schema 1 pack prints without charts.
+PACK_SCHEMA = 2
 CONCERNING = {"special_cause_concerning"}
 
 
@@ -50,7 +54,7 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
         unit = (await session.exec(text("select id, name from org_unit where org_id = :org and code = :code"),
                                    params={"org": organisation.id, "code": code})).first()
         scope = {"kind": "unit", "code": code, "name": unit[1] if unit else subject_name or code}
-        indicators = await _unit_indicators(session, unit[0]) if unit else []
+        indicators = await _with_series(session, await _unit_indicators(session, unit[0]), unit_id=unit[0]) if unit else []
         division = next((d for d in await divisions_of(session, organisation.id) if d.code == code), None)
         if division is not None and division.rating is not None:
             names = {i["code"]: i["name"] for i in indicators}
@@ -61,12 +65,13 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
             }
     elif kind == "contract":
         scope = {"kind": "contract", "code": code, "name": subject_name or code}
-        indicators = await _provider_contractual_indicators(session, code)
+        indicators = await _with_series(session, await _provider_contractual_indicators(session, code), unit_id=None)
     elif kind == "indicator":
         scope = {"kind": "indicator", "code": code, "name": subject_name or code}
-        indicators = [i for i in await _organisation_indicators(session, organisation.id) if i["code"] == code]
+        chosen = [i for i in await _organisation_indicators(session, organisation.id) if i["code"] == code]
+        indicators = await _with_series(session, chosen, unit_id=None)
     else:
-        indicators = await _organisation_indicators(session, organisation.id)
+        indicators = await _with_series(session, await _organisation_indicators(session, organisation.id), unit_id=None)
     escalations = await _open_escalations(session, organisation.id, meeting.subject_key, kind)
     actions = [
         {"id": logged.action.id, "description": logged.action.description, "owner": logged.action.owner,
@@ -157,10 +162,10 @@ _COMMENTARY = """(select jsonb_build_object('body', c.body, 'author', c.author_n
         where c.indicator_id = a.indicator_id and c.unit_id is not distinct from a.unit_id and c.period = a.period
         order by c.written_at desc, c.id desc limit 1)"""
 _INDICATOR_COLUMNS = f"""
-    i.code, i.name, d.name as domain, i.unit, i.polarity, i.is_key, a.period, a.value, a.target, a.trajectory,
+    i.id, i.frequency, i.code, i.name, d.name as domain, i.unit, i.polarity, i.is_key, a.period, a.value, a.target, a.trajectory,
     a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast, {_COMMENTARY} as commentary
 """
-_INDICATOR_KEYS = ("code", "name", "domain", "unit", "polarity", "key", "period", "value", "target", "trajectory",
+_INDICATOR_KEYS = ("indicator_id", "frequency", "code", "name", "domain", "unit", "polarity", "key", "period", "value", "target", "trajectory",
                    "rag", "variation", "assurance", "periods_under_target", "failure_forecast", "commentary")
 
 
@@ -197,6 +202,29 @@ def _indicator(row: tuple) -> dict:
     for key in ("value", "target", "trajectory"):
         values[key] = None if values[key] is None else float(values[key])
     return values
+
+
+async def _with_series(session: AsyncSession, indicators: list[dict], *, unit_id: int | None) -> list[dict]:
+    """Each indicator with its last two years of SPC points, as the chart prints them: one statement.
+
+    Frozen with the pack, so an issued pack's charts never move when data is revised or recomputed."""
+    refs = [IndicatorRef(i["indicator_id"], i["code"], i["name"], i["unit"] or "", i["polarity"] or "", i["frequency"], bool(i["key"]), None)
+            for i in indicators]
+    series = await chart_series(session, refs, unit_id=unit_id)
+    for indicator in indicators:
+        indicator["series"] = [_frozen_point(point) for point in series.get(indicator.pop("indicator_id"), ())]
+    return indicators
+
+
+# What a chart needs of a point; its label follows from the period and the indicator's frequency.
+FROZEN_POINT_KEYS = ("index", "value", "target", "trajectory", "rag", "mean", "lower_limit", "upper_limit", "segment", "deciding_rule",
+                     "point_type", "direction")
+
+
+def _frozen_point(point: SeriesPoint) -> dict:
+    frozen: dict[str, object] = {"period": point.period.isoformat()}
+    frozen.update({key: getattr(point, key) for key in FROZEN_POINT_KEYS})
+    return frozen
 
 
 async def _open_escalations(session: AsyncSession, org_id: int, subject_key: str | None, kind: str) -> list[dict]:

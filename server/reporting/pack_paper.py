@@ -5,11 +5,11 @@ why the meeting sits when it does, without the rule traces the escalation engine
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.reporting.board import rating_sentence
+from server.reporting.board import BoardIndicator, board_indicator
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
 from server.reporting.status import IndicatorStatus
@@ -29,6 +29,20 @@ class PackIndicator:
     values: Mapping[str, Any]
     status: IndicatorStatus | None
     sentence: str
+    card: BoardIndicator | None = None  # the IPR's card, drawn from the series frozen with the pack
+    note: str = ""  # what the rating sentence does not say: a failure forecast while on target
+
+    @property
+    def commentary_when(self) -> str:
+        """'3 December 2026': when the frozen commentary was written."""
+        written = (self.values.get("commentary") or {}).get("written_at")
+        return f"{dt.datetime.fromisoformat(written):%-d %B %Y}" if written else ""
+
+
+@dataclass(frozen=True)
+class PackDomain:
+    name: str
+    indicators: tuple[PackIndicator, ...]
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,14 @@ class PackPaper:
     indicators: tuple[PackIndicator, ...]
     matrix: SummaryMatrix
     escalations: tuple[tuple[Mapping[str, Any], str], ...]
+
+    @property
+    def domains(self) -> tuple[PackDomain, ...]:
+        """The indicators by scorecard domain, in the pack's order (domain position, then indicator)."""
+        grouped: dict[str, list[PackIndicator]] = {}
+        for indicator in self.indicators:
+            grouped.setdefault(indicator.values.get("domain") or "Indicators", []).append(indicator)
+        return tuple(PackDomain(name, tuple(items)) for name, items in grouped.items())
 
 
 def pack_paper(pack: Mapping[str, Any], fmt: Formatter) -> PackPaper:
@@ -54,18 +76,40 @@ def _indicator(values: Mapping[str, Any], fmt: Formatter) -> PackIndicator:
     if not values.get("period"):
         return PackIndicator(values, None, "No value reported yet.")
     period = dt.date.fromisoformat(values["period"])
-    ref = IndicatorRef(0, values["code"], values["name"], unit, values.get("polarity") or "", "monthly", bool(values.get("key")), None)
+    frequency = values.get("frequency") or "monthly"
+    ref = IndicatorRef(0, values["code"], values["name"], unit, values.get("polarity") or "", frequency, bool(values.get("key")), None)
+    points = frozen_points(values.get("series") or (), frequency)
+    latest = points[-1] if points and points[-1].period == period else None
+    direction = SIDES.get((values.get("variation"), values.get("polarity")))
+    if direction is None and values.get("variation") == "special_cause_neutral" and latest is not None and latest.direction:
+        direction = latest.direction  # a neutral verdict's side is the latest point's, which the frozen series keeps
     status = IndicatorStatus(
         period, values.get("value"), values.get("target"), values.get("trajectory"), values.get("rag") or "none",
-        values.get("variation") or "none", SIDES.get((values.get("variation"), values.get("polarity"))), values.get("assurance") or "none",
-        int(values.get("periods_under_target") or 0), bool(values.get("failure_forecast")), False,
+        values.get("variation") or "none", direction, values.get("assurance") or "none",
+        int(values.get("periods_under_target") or 0), bool(values.get("failure_forecast")), False, frequency,
     )
-    latest = SeriesPoint(index=None, period=period, label=period_label(period), value=status.value, target=status.target,
-                         trajectory=status.trajectory, rag=status.rag, masked_failure=False)
-    sentence = rating_sentence(ScorecardRow(ref, status, ()), [latest], lambda value: fmt(value, unit))
-    if status.failure_forecast and status.rag == "green":
-        sentence += " Failure is forecast within the next quarter."
-    return PackIndicator(values, status, sentence)
+    if not points:  # a pack issued before series were frozen (schema 1): the latest value alone
+        points = (SeriesPoint(index=None, period=period, label=period_label(period, frequency), value=status.value, target=status.target,
+                              trajectory=status.trajectory, rag=status.rag, masked_failure=False),)
+    card = board_indicator(ScorecardRow(ref, status, ()), points, lambda value: fmt(value, unit))
+    note = "Failure is forecast within the next quarter." if status.failure_forecast and status.rag == "green" else ""
+    sentence = f"{card.rating_sentence} {note}".strip()
+    return PackIndicator(values, status, sentence, card if values.get("series") else None, note)
+
+
+def frozen_points(series: Sequence[Mapping[str, Any]], frequency: str) -> tuple[SeriesPoint, ...]:
+    """The chart's points as the pack froze them (server/meetings/pack.py), oldest first."""
+    points = []
+    for point in series:
+        period = dt.date.fromisoformat(point["period"])
+        points.append(SeriesPoint(
+            index=point.get("index"), period=period, label=period_label(period, frequency), value=point.get("value"), target=point.get("target"),
+            trajectory=point.get("trajectory"), rag=point.get("rag") or "none", masked_failure=False, mean=point.get("mean"),
+            lower_limit=point.get("lower_limit"), upper_limit=point.get("upper_limit"), segment=int(point.get("segment") or 0),
+            deciding_rule=point.get("deciding_rule") or "none", point_type=point.get("point_type") or "not_assessed",
+            direction=int(point.get("direction") or 0),
+        ))
+    return tuple(points)
 
 
 def escalation_words(escalation: Mapping[str, Any], pack: Mapping[str, Any], indicators: Mapping[str, PackIndicator]) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -53,18 +55,43 @@ async def test_an_issued_pack_is_frozen_when_the_data_changes(database, org_ids)
         issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, actor=ACTOR, now=now)
         assert isinstance(issued, PackIssued)
         first = issued.pack["indicators"][0]
+        # Every stored point of the series moves, and the SPC evidence behind the chart is gone.
         await session.exec(text(
-            "update assessment set value = value + 1000, rag = 'red' from indicator i"
-            " where i.id = assessment.indicator_id and i.code = :code and assessment.org_id = :o and assessment.unit_id is null and assessment.is_latest"
+            "update assessment set value = value + 1000, rag = 'red', evidence = '{}'::jsonb from indicator i"
+            " where i.id = assessment.indicator_id and i.code = :code and assessment.org_id = :o and assessment.unit_id is null"
         ), params={"code": first["code"], "o": ulht})
         stored = (await session.exec(select(Meeting).where(Meeting.id == meeting.id))).one()
         await session.refresh(stored)
         rebuilt = await build_pack(session, organisation, stored, forum, now=now)
         again = await issue_pack(session, organisation, stored, forum, expected_version=stored.version, actor=ACTOR, now=now)
     assert stored.pack["indicators"][0]["value"] == first["value"]  # as issued
+    assert stored.pack["indicators"][0]["series"] == first["series"]  # the chart too
     assert stored.pack_issued_at == now
     assert rebuilt["indicators"][0]["value"] == first["value"] + 1000  # the data did change
+    assert [p["value"] for p in rebuilt["indicators"][0]["series"]] == pytest.approx([p["value"] + 1000 for p in first["series"]])
+    assert rebuilt["indicators"][0]["series"][-1]["mean"] is None  # no evidence left to draw limits from
     assert isinstance(again, Refused)  # never recomputed after issue
+
+
+async def test_an_issued_pack_freezes_each_indicators_last_two_years_of_spc_points(database, org_ids):
+    ulht = org_ids["RWD"]
+    async with rolled_back(database, AccessContext.for_orgs([ulht], write=True)) as session:
+        meeting = await create_meeting(session, ulht, "PRM", dt.date(2031, 5, 6), subject_key="unit:RWD-MED", subject_name="Medicine")
+        organisation, forum = await context(session, ulht, meeting)
+        pack = await build_pack(session, organisation, meeting, forum, now=dt.datetime.now(dt.UTC))
+        stored = (await session.exec(text(
+            "select i.code, count(*) from assessment a join indicator i on i.id = a.indicator_id join org_unit u on u.id = a.unit_id"
+            " where u.code = 'RWD-MED' and a.org_id = :o group by i.code"
+        ), params={"o": ulht})).all()
+    periods = dict(stored)
+    assert pack["schema"] == 2 and pack["indicators"]
+    for indicator in pack["indicators"]:
+        series = indicator["series"]
+        assert len(series) == min(24, periods[indicator["code"]])  # the unit's own series, at most two years
+        assert series[-1]["period"] == indicator["period"] and series[-1]["value"] == indicator["value"]
+        assert [p["period"] for p in series] == sorted(p["period"] for p in series)
+        assert set(series[-1]) >= {"value", "mean", "lower_limit", "upper_limit", "point_type", "target"}
+    assert any(p["mean"] is not None and p["point_type"] != "not_assessed" for i in pack["indicators"] for p in i["series"])
 
 
 async def test_issuing_from_a_stale_page_is_refused(database, org_ids):

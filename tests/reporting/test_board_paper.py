@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pypdfium2
 import pytest
 
+from sqlalchemy import text
+
+from server.db.models import Forum, Organisation
 from server.db.session import AccessContext
+from server.meetings.minutes import Actor
+from server.meetings.pack import PackIssued, issue_pack
 from server.reporting.board import change_sentence, rating_sentence
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
@@ -100,6 +106,7 @@ async def test_ipr_pdf_has_a_summary_cover_and_no_blank_page(client, database, p
         check_board_paper(document)
     finally:
         document.close()
+    save_pages(response.content, "ipr-pdf" if "unit=" not in path else "ipr-pdf-medicine")
 
 
 def check_board_paper(document: pypdfium2.PdfDocument) -> None:
@@ -145,7 +152,61 @@ async def test_data_pack_pdf_is_a_board_paper_with_the_matrix_and_reasons_in_wor
     body = " ".join(" ".join(texts).split())  # lines wrap anywhere
     assert "Summary: indicators by variation and assurance" in body
     assert "meets monthly under its terms of reference" in body
-    assert "In words" in body
+    # The IPR's cards: latest, previous and target with units, the chart, the rating in words.
+    assert "Latest (" in body and "Previous (" in body and "Variation and assurance" in body
+    assert sum(text.count("Period") for text in texts) >= 2  # each card's chart names its axis
+    save_pages(response.content, "data-pack-pdf")
+
+
+async def test_an_issued_data_packs_pdf_does_not_change_when_the_data_does(client, database, org_ids):
+    ulht = org_ids["RWD"]
+    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+        meeting = await create_meeting(session, ulht, "PRM", dt.date(2026, 12, 8), subject_key="unit:RWD-MED", subject_name="Medicine")
+        organisation = await session.get(Organisation, ulht)
+        forum = await session.get(Forum, meeting.forum_id)
+        issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, now=dt.datetime.now(dt.UTC),
+                                  actor=Actor(None, "Mark Wilson", "performance_manager"))
+        assert isinstance(issued, PackIssued)
+    await login(client, ULHT)
+    path = f"/organisations/RWD/meetings/{meeting.id}/pack.pdf"
+    before = await client.get(path)
+    code = issued.pack["indicators"][0]["code"]
+    shift = text(
+        "update assessment set value = value + :by from indicator i, org_unit u where i.id = assessment.indicator_id and u.id = assessment.unit_id"
+        " and i.code = :code and u.code = 'RWD-MED' and assessment.org_id = :o"
+    )
+    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+        await session.exec(shift, params={"by": 500, "code": code, "o": ulht})
+    try:
+        after = await client.get(path)
+    finally:
+        async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+            await session.exec(shift, params={"by": -500, "code": code, "o": ulht})
+    pages_before, pages_after = pdf_pages(before.content), pdf_pages(after.content)
+    assert pages_after == pages_before  # every word and figure on every page, the chart axes among them
+    body = " ".join(" ".join(pages_before).split())
+    assert "Issued " in body and "Latest (" in body and "Previous (" in body
+    save_pages(before.content, "data-pack-issued-pdf")
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return check_every_page(document)
+    finally:
+        document.close()
+
+
+def save_pages(pdf: bytes, stem: str) -> None:
+    """Every page as a PNG under test-artifacts/ (git-ignored), for people to look at."""
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "issue14"
+    folder.mkdir(parents=True, exist_ok=True)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for number in range(len(document)):
+            document[number].render(scale=1.2).to_pil().save(folder / f"{stem}-p{number + 1}.png")
+    finally:
+        document.close()
 
 
 async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_value(client, database):

@@ -9,16 +9,13 @@ from server.reporting.explain import describe_rule_sets, explain_assessment
 from server.reporting.export import series_csv
 from server.reporting.indicator import IndicatorDetail, SeriesPoint, UnknownIndicator, indicator_detail
 from server.reporting.structure import organisation_tree
+from server.web.charts.board import UNIT_TITLES
 from server.web.charts.spc import build_spc_chart
 from server.web.pages.commentary import commentary_context
 from server.web.pages.recalculations import recalculation_context
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
 
-UNIT_TITLES = {
-    "percent": "Percentage", "count": "Count", "rate": "Rate", "minutes": "Minutes", "hours": "Hours", "days": "Days",
-    "weeks": "Weeks", "currency": "Pounds (£)", "ratio": "Ratio", "score": "Score",
-}
 
 
 @login_required

@@ -30,6 +30,7 @@ from server.meetings.minutes import Actor, MeetingChanged, Refused, record_atten
 from server.meetings.pack import build_pack, issue_pack
 from server.meetings.pdf import render_pack_pdf
 from server.reporting.pack_paper import cadence_words, pack_paper
+from server.web.charts.board import PORTRAIT_HEIGHT, card_chart
 from server.meetings.queries import (
     MeetingWithForum, attendance_of, forums_of, held_meetings_attendance, meeting_in, meetings_between, previous_meeting,
 )
@@ -334,9 +335,10 @@ async def meeting_pack_pdf(request: Request) -> Response:
     organisation, found, context = loaded
     environment = services_of(request).templates.env
     paper = pack_paper(context["pack"], format_number)
+    charts = {item.values["code"]: card_chart(item.card, height=PORTRAIT_HEIGHT) for item in paper.indicators if item.card is not None}
     cadence = cadence_words(context["pack"].get("cadence_reason"), found.forum.name, FREQUENCY_WORDS)
     pdf = await run_in_threadpool(render_pack_pdf, environment, {
-        **context, "paper": paper, "cadence": cadence, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat,
+        **context, "paper": paper, "charts": charts, "cadence": cadence, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat,
     })
     filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.pdf"
     return Response(pdf, media_type="application/pdf", headers={

@@ -20,9 +20,8 @@ from server.reporting.follow_up import FollowUpItem, open_actions, open_escalati
 from server.reporting.scorecard import Scorecard, organisation_scorecard
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
-from server.web.charts.spc import build_spc_chart
+from server.web.charts.board import card_chart
 from server.web.render import access_of, login_required, not_found, render, services_of
-from server.web.pages.indicator import UNIT_TITLES
 from server.web.templating import format_number
 
 
@@ -144,26 +143,12 @@ async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # ty
                 return format_number(value, unit)
 
             card = board_indicator(row, series.get(row.indicator.id, ()), fmt)
-            chart = build_spc_chart(
-                card.points, title=row.indicator.name, y_title=UNIT_TITLES.get(unit, unit.capitalize()),
-                fmt=_compact_money if unit == "currency" else fmt,
-                short_label=lambda point: point.period.strftime("%b %y"), width=760, height=250,
-            )
+            chart = card_chart(card)
             cards.append((card, chart))
         unreported = [row.indicator for row in domain.rows if row.status is None]
         domains.append({"domain": domain, "cards": cards, "unreported": unreported})
     matrix = summary_matrix(statuses((row.indicator.name, None, row.status) for row in rows))
     return {"paper_domains": domains, "matrix": matrix, "commentary": commentary}
-
-
-def _compact_money(value: float | None) -> str:
-    """A small chart's axis has room for '£2.4m', not '£2,400,000'."""
-    if value is None or abs(value) < 10_000:
-        return format_number(value, "currency")
-    sign = "−" if value < 0 else ""
-    if abs(value) >= 1_000_000:
-        return f"{sign}£{abs(value) / 1_000_000:.1f}m"
-    return f"{sign}£{abs(value) / 1_000:.0f}k"
 
 
 def _render_pdf(html: str, base_url: str) -> bytes:
