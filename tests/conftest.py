@@ -101,6 +101,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     from server.assessment_store.recompute import recompute_all
     from server.db import migrate
     from server.demo.generate import create_demo_users, generate_demo_measurements
+    from server.demo.programmes import generate_demo_programmes
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     db = Database(urls, pool_size=5)
@@ -112,7 +113,9 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     import datetime as dt
 
     async with db.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
-        await generate_demo_measurements(session, validate_tenants(test_settings.tenants_dir), months=TEST_MONTHS, until=dt.date(2026, 11, 1))
+        tenants = validate_tenants(test_settings.tenants_dir)
+        await generate_demo_measurements(session, tenants, months=TEST_MONTHS, until=dt.date(2026, 11, 1))
+        await generate_demo_programmes(session, tenants)
     await recompute_all(db)
     return db
 

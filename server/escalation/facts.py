@@ -60,7 +60,7 @@ PLAN = "improvement plans (plan record and its trajectory)"
 RISK = "risk assessment recorded with the escalation"
 DECISION = "a forum decision recorded in the browser"
 DIVISION = "assessment: divisional rating against the four ULHT 5.2 criteria"
-PROGRAMME = "the programme's milestone and benefit indicators (the tenant file's programmes)"
+PROGRAMME = "the programme record: its milestones, QIPP benefits by month and risks (server/programmes/facts.py)"
 CONTRACT = "contract register (the commissioner's tenant file)"
 SCORECARD = "assessment: organisation or unit scorecard"
 LIFECYCLE = "escalation lifecycle (the subject's open escalation)"
@@ -139,9 +139,16 @@ _DEFINITIONS = (
     _fact("key_indicators_met", "boolean", DIVISION, "Every key indicator of the unit met its target."),
     _fact("all_indicators_met", "boolean", DIVISION, "Every indicator of the unit (or domain, or organisation), key and non-key, met its target."),
     # --- programmes (Sheffield 3.1) ----------------------------------------------------------------
-    _fact("milestone_missed", "boolean", PROGRAMME, "A key milestone was not delivered."),
-    _fact("benefits_at_risk", "boolean", PROGRAMME, "Benefits (incl. QIPP savings) are below plan or forecast to be."),
-    _fact("months_exception_unresolved", "integer", PROGRAMME, "Months the programme exception has stayed unresolved."),
+    _fact("milestone_missed", "boolean", PROGRAMME, "A milestone is past its due date and not achieved."),
+    _fact("milestones_overdue", "integer", PROGRAMME, "Milestones past their due date, neither achieved nor dropped."),
+    _fact("benefits_at_risk", "boolean", PROGRAMME, "QIPP realised this financial year to date is below the plan for the same months."),
+    _fact("qipp_shortfall_ytd", "number", PROGRAMME, "Pounds of QIPP planned and not realised, financial year to date (0 when on or above plan)."),
+    _fact("qipp_shortfall_percent_ytd", "number", PROGRAMME,
+          "That shortfall as a fraction of the year-to-date plan (0.10: 10% short); 0 when on or above plan."),
+    _fact("high_risks", "integer", PROGRAMME, "Open risks scored 15 or more (likelihood x impact on the NHS 5 x 5 matrix: red)."),
+    _fact("highest_risk_score", "integer", PROGRAMME, "The highest likelihood x impact score among open risks; 0 with none."),
+    _fact("months_exception_unresolved", "integer", PROGRAMME,
+          "Months the programme exception (a milestone overdue, QIPP behind plan or a red risk) has stayed unresolved; 0 in its first month."),
     # --- contracts (WHSSC 6, Sheffield 3.3) --------------------------------------------------------
     _fact("contract_value", "number", CONTRACT, "Annual contract value in pounds."),
     _fact("strategically_important", "boolean", CONTRACT, "Sole provider or significant strategic link (WHSSC 6)."),
@@ -190,8 +197,9 @@ SUBJECT_FACTS: Mapping[SubjectType, frozenset[str]] = MappingProxyType({
     "organisation": _GROUP | {"domains_with_missed_targets", "maturity_level"} | JUDGED | _LIFECYCLE,
     "contract": _RUNS | {"contract_value", "strategically_important", "provider_code", "failure_forecast_next_quarter",
                          "months_since_plan_without_improvement", "targets_missed"} | JUDGED | _LIFECYCLE,
-    "programme": frozenset({"milestone_missed", "benefits_at_risk", "months_exception_unresolved", "periods_sustained", "months_sustained",
-                            "target_missed", "failure_forecast_next_quarter", "reporting_frequency"}) | JUDGED | _LIFECYCLE,
+    "programme": frozenset({"milestone_missed", "milestones_overdue", "benefits_at_risk", "qipp_shortfall_ytd", "qipp_shortfall_percent_ytd",
+                            "high_risks", "highest_risk_score", "months_exception_unresolved", "periods_sustained", "months_sustained",
+                            "target_missed", "reporting_frequency"}) | JUDGED | _LIFECYCLE,
     "plan": _SERIES | _PLAN_OF_SERIES | {"plan_status", "plan_actions_overdue", "plan_off_trajectory"} | JUDGED | _LIFECYCLE,
 })
 # Cadence rules about an escalation (WHSSC 6: meetings at the escalation level's cadence) read its lifecycle.

@@ -96,6 +96,7 @@ async def load_tenants(database: Database, directory: Path) -> LoadSummary:
         indicators = await _load_indicators(session, tenants)
         forums = await _load_forums(session, tenants)
         await _load_contracts(session, tenants, org_ids)
+        await _load_programmes(session, tenants)
         await _store_frameworks(session, tenants)
         await _load_systems(session, tenants, org_ids)
     return LoadSummary(organisations=len(tenants), units=units, indicators=indicators, forums=forums)
@@ -368,6 +369,25 @@ async def _load_contracts(session: AsyncSession, tenants: Sequence[_Tenant], org
         for t in tenants for spec in t.spec.contracts
     }
     await _upsert_many(session, Contract, list(rows.values()), conflict={"constraint": "contract_one_per_pair"})
+
+
+# A declared programme is added once; from then on it is edited in the app (server/programmes), so a
+# reload never overwrites its name, SRO or status.
+_PROGRAMME_COLUMNS = (("org_id", "int"), ("code", "text"), ("name", "text"), ("unit_code", "text"), ("sro_name", "text"))
+_INSERT_DECLARED_PROGRAMMES = text(
+    "insert into programme (org_id, code, name, unit_id, sro_name, declared)"
+    " select batch.org_id, batch.code, batch.name, u.id, batch.sro_name, true"
+    " from unnest(cast(:org_id as int[]), cast(:code as text[]), cast(:name as text[]), cast(:unit_code as text[]), cast(:sro_name as text[]))"
+    " as batch(org_id, code, name, unit_code, sro_name)"
+    " left join org_unit u on u.org_id = batch.org_id and u.code = batch.unit_code"
+    " on conflict (org_id, code) do nothing"
+)
+
+
+async def _load_programmes(session: AsyncSession, tenants: Sequence[_Tenant]) -> None:
+    rows = [(t.org_id, spec.code, spec.name, spec.unit, spec.sro) for t in tenants for spec in t.spec.programmes]
+    if rows:
+        await session.exec(_INSERT_DECLARED_PROGRAMMES, params=_arrays(_PROGRAMME_COLUMNS, rows))
 
 
 async def _load_systems(session: AsyncSession, tenants: Sequence[_Tenant], org_ids: dict[str, int]) -> None:

@@ -405,18 +405,49 @@ class RegionSpec(Strict):
     name: str
 
 
-class ProgrammeSpec(Strict):
-    """A programme (Sheffield 3.1: transformation projects and programmes incl. QIPP) and where its data are.
+class DemoMilestoneSpec(Strict):
+    """A demo milestone, dated relative to the month the demo is made in (not used outside the demo)."""
 
-    Its measures are recorded at ``unit``; a ``milestones`` indicator missing its target there is a
-    missed milestone, a ``benefits`` indicator missing (or forecast to miss) puts benefits at risk.
+    title: str
+    due_in_months: int  # -2: the 15th two months ago
+    achieved: Literal["on_time", "late", "no"] = "no"
+
+
+class DemoRiskSpec(Strict):
+    description: str
+    likelihood: int = Field(ge=1, le=5)
+    impact: int = Field(ge=1, le=5)
+    owner: str
+    mitigation: str = ""
+    raised_months_ago: int = Field(default=3, ge=0)
+
+
+class ProgrammeDemoSpec(Strict):
+    """How the demo-data generator draws a programme's record (not used outside the demo)."""
+
+    monthly_qipp: float = Field(gt=0)
+    # The QIPP realised in the last ``slipping_months`` whole months is this share of plan; before them,
+    # each month realises plan to ``on_plan_margin`` above it.
+    slipping_months: int = Field(default=0, ge=0)
+    realised_share_when_slipping: float = Field(default=1.0, ge=0)
+    on_plan_margin: float = Field(default=0.03, ge=0)
+    milestones: list[DemoMilestoneSpec] = []
+    risks: list[DemoRiskSpec] = []
+
+
+class ProgrammeSpec(Strict):
+    """A programme (Sheffield 3.1: transformation projects and programmes incl. QIPP) declared by the tenant.
+
+    The loader adds each declared programme's record once (code, name, SRO, the unit whose measures
+    are its own); from then on the record is kept in the app (server/programmes/), where its
+    milestones, QIPP benefits and risks are recorded and the programme ladder reads its facts.
     """
 
     code: Code
     name: str
-    unit: Code
-    milestones: list[Code] = []
-    benefits: list[Code] = []
+    unit: Code | None = None
+    sro: str | None = None  # the Senior Responsible Owner as named in the file (a person or a post)
+    demo: ProgrammeDemoSpec | None = None
 
 
 class SystemSpec(Strict):
@@ -536,15 +567,10 @@ class TenantFile(Strict):
         for index, rule in enumerate(self.escalation.cadence_rules):
             if rule.forum not in forums:
                 errors.append(f"escalation.cadence_rules[{index}].forum: '{rule.forum}' is not a declared forum")
-        indicators = {i.code for i in self.indicators}
         _no_duplicates(errors, "programmes", [p.code for p in self.programmes])
         for index, programme in enumerate(self.programmes):
-            if programme.unit not in seen_units:
+            if programme.unit is not None and programme.unit not in seen_units:
                 errors.append(f"programmes[{index}].unit: '{programme.unit}' is not a declared unit")
-            for field in ("milestones", "benefits"):
-                for i_index, code in enumerate(getattr(programme, field)):
-                    if code not in indicators:
-                        errors.append(f"programmes[{index}].{field}[{i_index}]: '{code}' is not a declared indicator")
         _no_duplicates(errors, "peer_groups", [g.code for g in self.peer_groups])
         for index, group in enumerate(self.peer_groups):
             if self.organisation.code not in group.members:

@@ -86,6 +86,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "commentary": _history(),  # issue 14: a new version is a new row; nobody changes or removes one
     "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                 others=(0, REFUSED, 0, REFUSED)),
+    # Programme records (issue 15, Sheffield 3.1): a milestone is dropped, a risk or a programme closed; nobody deletes.
+    **{table: _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED), others=(0, REFUSED, 0, REFUSED))
+       for table in ("programme", "programme_milestone", "programme_benefit", "programme_risk")},
 }
 
 MATRIX_PLAN = "(select id from improvement_plan where title = 'Matrix plan')"
@@ -117,6 +120,10 @@ SAMPLE_ROW = {
     "spc_recalculation": "org_id = :rxw and period = '2099-01-01'",
     "commentary": "org_id = :rxw and body = 'Matrix commentary'",
     "notification": "dedupe_key = 'matrix-test'",
+    "programme": "org_id = :rxw and code = 'MATRIX'",
+    "programme_milestone": "org_id = :rxw and title = 'Matrix milestone'",
+    "programme_benefit": "org_id = :rxw and month = '2099-01-01'",
+    "programme_risk": "org_id = :rxw and description = 'Matrix risk'",
 }
 
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
@@ -151,6 +158,13 @@ FIXTURE_ROWS = (
     " from indicator where org_id = :rxw",
     "insert into notification (recipient_user_id, org_id, kind, subject, body, link, dedupe_key)"
     " values (:user, :rxw, 'escalation', 'Matrix', 'Matrix', '/organisations/RXW/escalations', 'matrix-test')",
+    "insert into programme (org_id, code, name) values (:rxw, 'MATRIX', 'Matrix programme')",
+    "insert into programme_milestone (org_id, programme_id, title, due_on) select :rxw, id, 'Matrix milestone', '2099-01-01'"
+    " from programme where org_id = :rxw and code = 'MATRIX'",
+    "insert into programme_benefit (org_id, programme_id, month, planned) select :rxw, id, '2099-01-01', 1000"
+    " from programme where org_id = :rxw and code = 'MATRIX'",
+    "insert into programme_risk (org_id, programme_id, description, likelihood, impact, owner, raised_on)"
+    " select :rxw, id, 'Matrix risk', 3, 3, 'Matrix', '2099-01-01' from programme where org_id = :rxw and code = 'MATRIX'",
 )
 
 

@@ -8,16 +8,16 @@ from server.escalation import evaluate_ladder
 PROGRAMME = ("sheffield-ccg.yaml", "sheffield-programme")
 PROVIDER = ("sheffield-ccg.yaml", "sheffield-provider")
 
-PROGRAMME_BASE = dict(milestone_missed=False, benefits_at_risk=False, months_exception_unresolved=0, requires_cet_decision=False)
+PROGRAMME_BASE = dict(milestones_overdue=0, qipp_shortfall_percent_ytd=0.0, high_risks=0, months_exception_unresolved=0, requires_cet_decision=False)
 
 URGENT_CARE_QIPP = [
     # period   facts                                                                 level            forum   required action
     ("2016-01", {},                                                                  "on-track",      None,   None),
-    ("2016-02", dict(benefits_at_risk=True),                                         "pmo-exception", "PMO",  "exception_report"),
-    ("2016-03", dict(benefits_at_risk=True, months_exception_unresolved=1),          "pmdg",          "PMDG", "delivery_group_review"),
-    ("2016-04", dict(benefits_at_risk=True, months_exception_unresolved=2),          "ipdb",          "IPDB", "remedial_actions_recommended"),
-    ("2016-05", dict(benefits_at_risk=True, months_exception_unresolved=3),          "ipdb",          "IPDB", None),
-    ("2016-06", dict(benefits_at_risk=True, months_exception_unresolved=4),          "cet",           "CET",  "cet_decision"),
+    ("2016-02", dict(qipp_shortfall_percent_ytd=0.08),                                "pmo-exception", "PMO",  "exception_report"),
+    ("2016-03", dict(qipp_shortfall_percent_ytd=0.08, months_exception_unresolved=1), "pmdg",          "PMDG", "delivery_group_review"),
+    ("2016-04", dict(milestones_overdue=1, months_exception_unresolved=2),           "ipdb",          "IPDB", "remedial_actions_recommended"),
+    ("2016-05", dict(high_risks=1, months_exception_unresolved=3),                   "ipdb",          "IPDB", None),
+    ("2016-06", dict(qipp_shortfall_percent_ytd=0.08, months_exception_unresolved=4), "cet",           "CET",  "cet_decision"),
     ("2016-07", {},                                                                  "on-track",      None,   None),
 ]
 
@@ -28,7 +28,7 @@ def test_programme_exception_climbs_pmo_pmdg_ipdb_cet(ladder, run_months, transi
 
 
 def test_ipdb_may_refer_an_absolute_exception_to_cet_at_once(ladder) -> None:
-    facts = {**PROGRAMME_BASE, "milestone_missed": True, "months_exception_unresolved": 2, "requires_cet_decision": True}
+    facts = {**PROGRAMME_BASE, "milestones_overdue": 1, "months_exception_unresolved": 2, "requires_cet_decision": True}
     assert evaluate_ladder(ladder(*PROGRAMME), facts).forum == "CET"
 
 

@@ -145,17 +145,17 @@ async def test_the_ipdb_refers_a_programme_exception_to_cet(database, services, 
     from server.assessment_store.recompute import runner_access
 
     sheffield = org_ids["03N"]
-    subject = "programme:ELECTIVE"
+    subject = "programme:UEC"
     outcome = await record(database, services, "sheffield.contracts@accord.example", sheffield, kind="requires_cet_decision",
                            subject_key=subject, value="yes", reason="QIPP shortfall needs a CET decision on disinvestment")
     try:
         assert isinstance(outcome, JudgementRecorded), outcome
-        assert outcome.judgement.subject_name == "Elective care programme"
+        assert outcome.judgement.subject_name == "Urgent care programme"
         async with database.session(await runner_access(database, sheffield)) as session:
             facts = await judgement_facts(session, sheffield, at=dt.datetime.now(dt.UTC))
         assert facts[subject] == {"requires_cet_decision": True}
         found = await escalation(database, sheffield, subject)
-        assert found is not None, "the demo data put the elective programme in exception"
+        assert found is not None, "the demo data put the urgent care programme in exception"
         assert (found[1], found[2]["facts"]["requires_cet_decision"]) == ("cet", True)
     finally:
         await withdraw_all(database, services, sheffield, subject, (("sheffield.contracts@accord.example", ("requires_cet_decision",)),))

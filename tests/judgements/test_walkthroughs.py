@@ -41,7 +41,7 @@ WALKTHROUGHS = [
                                                 months_since_plan_without_improvement=0, current_level=1, months_in_level=1),
      {"material_deviation": True, "patient_safety_risk": True, "risk_rating": "high"}, "joint-committee", "enhanced-monitoring"),
     # Sheffield 3.2.1: a programme exception the IPDB refers as an absolute exception goes to CET.
-    ("03N", "sheffield-programme", dict(milestone_missed=True, benefits_at_risk=False, months_exception_unresolved=2,
+    ("03N", "sheffield-programme", dict(milestones_overdue=1, qipp_shortfall_percent_ytd=0.0, high_risks=0, months_exception_unresolved=2,
                                          current_level=3, months_in_level=0), {"requires_cet_decision": True}, "cet", "ipdb"),
     # Sheffield 3.2: triangulated intelligence assessed high risk reaches the IPDB without waiting for data.
     ("03N", "sheffield-provider", dict(months_under_target=0, periods_under_target=0, target_missed=False, current_level=0, months_in_level=0),
