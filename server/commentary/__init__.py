@@ -75,17 +75,21 @@ async def write_commentary(
     return _view(row.id, row.indicator_id, row.period, row.body, row.author_name, row.written_at)
 
 
-async def latest_commentary(session: AsyncSession, indicator_ids: Sequence[int], unit_id: int | None) -> dict[int, CommentaryView]:
-    """Per indicator, the current commentary on its latest stored period at the unit (None: organisation level). One statement."""
+async def latest_commentary(
+    session: AsyncSession, indicator_ids: Sequence[int], unit_id: int | None, *, before: dt.date | None = None,
+) -> dict[int, CommentaryView]:
+    """Per indicator, the current commentary on its latest stored period at the unit (None: organisation
+    level), or on its last stored period before the day ``before`` (an IPR of an earlier month). One statement."""
     if not indicator_ids:
         return {}
     rows = (await session.exec(text(
         "select distinct on (c.indicator_id) c.id, c.indicator_id, c.period, c.body, c.author_name, c.written_at"
-        " from commentary c join assessment a on a.indicator_id = c.indicator_id and a.period = c.period and a.is_latest"
-        "   and a.unit_id is not distinct from c.unit_id"
+        " from commentary c"
         " where c.indicator_id = any(:ids) and c.unit_id is not distinct from cast(:unit as integer)"
+        "   and c.period = (select max(a.period) from assessment a where a.indicator_id = c.indicator_id"
+        "                   and a.unit_id is not distinct from c.unit_id and a.period < coalesce(cast(:before as date), 'infinity'))"
         " order by c.indicator_id, c.written_at desc, c.id desc"
-    ), params={"ids": list(indicator_ids), "unit": unit_id})).all()
+    ), params={"ids": list(indicator_ids), "unit": unit_id, "before": before})).all()
     return {row[1]: _view(*row) for row in rows}
 
 

@@ -8,13 +8,16 @@ evidence point is the k-th stored row: server/assessment_store/recompute.py stor
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment.reference import consecutive_periods_under_target
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
 from server.reporting.status import IndicatorStatus
@@ -30,8 +33,7 @@ Formatter = Callable[[float | None], str]
 _CHART_SERIES = """
 with stored as (
   select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.masked_failure,
-         row_number() over (partition by a.indicator_id order by a.period) - 1 as k,
-         row_number() over (partition by a.indicator_id order by a.period desc) as from_end
+         row_number() over (partition by a.indicator_id order by a.period) - 1 as k
   from assessment a
   where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer)
 ), points as materialized (
@@ -40,7 +42,8 @@ with stored as (
   where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer) and a.is_latest
 )
 select s.indicator_id, s.period, s.value, s.target, s.trajectory, s.rag, s.masked_failure, o.point
-from stored s
+from (select *, row_number() over (partition by indicator_id order by period desc) as from_end
+      from stored where period < coalesce(cast(:before as date), 'infinity')) s
 left join points p on p.indicator_id = s.indicator_id
 left join lateral (select p.observed -> s.k::int as point) o on true
 where s.from_end <= :periods
@@ -50,13 +53,15 @@ order by s.indicator_id, s.period
 
 async def chart_series(
     session: AsyncSession, indicators: Sequence[IndicatorRef], *, unit_id: int | None, periods: int = CHART_PERIODS,
+    before: dt.date | None = None,
 ) -> dict[int, tuple[SeriesPoint, ...]]:
-    """Per indicator, its last ``periods`` stored points at the unit (None: organisation level), oldest first."""
+    """Per indicator, its last ``periods`` stored points at the unit (None: organisation level) before
+    the day ``before`` (None: all), oldest first."""
     if not indicators:
         return {}
     frequency = {i.id: i.frequency for i in indicators}
     rows = (await session.exec(
-        text(_CHART_SERIES), params={"ids": [i.id for i in indicators], "unit": unit_id, "periods": periods},
+        text(_CHART_SERIES), params={"ids": [i.id for i in indicators], "unit": unit_id, "periods": periods, "before": before},
     )).all()
     series: dict[int, list[SeriesPoint]] = {i.id: [] for i in indicators}
     for indicator_id, period, value, target, trajectory, rag, masked, point in rows:
@@ -71,6 +76,32 @@ async def chart_series(
         else:
             series[indicator_id].append(SeriesPoint(index=None, **base))
     return {indicator_id: tuple(points) for indicator_id, points in series.items()}
+
+
+# A point's SPC type as the verdict it would be were it the latest (server/assessment/spc.py).
+POINT_VARIATIONS = {"common_cause": "common_cause", "special_cause_improvement": "special_cause_improving",
+                    "special_cause_concern": "special_cause_concerning", "special_cause_neutral": "special_cause_neutral"}
+POLARITY_SIGNS = {"higher_is_better": 1, "lower_is_better": -1}
+
+
+def status_as_at(indicator: IndicatorRef, status: IndicatorStatus, points: Sequence[SeriesPoint]) -> IndicatorStatus:
+    """An earlier period's status with what only the latest row stores filled in from the series:
+    the point's SPC type as its variation (as the latest evidence reads that point) and the run under
+    target to it. Assurance stays unjudged: it belongs to the process as it stands now."""
+    if status.variation != "none":
+        return status  # the series' latest row: its own verdicts
+    upto = [p for p in points if p.period <= status.period]
+    if not upto or upto[-1].period != status.period:
+        return status
+    point = upto[-1]
+    sign = POLARITY_SIGNS.get(indicator.polarity, 0)
+    run = 0
+    if status.target is not None and sign:
+        values = [math.nan if p.value is None else p.value for p in upto]
+        run = consecutive_periods_under_target(values, status.target, sign)
+    return dataclasses.replace(
+        status, variation=POINT_VARIATIONS.get(point.point_type, "none"), variation_direction=point.direction or None, periods_under_target=run,
+    )
 
 
 @dataclass(frozen=True)

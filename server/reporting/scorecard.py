@@ -7,7 +7,9 @@ assessment of the selected unit, of its children, and every masked failure in th
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -91,8 +93,17 @@ class Scorecard:
         return max((row.status.period for d in self.domains for row in d.rows if row.status), default=None)
 
 
-async def organisation_scorecard(session: AsyncSession, tree: OrganisationTree, unit_code: str | None = None) -> Scorecard:
-    """The scorecard at ``unit_code`` (None or the root's code: the organisation level)."""
+# A past position: each series' last stored row before the day after the chosen period. Only the
+# latest row carries the verdicts (variation, assurance, runs: server/assessment_store/rows.py).
+_AS_AT = """(select *, row_number() over (partition by indicator_id, unit_id order by period desc) as recency
+             from assessment where org_id = :org and period < :before)"""
+
+
+async def organisation_scorecard(
+    session: AsyncSession, tree: OrganisationTree, unit_code: str | None = None, *, before: dt.date | None = None,
+) -> Scorecard:
+    """The scorecard at ``unit_code`` (None or the root's code: the organisation level), as it stands
+    now or, given ``before``, as each series stood at its last period before that day."""
     units = tree.units
     unit = select_unit(units, unit_code)
     by_id = {u.id: u for u in units}
@@ -106,15 +117,46 @@ async def organisation_scorecard(session: AsyncSession, tree: OrganisationTree, 
                    d.code as domain_code, d.name as domain_name, a.unit_id as assessed_unit_id, {LATEST_STATUS_COLUMNS}
             from indicator i
             join domain d on d.id = i.domain_id
-            left join assessment a on a.indicator_id = i.id and a.is_latest
+            left join {"assessment" if before is None else _AS_AT} a on a.indicator_id = i.id
+              and {"a.is_latest" if before is None else "a.recency = 1"}
               and (a.unit_id is not distinct from cast(:unit_id as integer) or a.unit_id = any(:child_ids) or a.masked_failure)
             where i.org_id = :org
             order by d.position, i.position
             """
         ),
-        params={"org": tree.organisation.id, "unit_id": selected_id, "child_ids": [c.id for c in children]},
+        params={"org": tree.organisation.id, "unit_id": selected_id, "child_ids": [c.id for c in children],
+                **({} if before is None else {"before": before})},
     )).all()
     return _shape(tree.organisation.code, tree.organisation.name, unit, by_id, children, selected_id, rows)
+
+
+async def reported_months(session: AsyncSession, org_id: int, unit_id: int | None, *, limit: int = 24) -> list[dt.date]:
+    """The months with stored assessments at the level (None: the organisation's), latest first: a period selector's choices."""
+    rows = await session.exec(text(
+        """select distinct date_trunc('month', period)::date as month from assessment
+           where org_id = :org and unit_id is not distinct from cast(:unit as integer) order by month desc limit :limit"""
+    ), params={"org": org_id, "unit": unit_id, "limit": limit})
+    return [row[0] for row in rows.all()]
+
+
+def with_statuses(scorecard: Scorecard, replaced: Mapping[int, IndicatorStatus]) -> Scorecard:
+    """The scorecard with some indicators' statuses at its level replaced (by indicator id), its glance recounted."""
+    domains = tuple(
+        DomainSection(domain.code, domain.name, tuple(
+            ScorecardRow(row.indicator, replaced.get(row.indicator.id, row.status), row.children) for row in domain.rows))
+        for domain in scorecard.domains
+    )
+    return dataclasses.replace(scorecard, domains=domains, at_a_glance=_glance(domains, scorecard.at_a_glance.masked_failures))
+
+
+def _glance(domains: tuple[DomainSection, ...], masked: tuple[MaskedFailure, ...]) -> AtAGlance:
+    all_rows = [r for d in domains for r in d.rows]
+    return AtAGlance(
+        off_target=tuple(r for r in all_rows if r.status and r.status.off_target),
+        concerning=tuple(r for r in all_rows if r.status and r.status.concerning),
+        forecast_to_fail=tuple(r for r in all_rows if r.status and r.status.failure_forecast and not r.status.off_target),
+        masked_failures=masked,
+    )
 
 
 STATUS_START = 11  # where LATEST_STATUS_COLUMNS begin in the scorecard row
@@ -153,12 +195,6 @@ def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scor
         scorecard_row = ScorecardRow(indicator, status_of[indicator_id], tuple(child_status[indicator_id]))
         sections.setdefault(code, (name, []))[1].append(scorecard_row)
     domains = tuple(DomainSection(code, name, tuple(found)) for code, (name, found) in sections.items())
-    all_rows = [r for d in domains for r in d.rows]
-    glance = AtAGlance(
-        off_target=tuple(r for r in all_rows if r.status and r.status.off_target),
-        concerning=tuple(r for r in all_rows if r.status and r.status.concerning),
-        forecast_to_fail=tuple(r for r in all_rows if r.status and r.status.failure_forecast and not r.status.off_target),
-        masked_failures=tuple(sorted(masked, key=lambda m: (m.unit.depth, m.unit.name, m.indicator.name))),
-    )
+    glance = _glance(domains, tuple(sorted(masked, key=lambda m: (m.unit.depth, m.unit.name, m.indicator.name))))
     ancestors = unit_ancestors(unit, by_id)
     return Scorecard(org_code, org_name, unit, ancestors, children, domains, glance)

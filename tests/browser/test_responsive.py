@@ -17,6 +17,7 @@ PAGES = [
     ("systems", "stw.lead@accord.example", "/systems"),
     ("ipr-organisation", "ulht.performance@accord.example", "/organisations/RWD"),
     ("ipr-division", "ulht.performance@accord.example", "/organisations/RWD?unit=RWD-MED"),
+    ("ipr-earlier-month", "ulht.performance@accord.example", "/organisations/RWD?unit=RWD-MED&period=2026-09-01"),
     ("indicator", "sath.exec@accord.example", "/organisations/RXW/indicators/AE4H"),
     ("plans", "stw.lead@accord.example", "/plans"),
     ("escalations", "ulht.performance@accord.example", "/organisations/RWD/escalations"),

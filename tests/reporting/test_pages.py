@@ -14,6 +14,7 @@ from sqlalchemy import text
 from server.db.session import AccessContext
 from server.reporting.export import CSV_HEADER
 from tests.conftest import login
+from tests.reporting.test_board_paper import save_pages
 
 LEAD = "stw.lead@accord.example"
 SATH = "sath.exec@accord.example"
@@ -282,3 +283,60 @@ async def test_ipr_links_only_the_pages_this_person_may_use(client, app):
         await login(other, "scht.viewer@accord.example")
         viewer = (await other.get("/organisations/R1D")).text
     assert 'href="/organisations/R1D/escalations"' in viewer and 'href="/organisations/R1D/measurements/new"' not in viewer
+
+
+async def test_ipr_rows_have_a_trend_sparkline_with_its_words(client, database, org_ids):
+    await login(client, ULHT)
+    page = (await client.get("/organisations/RWD")).text
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        reported = (await session.exec(text(
+            "select count(*) from (select indicator_id from assessment where org_id = :org and unit_id is null group by indicator_id having count(*) > 1) s"
+        ), params={"org": org_ids["RWD"]})).scalar_one()
+    assert page.count('class="accord-sparkline__svg"') == reported > 0
+    assert '<th scope="col" class="nhsuk-table__header">Trend</th>' in page
+    # The picture is hidden from assistive technology; its words say the same.
+    assert re.search(r'aria-hidden="true"[^>]*xmlns="http://www.w3.org/2000/svg">', page)
+    assert re.search(r'<span class="nhsuk-u-visually-hidden">Trend, [A-Z][a-z]{2} \d{4} to [A-Z][a-z]{2} \d{4}: [^<]+; lowest [^<]+, highest [^<]+\.</span>', page)
+
+
+async def test_the_ipr_shows_an_earlier_month_and_its_exports_follow_it(client, database, org_ids):
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        latest = (await session.exec(text("select max(period) from assessment where org_id = :org and unit_id is null"),
+                                     params={"org": org_ids["RWD"]})).scalar_one()
+        month = dt.date(latest.year - (latest.month == 1), (latest.month - 2) % 12 + 1, 1)  # the month before
+        stored = dict((await session.exec(text(
+            "select i.code, a.value from indicator i join assessment a on a.indicator_id = i.id and a.unit_id is null"
+            " where i.org_id = :org and i.frequency = 'monthly' and a.period = :month"), params={"org": org_ids["RWD"], "month": month})).all())
+    await login(client, ULHT)
+    query = f"?period={month.isoformat()}"
+    response = await client.get(f"/organisations/RWD{query}")
+    assert response.status_code == 200
+    page = response.text
+    assert f'<option value="{month.isoformat()}" selected>{month.strftime("%B %Y")}</option>' in page
+    assert f"Showing {month.strftime('%B %Y')}." in page
+    assert f'href="/organisations/RWD/ipr.csv{html.escape(query)}"' in page and f'href="/organisations/RWD/ipr.pdf{html.escape(query)}"' in page
+    assert page.count(f"<td class=\"nhsuk-table__cell\">{month.strftime('%b %Y')}</td>") == len(stored) > 0
+    # Each value's own SPC point gives its variation, so the summary matrix is filled, under "no assurance verdict".
+    assert page.count('class="accord-summary__names"') >= 1
+
+    rows = {row[4]: row for row in csv.reader(io.StringIO((await client.get(f"/organisations/RWD/ipr.csv{query}")).text))}
+    for code, value in stored.items():
+        assert rows[code][9] == month.isoformat() and float(rows[code][10]) == pytest.approx(value)
+
+    pdf = (await client.get(f"/organisations/RWD/ipr.pdf{query}")).content
+    import pypdfium2
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        first = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert f"reporting period {month.strftime('%B %Y')}".lower() in " ".join(first.split()).lower()
+    save_pages(pdf, "ipr-pdf-earlier-month")
+
+
+async def test_the_latest_month_is_the_default_and_a_month_that_is_not_one_is_not_found(client):
+    await login(client, ULHT)
+    page = (await client.get("/organisations/RWD")).text
+    assert '<option value="" selected>Latest</option>' in page
+    assert (await client.get("/organisations/RWD?period=October")).status_code == 404
+    assert (await client.get("/organisations/RWD/ipr.csv?period=2026-13")).status_code == 404

@@ -5,8 +5,9 @@ that nobody learns what exists elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 from dataclasses import dataclass
+from functools import partial
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,13 +15,16 @@ from starlette.responses import Response
 
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
 from server.commentary import latest_commentary
-from server.reporting.board import board_indicator, chart_series
+from server.reporting.board import board_indicator, chart_series, status_as_at
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
-from server.reporting.scorecard import Scorecard, organisation_scorecard
+from server.reporting.indicator import SeriesPoint
+from server.reporting.periods import add_periods
+from server.reporting.scorecard import Scorecard, organisation_scorecard, reported_months, with_statuses
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
 from server.web.charts.board import card_chart
+from server.web.charts.sparkline import build_sparkline
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
 
@@ -31,28 +35,71 @@ class Ipr:
     escalations: list[FollowUpItem]
     actions: list[FollowUpItem]
     contractual_only: bool  # a commissioner's view of a provider: its contractual indicators only
+    period: dt.date | None  # the month chosen (?period=), None: the latest position
+    months: list[dt.date]  # the months on offer, latest first
+    series: dict[int, tuple[SeriesPoint, ...]]  # per indicator, its last two years to the chosen month
 
     def context(self) -> dict[str, object]:
         return {"scorecard": self.scorecard, "escalations": self.escalations, "actions": self.actions,
-                "contractual_only": self.contractual_only}
+                "contractual_only": self.contractual_only, "period": self.period, "query": self.query}
+
+    @property
+    def before(self) -> dt.date | None:
+        """The first day after the chosen month: each series as it stood at its last period before it."""
+        return add_periods(self.period, 1, "monthly") if self.period else None
+
+    @property
+    def query(self) -> str:
+        """The level and month as a query string ('?unit=RWD-MED&period=2026-09-01'), for links to the exports."""
+        pairs = [("unit", self.scorecard.unit_query), ("period", self.period.isoformat() if self.period else "")]
+        return "?" + urlencode([(k, v) for k, v in pairs if v]) if any(v for _, v in pairs) else ""
 
 
-async def load_ipr(request: Request) -> Ipr | None:
-    """The IPR for the path's organisation and ``?unit=``; None when it is missing or not readable."""
+class NoSuchPeriod(ValueError):
+    pass
+
+
+def chosen_month(value: str | None) -> dt.date | None:
+    """'2026-09-01' or '2026-09' as the first of its month; None for none; NoSuchPeriod for anything else."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+    except ValueError as error:
+        raise NoSuchPeriod(value) from error
+    return day.replace(day=1)
+
+
+async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
+    """The IPR for the path's organisation, ``?unit=`` and ``?period=`` (a month: each series as it
+    stood at its last period in that month); None when it is missing or not readable."""
     access = access_of(request)
+    try:
+        period = chosen_month(request.query_params.get("period"))
+    except NoSuchPeriod:
+        return None
+    before = add_periods(period, 1, "monthly") if period else None
     async with services_of(request).database.session(access) as session:
         tree = await organisation_tree(session, request.path_params["code"])
         if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
             return None
         organisation = tree.organisation
         try:
-            scorecard = await organisation_scorecard(session, tree, unit_code=request.query_params.get("unit") or None)
+            scorecard = await organisation_scorecard(session, tree, unit_code=request.query_params.get("unit") or None, before=before)
         except UnknownUnit:
             return None
         unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
         escalations = await open_escalations(session, org_id=organisation.id, unit_id=unit_id)
         actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
-    return Ipr(scorecard, escalations, actions, contractual_only=organisation.id not in access.read_org_ids)
+        months = await reported_months(session, organisation.id, unit_id)
+        indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
+        series = await chart_series(session, indicators, unit_id=unit_id, before=before) if with_series or before else {}
+    if before is not None:
+        scorecard = with_statuses(scorecard, {
+            row.indicator.id: status_as_at(row.indicator, row.status, series.get(row.indicator.id, ()))
+            for domain in scorecard.domains for row in domain.rows if row.status is not None
+        })
+    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series)
 
 
 # The organisation's other pages, each shown to those the matrix lets use it (the page checks again).
@@ -84,18 +131,25 @@ async def organisation_page(request: Request) -> Response:
     related = [] if ipr.contractual_only else related_pages(request, ipr.scorecard.organisation_code)
     scorecard = ipr.scorecard
     rows = [row for domain in scorecard.domains for row in domain.rows]
-    unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
-    async with services_of(request).database.session(access_of(request)) as session:
-        recent = await chart_series(session, [row.indicator for row in rows], unit_id=unit_id, periods=2)
-    previous = {indicator_id: points[-2] for indicator_id, points in recent.items() if len(points) > 1 and points[-2].value is not None}
+    previous, sparklines = {}, {}
+    for row in rows:
+        observed = [point for point in ipr.series.get(row.indicator.id, ()) if point.value is not None]
+        if len(observed) > 1:
+            previous[row.indicator.id] = observed[-2]
+        sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
     link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?unit={quote(scorecard.unit_query)}" if scorecard.unit_query else "")
     matrix = summary_matrix(statuses((row.indicator.name, link.format(row.indicator.code), row.status) for row in rows))
-    return render(request, "pages/organisation.html", {**ipr.context(), "related": related, "previous": previous, "matrix": matrix})
+    months = sorted({*ipr.months, *([ipr.period] if ipr.period else [])}, reverse=True)
+    month_items = [{"value": "", "text": "Latest", "selected": ipr.period is None}] + [
+        {"value": month.isoformat(), "text": month.strftime("%B %Y"), "selected": month == ipr.period} for month in months]
+    return render(request, "pages/organisation.html", {
+        **ipr.context(), "related": related, "previous": previous, "sparklines": sparklines, "matrix": matrix, "month_items": month_items,
+    })
 
 
 @login_required
 async def ipr_csv(request: Request) -> Response:
-    ipr = await load_ipr(request)
+    ipr = await load_ipr(request, with_series=False)
     if ipr is None:
         return not_found(request)
     return Response(
@@ -110,7 +164,7 @@ async def ipr_pdf(request: Request) -> Response:
     if ipr is None:
         return not_found(request)
     async with services_of(request).database.session(access_of(request)) as session:
-        paper = await board_paper(session, ipr.scorecard)
+        paper = await board_paper(session, ipr)
     templates = services_of(request).templates
     html = templates.env.get_template("pages/organisation_print.html").render(
         **ipr.context(), **paper, generated_on=dt.datetime.now(dt.UTC).date(), rule_set=f"{RULE_SET_NAME} {RULE_SET_VERSION}",
@@ -123,14 +177,14 @@ async def ipr_pdf(request: Request) -> Response:
     )
 
 
-async def board_paper(session, scorecard: Scorecard) -> dict[str, object]:  # type: ignore[no-untyped-def]
+async def board_paper(session, ipr: Ipr) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """What the PDF adds to the page's IPR: each domain's indicators with their chart, sentences and
-    the owner's commentary on the period, and the summary matrix. Two more statements, whatever the
+    the owner's commentary on the period, and the summary matrix. One more statement, whatever the
     number of indicators."""
+    scorecard, series = ipr.scorecard, ipr.series
     unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
     rows = [row for domain in scorecard.domains for row in domain.rows]
-    series = await chart_series(session, [row.indicator for row in rows], unit_id=unit_id)
-    commentary = await latest_commentary(session, [row.indicator.id for row in rows], unit_id)
+    commentary = await latest_commentary(session, [row.indicator.id for row in rows], unit_id, before=ipr.before)
     domains = []
     for domain in scorecard.domains:
         cards = []

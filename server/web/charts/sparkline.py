@@ -1,0 +1,63 @@
+"""A trend sparkline for a table row (partials/sparkline.html): the series' values as a line, the
+target as a dashed line, the latest point marked. The picture is hidden from assistive
+technology; its description, in words beside it, carries the same facts."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from server.reporting.indicator import SeriesPoint
+
+WIDTH, HEIGHT, PAD = 120, 32, 3
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    width: int
+    height: int
+    path: str  # the values, broken where a period has none
+    target_path: str  # '' without a target
+    last_x: float
+    last_y: float
+    description: str
+
+
+def build_sparkline(points: Sequence[SeriesPoint], fmt: Callable[[float | None], str]) -> Sparkline | None:
+    """None with fewer than two values: a single point is no trend."""
+    observed = [p for p in points if p.value is not None]
+    if len(observed) < 2:
+        return None
+    values = [v for p in points for v in (p.value, p.target) if v is not None]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = (WIDTH - 2 * PAD) / (len(points) - 1)
+
+    def x_of(position: int) -> float:
+        return round(PAD + position * step, 1)
+
+    def y_of(value: float) -> float:
+        return round(HEIGHT - PAD - (value - low) / span * (HEIGHT - 2 * PAD), 1)
+
+    commands, drawing = [], False
+    for position, point in enumerate(points):
+        if point.value is None:
+            drawing = False
+            continue
+        commands.append(f"{'L' if drawing else 'M'}{x_of(position)},{y_of(point.value)}")
+        drawing = True
+    target = observed[-1].target
+    target_path = f"M{PAD},{y_of(target)} H{WIDTH - PAD}" if target is not None else ""
+    last = max(i for i, p in enumerate(points) if p.value is not None)
+    return Sparkline(WIDTH, HEIGHT, " ".join(commands), target_path, x_of(last), y_of(observed[-1].value or 0.0),
+                     _description(observed, fmt))
+
+
+def _description(observed: Sequence[SeriesPoint], fmt: Callable[[float | None], str]) -> str:
+    first, latest = observed[0], observed[-1]
+    lowest = min(observed, key=lambda p: p.value or 0.0)
+    highest = max(observed, key=lambda p: p.value or 0.0)
+    words = (f"Trend, {first.label} to {latest.label}: {fmt(first.value)} to {fmt(latest.value)}; "
+             f"lowest {fmt(lowest.value)} ({lowest.label}), highest {fmt(highest.value)} ({highest.label})")
+    if latest.target is not None:
+        words += f"; target {fmt(latest.target)}"
+    return words + "."
