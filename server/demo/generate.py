@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.authz import Authorizer
 from server.db.models import AppUser, HealthSystem, Indicator, Measurement, Organisation, OrgUnit
 from server.db.session import AccessContext, Database
+from server.demo.contracts import level_offset, monthly_spend, monitored_units, spend_indicators
 from server.demo.users import DEMO_PASSWORD, DEMO_USERS
 from server.tenants.spec import DemoSeriesSpec, IndicatorSpec, TenantFile
 
@@ -83,7 +84,9 @@ class SeriesValues:
     denominators: np.ndarray | None
 
 
-def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], periods: list[dt.date]) -> list[SeriesValues]:
+def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], periods: list[dt.date],
+                offsets: dict[int, float] | None = None) -> list[SeriesValues]:
+    """One series per unit; ``offsets`` moves a unit's level (a contracted provider's story, server/demo/contracts.py)."""
     demo = spec.demo or _default_demo(spec)
     n = len(periods)
     years = np.arange(n) / 12.0
@@ -104,7 +107,7 @@ def draw_series(org: str, spec: IndicatorSpec, units: list[tuple[int, str]], per
     share = 1.0 / max(len(units), 1)
     for unit_id, unit_code in units:
         rng = _rng(org, spec.code, unit_code)
-        unit_bias = rng.normal(0, abs(demo.noise) * 0.5)
+        unit_bias = rng.normal(0, abs(demo.noise) * 0.5) + (offsets or {}).get(unit_id, 0.0)
         noise = rng.normal(0, abs(demo.noise), n)
         if spec.rollup == "rate":
             # A percentage is a proportion of 0..1; other rates (e.g. length-of-stay ratios) only >= 0.
@@ -143,17 +146,33 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
         roots = [(unit_id, unit_code) for unit_id, unit_code, _, depth in units if depth == 0]
         indicator_ids = dict((await session.exec(select(Indicator.code, Indicator.id).where(Indicator.org_id == org_id))).all())
         rows = []
+        # A contract unit holds its provider's contractual figures only (issue 15), each provider with its own story.
+        contracts = monitored_units(tenant)
+        unit_codes = dict(leaves)
+        spend = spend_indicators(tenant)
         for spec in tenant.indicators:
-            target_units = roots if spec.rollup == "none" else leaves
-            for drawn in draw_series(code, spec, target_units, periods):
+            if spec.code in spend:
+                for unit_id, unit_code in leaves:
+                    contract = contracts.get(unit_code)
+                    if contract is not None and contract.monitoring and contract.monitoring.spend == spec.code:
+                        values = monthly_spend(code, contract, periods)
+                        rows += [_row(org_id, indicator_ids[spec.code], unit_id, period, float(values[i]), None, None, i, len(periods))
+                                 for i, period in enumerate(periods)]
+                continue
+            target_units = roots if spec.rollup == "none" else [
+                (unit_id, unit_code) for unit_id, unit_code in leaves
+                if unit_code not in contracts or spec.code in contracts[unit_code].monitoring.indicators  # type: ignore[union-attr]
+            ]
+            offsets = {unit_id: level_offset(code, contracts[unit_codes[unit_id]], spec) for unit_id, _ in target_units
+                       if unit_codes.get(unit_id) in contracts}
+            for drawn in draw_series(code, spec, target_units, periods, offsets):
                 for index, period in enumerate(periods):
-                    rows.append({
-                        "org_id": org_id, "indicator_id": indicator_ids[spec.code], "unit_id": drawn.unit_id, "period": period,
-                        "value": None if drawn.values is None else float(drawn.values[index]),
-                        "numerator": None if drawn.numerators is None else float(drawn.numerators[index]),
-                        "denominator": None if drawn.denominators is None else float(drawn.denominators[index]),
-                        "status": "validated" if index < len(periods) - 1 else "provisional", "source": "demo", "revision": 1,
-                    })
+                    rows.append(_row(
+                        org_id, indicator_ids[spec.code], drawn.unit_id, period,
+                        None if drawn.values is None else float(drawn.values[index]),
+                        None if drawn.numerators is None else float(drawn.numerators[index]),
+                        None if drawn.denominators is None else float(drawn.denominators[index]), index, len(periods),
+                    ))
         for start in range(0, len(rows), 5000):
             await session.exec(Measurement.__table__.insert(), params=rows[start:start + 5000])
         await session.exec(
@@ -165,6 +184,13 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
         )
         added += len(rows)
     return added
+
+
+def _row(org_id: int, indicator_id: int, unit_id: int, period: dt.date, value: float | None, numerator: float | None,
+         denominator: float | None, index: int, count: int) -> dict[str, object]:
+    return {"org_id": org_id, "indicator_id": indicator_id, "unit_id": unit_id, "period": period, "value": value,
+            "numerator": numerator, "denominator": denominator,
+            "status": "validated" if index < count - 1 else "provisional", "source": "demo", "revision": 1}
 
 
 async def create_demo_users(database: Database, authorizer: Authorizer | None = None) -> int:

@@ -48,6 +48,8 @@ DEMO_USERS = (
     DemoUser("sheffield.contracts@accord.example", "Ruth Barker", "03N",
              (("commissioner", "org:03N"), ("performance_manager", "org:03N")),
              "Sheffield CCG contract manager"),
+    DemoUser("sheffield.director@accord.example", "Tom Hale", "03N", (("executive", "org:03N"),),
+             "Sheffield CCG Director of Delivery: chairs the Contract Management Boards, issues contract performance notices"),
     DemoUser("whssc.commissioner@accord.example", "Rhys Jenkins", "WHSSC",
              (("commissioner", "org:WHSSC"), ("viewer", "org:WHSSC")),
              "WHSSC commissioner: sees providers' contractual indicators"),

@@ -62,6 +62,7 @@ DECISION = "a forum decision recorded in the browser"
 DIVISION = "assessment: divisional rating against the four ULHT 5.2 criteria"
 PROGRAMME = "the programme record: its milestones, QIPP benefits by month and risks (server/programmes/facts.py)"
 CONTRACT = "contract register (the commissioner's tenant file)"
+NOTICE = "contract performance notices (raised, issued, remedial action plan agreed, closed)"
 SCORECARD = "assessment: organisation or unit scorecard"
 LIFECYCLE = "escalation lifecycle (the subject's open escalation)"
 
@@ -153,6 +154,10 @@ _DEFINITIONS = (
     _fact("contract_value", "number", CONTRACT, "Annual contract value in pounds."),
     _fact("strategically_important", "boolean", CONTRACT, "Sole provider or significant strategic link (WHSSC 6)."),
     _fact("provider_code", "text", CONTRACT, "The provider's organisation code."),
+    # --- contract performance notices (Sheffield 3.3; the contract page's notices) -------------------
+    _fact("performance_notice_issued", "boolean", NOTICE,
+          "A contract performance notice has been issued to the provider and is neither closed nor withdrawn."),
+    _fact("months_since_notice_issued", "integer", NOTICE, "Whole months since the open notice was issued (0 without one)."),
     # --- organisation scorecard (STW performance spectrum) -------------------------------------------
     _fact("kpi_targets_missed", "integer", SCORECARD, "KPI targets missed in the latest period."),
     _fact("targets_missed", "integer", SCORECARD, "Targets missed in the latest period, key indicators or not."),
@@ -196,7 +201,8 @@ SUBJECT_FACTS: Mapping[SubjectType, frozenset[str]] = MappingProxyType({
     "domain": _GROUP | JUDGED | _LIFECYCLE,
     "organisation": _GROUP | {"domains_with_missed_targets", "maturity_level"} | JUDGED | _LIFECYCLE,
     "contract": _RUNS | {"contract_value", "strategically_important", "provider_code", "failure_forecast_next_quarter",
-                         "months_since_plan_without_improvement", "targets_missed"} | JUDGED | _LIFECYCLE,
+                         "months_since_plan_without_improvement", "targets_missed", "performance_notice_issued",
+                         "months_since_notice_issued"} | JUDGED | _LIFECYCLE,
     "programme": frozenset({"milestone_missed", "milestones_overdue", "benefits_at_risk", "qipp_shortfall_ytd", "qipp_shortfall_percent_ytd",
                             "high_risks", "highest_risk_score", "months_exception_unresolved", "periods_sustained", "months_sustained",
                             "target_missed", "reporting_frequency"}) | JUDGED | _LIFECYCLE,

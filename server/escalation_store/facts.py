@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.escalation.periods import ReportingPeriod
 from server.escalation_store.division import divisions_of
-from server.escalation_store.history import SeriesHistory, group_evidence, group_facts, read_histories
+from server.escalation_store.history import read_histories
 
 # ULHT 4: "significant failure against plan" — read here as a key indicator under target for a
 # quarter or more with special-cause concern, or failing and forecast to keep failing.
@@ -104,49 +104,3 @@ async def unit_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime |
                 unit_id=division.unit_id, period=division.reporting_period, evidence=division.evidence())
         for division in await divisions_of(session, org_id) if division.rating is not None
     ]
-
-
-async def contract_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
-    """One subject per contract this organisation commissions, with the provider's contractual performance.
-
-    The runs are those of the provider's contractual indicators together (history.group_facts); the
-    months without improvement are the longest among those indicators with a live plan.
-    """
-    rows = (await session.exec(text(
-        """
-        select p.id, p.code, p.name, c.annual_value, c.strategically_important, a.period, pl.started_on,
-               a.evidence -> 'improvement' ->> 'status'
-        from contract c join organisation p on p.id = c.provider_id
-        left join indicator i on i.org_id = p.id and i.source = 'contractual'
-        left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest
-        left join lateral (
-          select started_on from improvement_plan pl where pl.indicator_id = i.id and {in_place}
-          order by pl.id desc limit 1
-        ) pl on true
-        where c.commissioner_id = :org order by p.code
-        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"))
-    ), params={"org": org_id})).all()
-    contracts: dict[int, tuple[str, str, float, bool]] = {}
-    without_improvement: dict[int, int] = {}
-    for provider_id, code, name, value, strategic, period, started_on, improvement in rows:
-        contracts[provider_id] = (code, name, float(value), bool(strategic))
-        months = months_without_improvement(started_on, period, improvement) if period else 0
-        without_improvement[provider_id] = max(months, without_improvement.get(provider_id, 0))
-    by_provider: dict[int, list[SeriesHistory]] = {}
-    for history in (await read_histories(session, list(contracts), contractual_only=True)).values():
-        by_provider.setdefault(history.org_id, []).append(history)
-    subjects = []
-    for provider_id, (code, name, value, strategic) in contracts.items():
-        provided = by_provider.get(provider_id, [])
-        facts, period = group_facts(provided)
-        facts = {fact: known for fact, known in facts.items() if fact not in _NOT_FOR_CONTRACTS}
-        facts.update(contract_value=value, strategically_important=strategic, provider_code=code,
-                     months_since_plan_without_improvement=without_improvement[provider_id])
-        subjects.append(Subject(f"contract:{code}", f"Contract with {name}", "contract", facts, period=period,
-                                evidence=group_evidence(provided)))
-    return subjects
-
-
-# A contract is rated on its runs and the misses of its indicators, not on a scorecard of its own.
-_NOT_FOR_CONTRACTS = frozenset({"kpi_targets_missed", "all_indicators_met", "key_indicators_met", "all_targets_exceeded", "rag",
-                                "target_shortfall_percent"})

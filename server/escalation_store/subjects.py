@@ -13,7 +13,8 @@ from types import MappingProxyType
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.escalation.facts import SUBJECT_FACTS
-from server.escalation_store.facts import Subject, contract_subjects, indicator_subjects, unit_subjects
+from server.escalation_store.contracts import contract_subjects
+from server.escalation_store.facts import Subject, indicator_subjects, unit_subjects
 from server.escalation_store.plans import plan_subjects
 from server.escalation_store.programmes import programme_subjects
 from server.escalation_store.scorecard import domain_subjects, organisation_subjects

@@ -25,6 +25,10 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.audit.trail import record_event
+from server.contracts.notices import notices_of
+from server.contracts.outturn import contract_outturn
+from server.contracts.register import ContractView, contract_of, contracts_of
+from server.judgements.store import current_judgements
 from server.db.models import Forum, Meeting, Organisation
 from server.meetings.actions import STATUS_WORDS, action_log
 from server.meetings.calendar import long_date
@@ -50,7 +54,14 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
     subject_name = meeting.cadence_reason.get("subject_name")
     scope = {"kind": "organisation", "name": organisation.name}
     rating = None
-    if kind == "unit":
+    contract = await _contract_reviewed(session, organisation.id, forum, kind, code)
+    if contract is not None:
+        # A contract's own meeting (an SLA meeting, or the provider's Contract Management Board) reviews that
+        # provider's figures, not the commissioner's: those it records at the contract unit and the provider's own.
+        kind, code = "contract", contract.provider_code
+        scope = {"kind": "contract", "code": code, "name": subject_name or contract.provider_name}
+        indicators = await contract_indicators(session, contract)
+    elif kind == "unit":
         unit = (await session.exec(text("select id, name from org_unit where org_id = :org and code = :code"),
                                    params={"org": organisation.id, "code": code})).first()
         scope = {"kind": "unit", "code": code, "name": unit[1] if unit else subject_name or code}
@@ -63,16 +74,13 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
                 "criteria": [{"fact": c.fact, "met": c.met, "failing_indicators": [names.get(f, f) for f in c.failing_indicators], "note": c.note}
                              for c in division.rating.criteria],
             }
-    elif kind == "contract":
-        scope = {"kind": "contract", "code": code, "name": subject_name or code}
-        indicators = await _with_series(session, await _provider_contractual_indicators(session, code), unit_id=None)
     elif kind == "indicator":
         scope = {"kind": "indicator", "code": code, "name": subject_name or code}
         chosen = [i for i in await _organisation_indicators(session, organisation.id) if i["code"] == code]
         indicators = await _with_series(session, chosen, unit_id=None)
     else:
         indicators = await _with_series(session, await _organisation_indicators(session, organisation.id), unit_id=None)
-    escalations = await _open_escalations(session, organisation.id, meeting.subject_key, kind)
+    escalations = await _open_escalations(session, organisation.id, f"contract:{code}" if contract else meeting.subject_key, kind)
     actions = [
         {"id": logged.action.id, "description": logged.action.description, "owner": logged.action.owner,
          "due_date": logged.action.due_date.isoformat(), "status": logged.action.status, "status_words": STATUS_WORDS[logged.action.status],
@@ -97,8 +105,52 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
         "escalations": escalations,
         "actions": actions,
     }
+    if contract is not None:
+        pack["contract"] = await contract_section(session, contract, indicators, escalations, now=now)
     pack["agenda"] = agenda(pack, forum)
     return pack
+
+
+async def _contract_reviewed(session: AsyncSession, org_id: int, forum: Forum, kind: str, code: str) -> ContractView | None:
+    """The contract a meeting reviews: its subject's (an SLA meeting), or the one whose board the forum is."""
+    if kind == "contract":
+        return await contract_of(session, org_id, code)
+    if kind:
+        return None
+    return next((c for c in await contracts_of(session, org_id) if c.forum == forum.code), None)
+
+
+async def contract_indicators(session: AsyncSession, contract: ContractView) -> list[dict]:
+    """The provider's figures as its commissioner sees them: recorded at the contract unit, and the provider's own contractual ones."""
+    recorded: list[dict] = []
+    if contract.monitoring_unit_id is not None:
+        chosen = [i for i in await _unit_indicators(session, contract.monitoring_unit_id) if i["code"] in contract.indicators]
+        recorded = await _with_series(session, chosen, unit_id=contract.monitoring_unit_id)
+    return recorded + await _with_series(session, await _provider_contractual_indicators(session, contract.provider_code), unit_id=None)
+
+
+async def contract_section(session: AsyncSession, contract: ContractView, indicators: list[dict], escalations: list[dict],
+                           *, now: dt.datetime) -> dict:
+    """What a contract meeting adds to the figures: the contract, its finance outturn, risks and a forward look."""
+    outturn = await contract_outturn(session, contract)
+    notices = await notices_of(session, contract.commissioner_id, provider_id=contract.provider_id, open_only=True)
+    judged = await current_judgements(session, contract.commissioner_id, at=now, subject_keys=[contract.subject_key])
+    risks = [{"kind": "escalation", "text": f"{e['level_name']} (level {e['level']}): {e['explanation'] or ''}".strip()} for e in escalations]
+    risks += [{"kind": "judgement", "text": f"{j.kind.replace('_', ' ').capitalize()}: {j.value} ({j.recorded_by_name}: {j.reason})"}
+              for j in judged]
+    risks += [{"kind": "notice", "text": f"{n.title}: {n.status_words.lower()}"} for n in notices]
+    forward = [{"text": f"{i['name']}: failure forecast within the next quarter"} for i in indicators if i["failure_forecast"]]
+    forward += [{"text": f"{n.title}: remedial action plan due {long_date(n.remedial_plan_due)}"} for n in notices if n.remedial_plan_due]
+    if outturn is not None:
+        forward.append({"text": f"Forecast outturn for the year from {long_date(outturn.financial_year_start)}: "
+                                f"£{outturn.forecast:,.0f} against a contract value of £{outturn.contract_value:,.0f}"})
+    return {
+        "provider": {"code": contract.provider_code, "name": contract.provider_name, "is_tenant": contract.provider_is_tenant},
+        "annual_value": contract.annual_value, "services": list(contract.services), "strategically_important": contract.strategically_important,
+        "recorded_at": contract.monitoring_unit, "outturn": outturn.as_dict() if outturn else None,
+        "notices": [{"id": n.id, "title": n.title, "status": n.status, "status_words": n.status_words} for n in notices],
+        "risks": risks, "forward_look": forward,
+    }
 
 
 def agenda(pack: dict, forum: Forum) -> list[dict[str, object]]:

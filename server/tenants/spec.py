@@ -387,6 +387,20 @@ class JudgementKindSpec(Strict):
 # ---------------------------------------------------------------------------------------------
 # Relationships and people
 # ---------------------------------------------------------------------------------------------
+class ContractMonitoringSpec(Strict):
+    """Where the commissioner records the provider's contractual indicators itself (issue 15).
+
+    A provider that is not a tenant reports to its commissioner, who keeps the figures in its own
+    tenancy: measurements of the commissioner's ``indicators`` at ``unit`` (one unit per contract),
+    entered or imported like any other measurement. ``spend`` names the indicator holding the month's
+    value of activity under the contract, from which the finance outturn is forecast.
+    """
+
+    unit: Code
+    indicators: list[Code] = Field(min_length=1)
+    spend: Code | None = None
+
+
 class ContractSpec(Strict):
     provider: Code
     provider_name: str | None = None
@@ -395,6 +409,8 @@ class ContractSpec(Strict):
     strategically_important: bool = False
     start: dt.date | None = None
     end: dt.date | None = None
+    forum: Code | None = None  # the contract's own board (Sheffield 3.3: one Contract Management Board per provider)
+    monitoring: ContractMonitoringSpec | None = None
 
 
 class RegionSpec(Strict):
@@ -571,6 +587,21 @@ class TenantFile(Strict):
         for index, programme in enumerate(self.programmes):
             if programme.unit is not None and programme.unit not in seen_units:
                 errors.append(f"programmes[{index}].unit: '{programme.unit}' is not a declared unit")
+        indicators = {i.code for i in self.indicators}
+        for index, contract in enumerate(self.contracts):
+            if contract.forum is not None and contract.forum not in forums:
+                errors.append(f"contracts[{index}].forum: '{contract.forum}' is not a declared forum")
+            if contract.monitoring is None:
+                continue
+            if contract.monitoring.unit not in seen_units:
+                errors.append(f"contracts[{index}].monitoring.unit: '{contract.monitoring.unit}' is not a declared unit")
+            for i_index, code in enumerate(contract.monitoring.indicators):
+                if code not in indicators:
+                    errors.append(f"contracts[{index}].monitoring.indicators[{i_index}]: '{code}' is not a declared indicator")
+            if contract.monitoring.spend is not None and contract.monitoring.spend not in indicators:
+                errors.append(f"contracts[{index}].monitoring.spend: '{contract.monitoring.spend}' is not a declared indicator")
+        monitored = [c.monitoring.unit for c in self.contracts if c.monitoring]
+        errors.extend(f"contracts: unit '{unit}' monitors more than one contract" for unit in sorted({u for u in monitored if monitored.count(u) > 1}))
         _no_duplicates(errors, "peer_groups", [g.code for g in self.peer_groups])
         for index, group in enumerate(self.peer_groups):
             if self.organisation.code not in group.members:

@@ -84,6 +84,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
                      "empty": NOT_THEIR_HISTORY, "malformed": MALFORMED},
     # A recalculation decision is withdrawn (an update that keeps it), never deleted: nobody has the privilege.
     "commentary": _history(),  # issue 14: a new version is a new row; nobody changes or removes one
+    # Issue 15: a commissioner's notice to a provider is the commissioner's alone (never the provider's, even as a tenant);
+    # it moves on by update and is never removed (no delete privilege); each step is history.
+    "contract_notice": {**_table(own=(1, ALLOWED, 1, REFUSED), partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
+                                 others=(0, REFUSED, 0, REFUSED))},
+    "contract_notice_event": _history(),
     "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                 others=(0, REFUSED, 0, REFUSED)),
     # Programme records (issue 15, Sheffield 3.1): a milestone is dropped, a risk or a programme closed; nobody deletes.
@@ -124,6 +129,8 @@ SAMPLE_ROW = {
     "programme_milestone": "org_id = :rxw and title = 'Matrix milestone'",
     "programme_benefit": "org_id = :rxw and month = '2099-01-01'",
     "programme_risk": "org_id = :rxw and description = 'Matrix risk'",
+    "contract_notice": "org_id = :rxw and title = 'Matrix notice'",
+    "contract_notice_event": "org_id = :rxw and note = 'Matrix notice'",
 }
 
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
@@ -156,6 +163,9 @@ FIXTURE_ROWS = (
     "insert into spc_recalculation (org_id, indicator_id, unit_id, period, reason)"
     " select :rxw, min(id), (select id from org_unit where org_id = :rxw and parent_id is null), '2099-01-01', 'Matrix'"
     " from indicator where org_id = :rxw",
+    "insert into contract_notice (org_id, provider_id, title, reason) values (:rxw, :rl1, 'Matrix notice', 'Matrix')",
+    "insert into contract_notice_event (org_id, notice_id, event, to_status, note, actor_user_id, actor_name)"
+    " select :rxw, id, 'raised', 'raised', 'Matrix notice', :user, 'Matrix' from contract_notice where title = 'Matrix notice'",
     "insert into notification (recipient_user_id, org_id, kind, subject, body, link, dedupe_key)"
     " values (:user, :rxw, 'escalation', 'Matrix', 'Matrix', '/organisations/RXW/escalations', 'matrix-test')",
     "insert into programme (org_id, code, name) values (:rxw, 'MATRIX', 'Matrix programme')",

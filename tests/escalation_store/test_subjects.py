@@ -22,7 +22,7 @@ def test_the_store_reads_every_subject_type_the_registry_declares() -> None:
 
 # (organisation, kind, statements the reader sends whatever the number of subjects)
 READS = [("RXW", "indicator", 2), ("RWD", "unit", 5), ("RWD", "domain", 2), ("RWD", "organisation", 2),
-         ("QOC", "contract", 2), ("WHSSC", "contract", 2), ("03N", "programme", 1)]
+         ("QOC", "contract", 6), ("WHSSC", "contract", 6), ("03N", "contract", 6), ("03N", "programme", 1)]
 
 
 @pytest.mark.parametrize(("org", "kind", "statements"), READS)

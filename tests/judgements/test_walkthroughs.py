@@ -40,6 +40,9 @@ WALKTHROUGHS = [
     ("WHSSC", "whssc-service-escalation", dict(months_under_target=2, periods_under_target=2, target_missed=True,
                                                 months_since_plan_without_improvement=0, current_level=1, months_in_level=1),
      {"material_deviation": True, "patient_safety_risk": True, "risk_rating": "high"}, "joint-committee", "enhanced-monitoring"),
+    # WHSSC 8.2: a dashboard measure off target whose deviation the CDG judges material goes to the Management Group.
+    ("WHSSC", "whssc-dashboard", dict(months_under_target=2, periods_under_target=2, target_missed=True, current_level=1, months_in_level=0),
+     {"material_deviation": True}, "management-group", "cdg-exception"),
     # Sheffield 3.2.1: a programme exception the IPDB refers as an absolute exception goes to CET.
     ("03N", "sheffield-programme", dict(milestones_overdue=1, qipp_shortfall_percent_ytd=0.0, high_risks=0, months_exception_unresolved=2,
                                          current_level=3, months_in_level=0), {"requires_cet_decision": True}, "cet", "ipdb"),
