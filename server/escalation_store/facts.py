@@ -8,6 +8,7 @@ may be given is declared once, in server/escalation/facts.py (SUBJECT_FACTS).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -38,9 +39,14 @@ class Subject:
     evidence: dict[str, object] = field(default_factory=dict, compare=False)  # what the facts were read from, for the explanation
 
 
-async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
-    """One subject per indicator at organisation level: its series' runs and verdicts, its plan and masking."""
-    histories = await read_histories(session, [org_id])
+async def indicator_subjects(
+    session: AsyncSession, org_id: int, *, at: dt.datetime | None = None, indicator_ids: Collection[int] | None = None,
+) -> list[Subject]:
+    """One subject per indicator at organisation level: its series' runs and verdicts, its plan and masking.
+
+    With ``indicator_ids``, only those indicators' subjects (their facts read nothing else).
+    """
+    histories = await read_histories(session, [org_id], indicator_ids=indicator_ids)
     rows = (await session.exec(text(
         """
         select i.id, i.code, i.name, a.period,
@@ -55,10 +61,10 @@ async def indicator_subjects(session: AsyncSession, org_id: int, *, at: dt.datet
           select {in_place} as in_place, accountability, started_on from improvement_plan pl
           where pl.indicator_id = i.id and pl.status not in ('closed', 'draft') order by {in_place} desc, pl.id desc limit 1
         ) p on true
-        where i.org_id = :org and i.polarity <> 'neutral'
+        where i.org_id = :org and i.polarity <> 'neutral' {only}
         order by i.position
-        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"))
-    ), params={"org": org_id})).all()
+        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="pl"), only="" if indicator_ids is None else "and i.id = any(:indicators)")
+    ), params={"org": org_id, **({} if indicator_ids is None else {"indicators": list(indicator_ids)})})).all()
     subjects = []
     for indicator_id, code, name, period, masked, improvement, in_place, accountability, started_on in rows:
         history = histories.get((indicator_id, None))

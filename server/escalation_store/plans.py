@@ -8,6 +8,7 @@ to read, and are left out here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +17,10 @@ from server.escalation_store.facts import PLAN_IN_PLACE_SQL, Subject, months_wit
 from server.escalation_store.history import read_histories
 
 
-async def plan_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> list[Subject]:
+async def plan_subjects(
+    session: AsyncSession, org_id: int, *, at: dt.datetime | None = None, indicator_ids: Collection[int] | None = None,
+) -> list[Subject]:
+    """Each live plan; with ``indicator_ids``, only the plans recovering one of those indicators."""
     today = (at or dt.datetime.now(dt.UTC)).date()
     rows = (await session.exec(text(
         """
@@ -26,11 +30,11 @@ async def plan_subjects(session: AsyncSession, org_id: int, *, at: dt.datetime |
         from improvement_plan p
         left join assessment a on a.indicator_id = p.indicator_id and a.unit_id is null and a.is_latest
         left join plan_trajectory t on t.plan_id = p.id and t.period = a.period
-        where p.org_id = :org and p.status not in ('draft', 'closed')
+        where p.org_id = :org and p.status not in ('draft', 'closed') {only}
         order by p.id
-        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="p"))
-    ), params={"org": org_id, "today": today})).all()
-    histories = await read_histories(session, [org_id]) if rows else {}
+        """.format(in_place=PLAN_IN_PLACE_SQL.format(p="p"), only="" if indicator_ids is None else "and p.indicator_id = any(:indicators)")
+    ), params={"org": org_id, "today": today, **({} if indicator_ids is None else {"indicators": list(indicator_ids)})})).all()
+    histories = await read_histories(session, [org_id], indicator_ids=indicator_ids) if rows else {}
     subjects = []
     for plan_id, title, status, in_place, accountability, started_on, indicator_id, period, value, improvement, planned, overdue in rows:
         history = histories.get((indicator_id, None)) if indicator_id else None

@@ -6,27 +6,25 @@ module only loads the open escalation, hands the engine the facts, and writes th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.locks import LADDERS, lock_for_transaction
-from server.audit.trail import record_event
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent
-from server.escalation.engine import ENGINE_ACTOR, LIFECYCLE_FACTS, step
-from server.escalation.ladder import LadderOutcome
+from server.escalation.engine import ENGINE_ACTOR, step
 from server.escalation.lifecycle import Escalation, Status, TransitionEvent, TransitionKind
 from server.escalation_store.facts import Subject
 from server.escalation_store.judgement_facts import judgement_facts
+from server.escalation_store.moves import LadderChanges, explanation_of
 from server.escalation_store.queries import escalation_events
-from server.escalation_store.subjects import read_subjects
+from server.escalation_store.subjects import NARROWED_KINDS, read_subjects
 from server.judgements.kinds import tenant_fact_registry
 from server.notifications.escalations import notify_escalation_moves
 from server.tenants.load import framework_of
-from server.tenants.spec import LadderSpec
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,22 @@ class RunSummary:
 
 
 async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | None = None) -> RunSummary:
+    """Every ladder over every subject of the organisation: the tick, judgements, plans, meetings, recompute."""
+    return await _run(session, org_id, at=at, indicator_ids=None)
+
+
+async def run_ladders_for_indicators(
+    session: AsyncSession, org_id: int, indicator_ids: Collection[int], *, at: dt.datetime | None = None,
+) -> RunSummary:
+    """After new data for these indicators: only the subjects whose facts read them (subjects.NARROWED_KINDS).
+
+    Stores what a full run at the same moment would store, as long as nothing else changed since the
+    last full run (time passing and judgements are the tick's and the judgement's own runs).
+    """
+    return await _run(session, org_id, at=at, indicator_ids=frozenset(indicator_ids))
+
+
+async def _run(session: AsyncSession, org_id: int, *, at: dt.datetime | None, indicator_ids: frozenset[int] | None) -> RunSummary:
     # One run per organisation at a time, and each reads what the previous one committed.
     await lock_for_transaction(session, LADDERS, [org_id])
     framework = await framework_of(session, org_id)
@@ -48,14 +62,20 @@ async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | N
     judged = await judgement_facts(session, org_id, at=at)
     counts = {"subjects": 0, "opened": 0, "moved": 0, "closed": 0}
     subjects_by_kind: dict[str, list[Subject]] = {}
+    changes = LadderChanges(org_id, dt.datetime.now(dt.UTC))
     for ladder in framework.escalation.ladders:
         if ladder.purpose != "escalation":
             continue
         if ladder.applies_to not in subjects_by_kind:
-            subjects_by_kind[ladder.applies_to] = await read_subjects(session, org_id, ladder.applies_to, at=at)
-        open_rows = await _open_escalations(session, org_id, ladder.code)
+            subjects_by_kind[ladder.applies_to] = await read_subjects(
+                session, org_id, ladder.applies_to, at=at, indicator_ids=indicator_ids)
+        subjects = subjects_by_kind[ladder.applies_to]
+        if not subjects:
+            continue
+        narrowed = indicator_ids is not None and ladder.applies_to in NARROWED_KINDS
+        open_rows = await _open_escalations(session, org_id, ladder.code, [s.key for s in subjects] if narrowed else None)
         histories = await escalation_events(session, [row.id for row in open_rows.values()]) if open_rows else {}
-        for subject in subjects_by_kind[ladder.applies_to]:
+        for subject in subjects:
             counts["subjects"] += 1
             row = open_rows.get(subject.key)
             current = lifecycle_of(row, histories.get(row.id, [])) if row else None
@@ -63,23 +83,27 @@ async def run_ladders(session: AsyncSession, org_id: int, *, at: dt.datetime | N
             result = step(ladder, current, facts, subject=subject.key, at=at, period=subject.period, known=known)
             if not result.events:
                 if row is not None:
-                    _refresh_explanation(row, explanation_of(result.outcome, subject))
+                    changes.refresh(row, explanation_of(result.outcome, subject))
                 continue
-            await _store(session, org_id, ladder, subject, row, result.escalation, result.events, result.outcome, facts)
+            changes.move(ladder, subject, row, result.escalation, result.events, result.outcome, explanation_of(result.outcome, subject), facts)
             kinds = {event.kind for event in result.events}
             counts["opened"] += TransitionKind.OPENED in kinds
             counts["closed"] += TransitionKind.CLOSED in kinds
             counts["moved"] += bool(kinds & {TransitionKind.ESCALATED, TransitionKind.DE_ESCALATED})
+    await changes.store(session)
     if counts["opened"] or counts["moved"]:
         await notify_escalation_moves(session, org_id, framework)  # issue 15: each forum's people are told
     return RunSummary(**counts)
 
 
-async def _open_escalations(session: AsyncSession, org_id: int, ladder_code: str) -> dict[str, EscalationRow]:
-    rows = await session.exec(
-        select(EscalationRow).where(EscalationRow.org_id == org_id, EscalationRow.ladder_code == ladder_code, EscalationRow.status != "closed")
-        .with_for_update()  # two recomputes at once must not both open the same escalation
-    )
+async def _open_escalations(
+    session: AsyncSession, org_id: int, ladder_code: str, subject_keys: list[str] | None,
+) -> dict[str, EscalationRow]:
+    statement = select(EscalationRow).where(
+        EscalationRow.org_id == org_id, EscalationRow.ladder_code == ladder_code, EscalationRow.status != "closed")
+    if subject_keys is not None:
+        statement = statement.where(EscalationRow.subject_key.in_(subject_keys))
+    rows = await session.exec(statement.with_for_update())  # two recomputes at once must not both open the same escalation
     return {row.subject_key: row for row in rows.scalars()}
 
 
@@ -102,72 +126,3 @@ def lifecycle_of(row: EscalationRow, events: Sequence[EscalationEvent]) -> Escal
         ladder=row.ladder_code, subject=row.subject_key, level=row.level, status=Status(row.status),
         plan_reference=str(row.plan_id) if row.plan_id else None, level_set_manually=row.manual_override, history=history,
     )
-
-
-async def _store(session, org_id, ladder: LadderSpec, subject: Subject, row, escalation, events, outcome, facts) -> None:  # type: ignore[no-untyped-def]
-    now = dt.datetime.now(dt.UTC)
-    level = next((lvl for lvl in ladder.levels if escalation and lvl.level == escalation.level), None)
-    if row is None:
-        row = EscalationRow(
-            org_id=org_id, ladder_code=ladder.code, subject_type=subject.kind, subject_key=subject.key, subject_name=subject.name,
-            indicator_id=subject.indicator_id, unit_id=subject.unit_id, level=max(escalation.level, 1), level_code="", level_name="",
-        )
-        session.add(row)
-    if level is not None:
-        row.level, row.level_code, row.level_name = level.level, level.code, level.name
-    row.forum_code = outcome.forum
-    row.requires = list(outcome.requires)
-    row.status = escalation.status.value if escalation else "closed"
-    row.explanation = explanation_of(outcome, subject)
-    row.updated_at = now
-    row.version += 1 if row.id else 0
-    if row.status == "closed":
-        row.closed_at = now
-    await session.flush()
-    for event in events:
-        session.add(EscalationEvent(
-            org_id=org_id, escalation_id=row.id, event=event.kind.value, from_level=event.from_level, to_level=event.to_level,
-            actor_role=event.role, reason=event.reason,
-            # The subject's facts when it moved, and its data period: de-escalation counts periods from it.
-            facts={**{k: _jsonable(v) for k, v in facts.items()}, "actor": event.actor,
-                   **({"period": event.period.isoformat()} if event.period else {})},
-            at=event.at,
-        ))
-    await record_event(
-        session, action=f"escalation.{events[-1].kind.value}", object_type="escalation", object_id=str(row.id), org_id=org_id,
-        actor_role="escalation engine", after={"ladder": ladder.code, "subject": subject.key, "level": row.level, "status": row.status},
-    )
-
-
-def explanation_of(outcome: LadderOutcome, subject: Subject) -> dict[str, object]:
-    """What the register shows of the latest evaluation: the rule, the facts, the parameters, what was not known."""
-    return {
-        "text": outcome.explanation(), "facts": {k: _jsonable(v) for k, v in outcome.facts.items()},
-        "parameters": {k: _jsonable(v) for k, v in outcome.parameters.items()},
-        "route": outcome.route, "additional_forums": list(outcome.additional_forums), "missing_facts": list(outcome.missing_facts),
-        "source": outcome.source, "period": subject.period.latest.isoformat() if subject.period else None,
-        "de_escalation": outcome.de_escalation.describe() if outcome.de_escalation else None,
-        "evidence": subject.evidence,
-    }
-
-
-def _refresh_explanation(row: EscalationRow, explanation: dict[str, object]) -> None:
-    """A fact changed without moving the level (a judgement recorded, a month on target while held): show it.
-
-    No event: nothing happened to the escalation. Re-running on the same facts writes nothing.
-    """
-    if _without_lifecycle(row.explanation) != _without_lifecycle(explanation):
-        row.explanation = explanation
-        row.updated_at = dt.datetime.now(dt.UTC)
-        row.version += 1
-
-
-def _without_lifecycle(explanation: dict) -> dict:  # type: ignore[type-arg]
-    # The lifecycle's own facts differ between the evaluation that moved the level and the next one
-    # (current_level was the old level then); they are no news to show.
-    facts = {k: v for k, v in (explanation.get("facts") or {}).items() if k not in LIFECYCLE_FACTS}
-    return {**explanation, "facts": facts}
-
-
-def _jsonable(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value

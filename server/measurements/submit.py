@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.recompute import assessment_settings, recompute_organisation
 from server.auth.authz import Authorizer, Principal, org_domain
-from server.escalation_store.run import run_ladders
+from server.escalation_store.run import run_ladders_for_indicators
 from server.measurements.record import MeasurementItem, RecordOutcome, record_measurements
 
 
@@ -29,7 +29,8 @@ async def submit_measurements(
     for row in outcome.changed:
         changed.setdefault(row.indicator_id, set()).add(row.period)
     await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=sorted(changed), changed=changed)
-    await run_ladders(session, org_id)
+    # Only the subjects whose facts read the changed indicators: the others' facts did not change.
+    await run_ladders_for_indicators(session, org_id, changed)
     return outcome
 
 

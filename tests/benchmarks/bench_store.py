@@ -63,6 +63,11 @@ def synthetic_tenants(directory: Path, count: int) -> list[str]:
 
         for unit in tenant["units"]:
             recode(unit)
+        for indicator in tenant["indicators"]:
+            for target in indicator.get("targets", []):
+                if "unit" in target:
+                    target["unit"] = target["unit"].replace("RWD", code)
+        tenant.pop("peer_groups", None)  # ULHT's own peers, which would list each copy beside itself
         (directory / f"bench-{code}.yaml").write_text(yaml.safe_dump(tenant, sort_keys=False))
     system = {
         "organisation": {"code": "BENCHSYS", "name": "Benchmark Integrated Care System", "kind": "system"},
