@@ -12,6 +12,7 @@ from server.measurements.paste import parse_rows
 from server.measurements.record import MeasurementItem, RowProblem
 from server.measurements.submit import may_validate, submit_measurements
 from server.organisations.queries import indicators_of
+from server.web.templating import TIME_UNITS
 from server.web.render import access_of, redirect_with_notice, login_required, not_found, principal_of, readable_organisation, render, services_of
 
 # RowProblem.field -> the form field that shows it
@@ -19,15 +20,18 @@ FIELD_IDS = {"indicator": "indicator", "unit": "unit", "period": "period", "valu
              "denominator": "denominator", "status": "status", "reason": "reason"}
 
 
-async def _context(request: Request, session, organisation) -> dict:  # type: ignore[no-untyped-def]
+async def _context(request: Request, session, organisation, chosen: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+    """The page for ``chosen`` (an indicator code; the first indicator when none or an unknown one is)."""
     leaves = (await session.exec(text(
         "select u.code, u.name from org_unit u where u.org_id = :o and not exists (select 1 from org_unit c where c.parent_id = u.id) order by u.path"),
         params={"o": organisation.id})).all()
     today = dt.date.today()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    return {"organisation": organisation, "indicators": await indicators_of(session, org_id=organisation.id), "units": leaves,
+    indicators = await indicators_of(session, org_id=organisation.id)
+    indicator = next((i for i in indicators if i.code == chosen), indicators[0] if indicators else None)
+    return {"organisation": organisation, "indicators": indicators, "indicator": indicator, "units": leaves,
             "default_period": last_month.isoformat(), "default_month": str(last_month.month), "default_year": str(last_month.year),
-            "values": {}, "errors": {}, "row_errors": []}
+            "values": {}, "errors": {}, "row_errors": [], "unit_suffixes": {unit: words[1] for unit, words in TIME_UNITS.items()}}
 
 
 async def _organisation_for_submitter(request: Request, session):  # type: ignore[no-untyped-def]
@@ -45,7 +49,7 @@ async def entry_form(request: Request) -> Response:
         organisation, refusal = await _organisation_for_submitter(request, session)
         if refusal:
             return refusal
-        context = await _context(request, session, organisation)
+        context = await _context(request, session, organisation, request.query_params.get("indicator"))
     return render(request, "pages/measurements/entry.html", context)
 
 
@@ -58,8 +62,9 @@ async def submit_one(request: Request) -> Response:
         return await _refused(request, [RowProblem(1, "period", period_problem)], values=values, pasted=False)
     async with services_of(request).database.session(access_of(request)) as session:
         organisation = await readable_organisation(request, session, request.path_params["code"])
-        units = {i.code: i.unit for i in await indicators_of(session, org_id=organisation.id)} if organisation else {}
-    value, value_problem = typed_value(values["value"], units.get(values["indicator"], ""))
+        indicators = {i.code: i for i in await indicators_of(session, org_id=organisation.id)} if organisation else {}
+    indicator = indicators.get(values["indicator"])
+    value, value_problem = typed_value(values["value"], indicator.unit if indicator else "", indicator.name if indicator else "")
     if value_problem:
         return await _refused(request, [RowProblem(1, "value", value_problem)], values=values, pasted=False)
     item = MeasurementItem(values["indicator"], values["unit"], period, value, values["numerator"] or None,
@@ -81,7 +86,7 @@ def period_from(values: dict[str, str]) -> tuple[str, str | None]:
     return f"{year}-{int(month):02d}-01", None
 
 
-def typed_value(text: str, unit: str) -> tuple[str | None, str | None]:
+def typed_value(text: str, unit: str, name: str = "") -> tuple[str | None, str | None]:
     """A percentage is typed as people say it (95, 95% or 95.5) and stored as a fraction (0.955)."""
     if not text:
         return None, None
@@ -89,9 +94,12 @@ def typed_value(text: str, unit: str) -> tuple[str | None, str | None]:
         return text, None
     number = text.removesuffix("%").strip()
     try:
-        return repr(float(number) / 100), None
+        percentage = float(number)
     except ValueError:
-        return None, "Enter the percentage as a number, for example 95 or 95.5"
+        return None, f"Enter {name or 'the percentage'} as a number, for example 95 or 95.5"
+    if not 0 <= percentage <= 100:
+        return None, f"Enter {name or 'the percentage'} as a percentage from 0 to 100"
+    return repr(percentage / 100), None
 
 
 @login_required
@@ -129,14 +137,27 @@ async def _refused(request: Request, problems: list[RowProblem], *, values: dict
         organisation, refusal = await _organisation_for_submitter(request, session)
         if refusal:
             return refusal
-        context = await _context(request, session, organisation)
+        context = await _context(request, session, organisation, values.get("indicator"))
     if pasted:
         # Problems with the submission as a whole (row 0, e.g. its reason) sit by their own field.
         context.update(row_errors=[p for p in problems if p.row], errors={FIELD_IDS.get(p.field, "rows"): p.message for p in problems if not p.row},
                        values=values, row_names=_row_names(items or [], context))
     else:
-        context.update(errors={FIELD_IDS.get(p.field, "indicator"): p.message for p in problems}, values=values)
+        indicator = context["indicator"]
+        shown = ("numerator", "denominator") if indicator is not None and indicator.rollup == "rate" else ("value",)
+
+        def field_of(problem: RowProblem) -> str:
+            # A problem with a number the form does not show for this indicator sits by the first number it does show.
+            field = FIELD_IDS.get(problem.field, "indicator")
+            return shown[0] if field in ("value", "numerator", "denominator") and field not in shown else field
+
+        context.update(errors={field_of(p): _sentence(p.message) for p in problems}, values=values)
     return render(request, "pages/measurements/entry.html", context, status_code=400)
+
+
+def _sentence(message: str) -> str:
+    """'must be greater than zero for ...' reads as 'Must be greater than zero for ...' beside a field."""
+    return message[:1].upper() + message[1:]
 
 
 def _row_names(items: list[MeasurementItem], context: dict) -> dict[int, str]:
