@@ -114,9 +114,15 @@ def rate_division(
 
 def months_sustained(history: Mapping[dt.date, Sequence[UnitIndicatorRating]], criteria_domains: Criteria) -> int:
     """Consecutive periods, up to the latest, in which the division failed no criterion (ULHT 5.2 "sustained")."""
+    return _periods_without_failure({period: rate_division(ratings, criteria_domains).failed_criteria > 0
+                                     for period, ratings in history.items()})
+
+
+def _periods_without_failure(failing: Mapping[dt.date, bool]) -> int:
+    """months_sustained from each period's verdict: consecutive periods, up to the latest, with no criterion failed."""
     run = 0
-    for period in sorted(history, reverse=True):
-        if rate_division(history[period], criteria_domains).failed_criteria:
+    for period in sorted(failing, reverse=True):
+        if failing[period]:
             break
         run += 1
     return run
@@ -158,36 +164,46 @@ class Division:
 async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
     """Every unit one tier below the organisation (ULHT divisions), rated from stored assessments."""
     framework = await framework_of(session, org_id)
-    domains: Criteria = {c.fact: set(c.domains) for c in framework.assessment.unit_criteria} if framework else {}
+    criteria: Criteria = {c.fact: set(c.domains) for c in framework.assessment.unit_criteria} if framework else {}
     units = (await session.exec(
         text("select id, code, name from org_unit where org_id = :org and depth = 1 order by path"), params={"org": org_id}
     )).all()
+    # One row per division and period: whether a key indicator of a criterion's domains missed then
+    # (what months_sustained counts), and the latest period's ratings themselves. A row per
+    # assessment cost 60 periods x every indicator per division, read and rated period by period.
     rows = (await session.exec(text(
         """
-        select a.unit_id, a.period, a.is_latest, i.code, i.name, d.code, i.is_key, a.rag, a.periods_under_target, i.frequency
+        select a.unit_id, a.period, bool_or(i.is_key and a.rag in ('amber', 'red') and d.code = any(:domains)),
+               array_agg(distinct i.frequency),
+               array_agg(i.code order by i.position, i.id) filter (where a.is_latest),
+               array_agg(i.name order by i.position, i.id) filter (where a.is_latest),
+               array_agg(d.code order by i.position, i.id) filter (where a.is_latest),
+               array_agg(i.is_key order by i.position, i.id) filter (where a.is_latest),
+               array_agg(a.rag order by i.position, i.id) filter (where a.is_latest),
+               array_agg(a.periods_under_target order by i.position, i.id) filter (where a.is_latest)
         from assessment a
         join org_unit u on u.id = a.unit_id
         join indicator i on i.id = a.indicator_id
         join domain d on d.id = i.domain_id
         where a.org_id = :org and u.depth = 1 and i.polarity <> 'neutral'
+        group by a.unit_id, a.period
         """
-    ), params={"org": org_id})).all()
-    history: dict[int, dict[dt.date, list[UnitIndicatorRating]]] = {}
+    ), params={"org": org_id, "domains": sorted({domain for domains in criteria.values() for domain in domains})})).all()
+    failing: dict[int, dict[dt.date, bool]] = {}
     latest: dict[int, list[UnitIndicatorRating]] = {}
     latest_period: dict[int, dt.date] = {}
     frequencies: dict[int, set[str]] = {}
-    for unit_id, period, is_latest, code, name, domain, is_key, rag, under, frequency in rows:
-        rating = UnitIndicatorRating(code, name, domain, is_key, rag, under)
-        frequencies.setdefault(unit_id, set()).add(frequency)
-        history.setdefault(unit_id, {}).setdefault(period, []).append(rating)
-        if is_latest:
-            latest.setdefault(unit_id, []).append(rating)
+    for unit_id, period, missed, unit_frequencies, codes, names, domains, keys, rags, runs in rows:
+        frequencies.setdefault(unit_id, set()).update(unit_frequencies)
+        failing.setdefault(unit_id, {})[period] = bool(missed)
+        if codes:
+            latest.setdefault(unit_id, []).extend(map(UnitIndicatorRating, codes, names, domains, keys, rags, runs))
             latest_period[unit_id] = max(period, latest_period.get(unit_id, period))
     adherence = await _policy_adherence(session, org_id, framework)
     return [
         Division(unit_id, code, name,
-                 rate_division(latest[unit_id], domains, policies_adhered=adherence.get(f"unit:{code}")) if unit_id in latest else None,
-                 months_sustained(history.get(unit_id, {}), domains), latest_period.get(unit_id), most_frequent(frequencies.get(unit_id, set())))
+                 rate_division(latest[unit_id], criteria, policies_adhered=adherence.get(f"unit:{code}")) if unit_id in latest else None,
+                 _periods_without_failure(failing.get(unit_id, {})), latest_period.get(unit_id), most_frequent(frequencies.get(unit_id, set())))
         for unit_id, code, name in units
     ]
 

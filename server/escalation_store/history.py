@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,8 +28,7 @@ _ASSURANCE_FACT = {"consistently_pass": "consistently_passing", "consistently_fa
 _VARIATIONS = {"common_cause", "special_cause_improving", "special_cause_concerning"}
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):  # a tuple: an organisation's histories hold some 12,000 of them
     period: dt.date
     value: float
     target: float | None
@@ -71,8 +72,7 @@ class SeriesHistory:
                                     "national_target_at_risk": self.failure_forecast}
         latest = self.latest
         if latest.target is not None:
-            facts.update(run_facts([(p.period, self.fails(p)) for p in self.points], [(p.period, self.meets(p)) for p in self.points],
-                                   self.frequency))
+            facts.update(_facts_of_runs(*self._runs, latest.period, self.fails(latest), self.frequency))
             shortfall = max(0.0, -self.polarity * (latest.value - latest.target))
             facts["target_shortfall"] = shortfall
             if latest.target != 0:
@@ -97,16 +97,23 @@ class SeriesHistory:
         if len(self.points) > 1:
             found.update(previous_period=self.points[1].period.isoformat(), previous_value=self.points[1].value)
         if latest.target is not None:
-            found.update(_run_starts([(p.period, self.fails(p)) for p in self.points], [(p.period, self.meets(p)) for p in self.points],
-                                     self.frequency))
+            (_, under_from), (_, sustained_from) = self._runs
+            found.update(under_target_since=under_from.isoformat() if under_from else None,
+                         on_target_since=sustained_from.isoformat() if sustained_from else None)
         return found
 
+    @cached_property
+    def _runs(self) -> tuple[tuple[int, dt.date | None], tuple[int, dt.date | None]]:
+        """The runs under target and sustained on target up to the latest period, each (length, first period).
 
-def _run_starts(failing: Sequence[tuple[dt.date, bool]], meeting: Sequence[tuple[dt.date, bool]], frequency: Frequency) -> dict[str, object]:
-    under_from = run_up_to_latest(failing, frequency)[1]
-    sustained_from = run_up_to_latest(meeting, frequency)[1]
-    return {"under_target_since": under_from.isoformat() if under_from else None,
-            "on_target_since": sustained_from.isoformat() if sustained_from else None}
+        Worked out once per series: its facts and its evidence both read them.
+        """
+        failing, meeting = [], []
+        for point in self.points:
+            failed = self.fails(point)
+            failing.append((point.period, failed))
+            meeting.append((point.period, point.target is not None and not failed))
+        return run_up_to_latest(failing, self.frequency), run_up_to_latest(meeting, self.frequency)
 
 
 def group_evidence(series: Sequence[SeriesHistory]) -> dict[str, object]:
@@ -121,11 +128,15 @@ def group_evidence(series: Sequence[SeriesHistory]) -> dict[str, object]:
 
 def run_facts(failing: Sequence[tuple[dt.date, bool]], meeting: Sequence[tuple[dt.date, bool]], frequency: Frequency) -> dict[str, object]:
     """Runs up to the latest period (newest first): under target and sustained on target, in periods and months."""
-    under, under_from = run_up_to_latest(failing, frequency)
-    sustained, sustained_from = run_up_to_latest(meeting, frequency)
-    latest = failing[0][0]
+    return _facts_of_runs(run_up_to_latest(failing, frequency), run_up_to_latest(meeting, frequency), failing[0][0], failing[0][1], frequency)
+
+
+def _facts_of_runs(
+    under_run: tuple[int, dt.date | None], sustained_run: tuple[int, dt.date | None], latest: dt.date, missed: bool, frequency: Frequency,
+) -> dict[str, object]:
+    (under, under_from), (sustained, sustained_from) = under_run, sustained_run
     return {
-        "target_missed": bool(failing[0][1]),
+        "target_missed": bool(missed),
         "periods_under_target": under, "months_under_target": months_spanned(under_from, latest, frequency) if under_from else 0,
         "periods_sustained": sustained, "months_sustained": months_spanned(sustained_from, latest, frequency) if sustained_from else 0,
     }

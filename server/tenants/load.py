@@ -448,7 +448,17 @@ def _with_system_maturity(spec: TenantFile, tenants: Sequence[_Tenant]) -> Tenan
 
 async def framework_of(session: AsyncSession, org_id: int) -> TenantFile | None:
     row = await session.get(TenantFramework, org_id)
-    return None if row is None else TenantFile.model_validate(row.spec)
+    if row is None:
+        return None
+    # Validated once per transaction: a save asks for it from each step (derive, ladders, divisions,
+    # judgements), and validating a 250-indicator file costs ~10 ms. The same stored spec object
+    # means the same file; a reloaded row brings a new one.
+    validated = session.info.setdefault("tenant_frameworks", {})
+    spec, framework = validated.get(org_id, (None, None))
+    if spec is not row.spec:
+        framework = TenantFile.model_validate(row.spec)
+        validated[org_id] = (row.spec, framework)
+    return framework
 
 
 async def organisation_ids(session: AsyncSession) -> dict[str, int]:
