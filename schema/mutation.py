@@ -13,6 +13,7 @@ from schema.imports import ImportMutation
 from schema.judgements import JudgementMutation
 from schema.notifications import NotificationMutation
 from schema.maturity import MaturityMutation
+from schema.autonomy import AutonomyMutation
 from schema.meetings import MeetingMutation
 from schema.recalculations import RecalculationMutation
 from server.plans import workflow
@@ -87,7 +88,8 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 
 @strawberry.type
-class Mutation(ImportMutation, ActionMutation, JudgementMutation, RecalculationMutation, MaturityMutation, MeetingMutation, NotificationMutation):
+class Mutation(ImportMutation, ActionMutation, JudgementMutation, RecalculationMutation, MaturityMutation, AutonomyMutation, MeetingMutation,
+               NotificationMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

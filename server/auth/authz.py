@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +116,26 @@ class Authorizer:
 
     def roles_granting(self, obj: str, act: str) -> list[str]:
         return sorted({rule[0] for rule in self.enforcer.get_filtered_policy(2, obj, act)})
+
+    def roles_entitled(self, principal: Principal | None, domain: str, obj: str, act: str, named: Collection[str]) -> list[str]:
+        """The principal's roles in the domain that a tenant file names for this act and the policy also grants it."""
+        if principal is None:
+            return []
+        granting = set(self.roles_granting(obj, act))
+        return [role for role in principal.roles_in(domain) if role in named and role in granting]
+
+
+@dataclass(frozen=True)
+class FieldRefusal:
+    """An expected refusal by a recording service: why (a reason word), in words, and the form field or argument at fault."""
+
+    reason: str
+    message: str
+    field: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        return {"not_found": 404, "not_allowed": 403, "stale": 409}.get(self.reason, 400)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from server.audit.trail import record_event
 from server.auth.authz import Authorizer, Principal, acting_domain
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent, ImprovementPlan
-from server.escalation.lifecycle import Actor, Transition, TransitionKind, TransitionRefused, apply_transition
+from server.escalation.lifecycle import Actor, Transition, TransitionEvent, TransitionKind, TransitionRefused, apply_transition
 from server.escalation_store.run import as_lifecycle
 from server.notifications.escalations import notify_escalation_moves
 from server.tenants.load import framework_of
@@ -68,16 +68,32 @@ async def act(
         plan = await session.get(ImprovementPlan, plan_id) if plan_id else None
         if plan is None:
             return EscalationRefused("Choose a plan you can see to link")
+    result = await change_by_hand(session, row, transition_kind, principal=principal, role=roles[0], reason=reason, to_level=to_level,
+                                  plan_id=plan_id)
+    if isinstance(result, TransitionRefused):
+        return EscalationRefused(f"Not done: {result.reason}")
+    event = result
+    return EscalationChanged(row, f"Escalation {event.kind.value.replace('_', ' ')}")
+
+
+async def change_by_hand(
+    session: AsyncSession, row: EscalationRow, kind: TransitionKind, *, principal: Principal, role: str, reason: str | None,
+    to_level: int | None = None, plan_id: int | None = None,
+) -> TransitionEvent | TransitionRefused:
+    """A person's transition of one escalation (its Casbin check done by the caller): the event, the row and the audit.
+
+    The escalation page's actions and the accountability review (ULHT 6) both change levels this way.
+    """
     current = await as_lifecycle(session, row)
-    actor = Actor(principal.name, roles[0], dt.datetime.now(dt.UTC), manual=True)
+    actor = Actor(principal.name, role, dt.datetime.now(dt.UTC), manual=True)
     result = apply_transition(
-        current, Transition(transition_kind, to_level=to_level, reason=(reason or "").strip() or None,
+        current, Transition(kind, to_level=to_level, reason=(reason or "").strip() or None,
                             plan_reference=str(plan_id) if plan_id else None), by=actor,
     )
     if isinstance(result, TransitionRefused):
-        return EscalationRefused(f"Not done: {result.reason}")
+        return result
     before = {"level": row.level, "status": row.status}
-    await _apply(session, row, result, transition_kind, plan_id)
+    await _apply(session, row, result, kind, plan_id)
     event = result.history[-1]
     session.add(EscalationEvent(
         org_id=row.org_id, escalation_id=row.id, event=event.kind.value, from_level=event.from_level, to_level=event.to_level,
@@ -88,10 +104,10 @@ async def act(
         session, action=f"escalation.{event.kind.value}", object_type="escalation", object_id=str(row.id), org_id=row.org_id,
         actor_user_id=principal.user_id, actor_role=actor.role, before=before, after={"level": row.level, "status": row.status, "reason": event.reason},
     )
-    if transition_kind is TransitionKind.ESCALATED:  # issue 15: the forum it now reaches is told, as when the ladder moves it
+    if kind is TransitionKind.ESCALATED:  # issue 15: the forum it now reaches is told, as when the ladder moves it
         await session.flush()
         await notify_escalation_moves(session, row.org_id, await framework_of(session, row.org_id))
-    return EscalationChanged(row, f"Escalation {event.kind.value.replace('_', ' ')}")
+    return event
 
 
 async def _apply(session: AsyncSession, row: EscalationRow, result, kind: TransitionKind, plan_id: int | None) -> None:  # type: ignore[no-untyped-def]

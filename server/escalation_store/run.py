@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.locks import LADDERS, lock_for_transaction
+from server.autonomy.framework import autonomy_framework
+from server.autonomy.store import refresh_autonomy
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent
 from server.escalation.engine import ENGINE_ACTOR, step
@@ -91,6 +93,11 @@ async def _run(session: AsyncSession, org_id: int, *, at: dt.datetime | None, in
             counts["closed"] += TransitionKind.CLOSED in kinds
             counts["moved"] += bool(kinds & {TransitionKind.ESCALATED, TransitionKind.DE_ESCALATED})
     await changes.store(session)
+    autonomy = autonomy_framework(framework)
+    if autonomy is not None:  # ULHT 5.2: the level of the scheme of delegation each division's rating earns
+        if "unit" not in subjects_by_kind:
+            subjects_by_kind["unit"] = await read_subjects(session, org_id, "unit", at=at, indicator_ids=indicator_ids)
+        await refresh_autonomy(session, org_id, autonomy, subjects_by_kind["unit"], judged=judged, known=known, at=at)
     if counts["opened"] or counts["moved"]:
         await notify_escalation_moves(session, org_id, framework)  # issue 15: each forum's people are told
     return RunSummary(**counts)

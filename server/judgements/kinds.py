@@ -6,14 +6,13 @@ for that tenant alone, so a framework with a judgement nobody else makes needs n
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from server.escalation import facts as registry
 from server.escalation.facts import FACTS, FactDefinition
-from server.settings import get_settings
 from server.tenants.parse import TenantFileProblem
+from server.tenants.policy_roles import roles_granting
 from server.tenants.spec import JudgementKindSpec, TenantFile
 
 JUDGEMENT = "a recorded judgement (server/judgements)"
@@ -166,14 +165,4 @@ def _clock_problems(path: str, name: str, kind: JudgementKindSpec, kinds: Mappin
 
 def recording_roles(policy_file: Path | None = None) -> frozenset[str]:
     """The roles the base policy (the service's ``policies_dir``) lets record a judgement (``p, <role>, *, judgement, record``)."""
-    return _roles_recording_in(policy_file or get_settings().policies_dir / "policy.csv")
-
-
-@functools.cache
-def _roles_recording_in(policy_file: Path) -> frozenset[str]:
-    roles = set()
-    for line in policy_file.read_text(encoding="utf-8").splitlines():
-        fields = [field.strip() for field in line.split(",")]
-        if len(fields) == 5 and fields[0] == "p" and fields[3:] == ["judgement", "record"]:
-            roles.add(fields[1])
-    return frozenset(roles)
+    return roles_granting("judgement", "record", policy_file)

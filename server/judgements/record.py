@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.audit.trail import record_event
-from server.auth.authz import Authorizer, Principal, acting_domain
+from server.auth.authz import Authorizer, FieldRefusal, Principal, acting_domain
 from server.db.models import Judgement, Meeting
 from server.escalation_store.run import RunSummary, run_ladders
 from server.judgements.kinds import parse_value, value_word
@@ -53,14 +53,8 @@ class JudgementRecorded:
 
 
 @dataclass(frozen=True)
-class JudgementRefused:
+class JudgementRefused(FieldRefusal):
     reason: RefusalReason
-    message: str
-    field: str | None = None  # the form field (or GraphQL argument) at fault
-
-    @property
-    def status_code(self) -> int:
-        return {"not_found": 404, "not_allowed": 403, "stale": 409}.get(self.reason, 400)
 
 
 def recording_roles_here(authorizer: Authorizer, principal: Principal, domain: str, kind: JudgementKindSpec) -> list[str]:

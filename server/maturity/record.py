@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.audit.trail import record_event
-from server.auth.authz import Authorizer, Principal, acting_domain
+from server.auth.authz import Authorizer, FieldRefusal, Principal, acting_domain
 from server.db.models import MaturityAssessment
 from server.escalation_store.run import run_ladders
 from server.maturity.framework import MaturityFramework, maturity_framework
@@ -44,22 +44,13 @@ class MaturityRecorded:
 
 
 @dataclass(frozen=True)
-class MaturityRefused:
+class MaturityRefused(FieldRefusal):
     reason: RefusalReason
-    message: str
-    field: str | None = None  # the form field (or GraphQL argument) at fault
-
-    @property
-    def status_code(self) -> int:
-        return {"not_found": 404, "not_allowed": 403}.get(self.reason, 400)
 
 
 def recording_roles_here(authorizer: Authorizer, principal: Principal | None, domain: str, framework: MaturityFramework) -> list[str]:
     """The principal's roles here that both the framework and the policy let record a self-assessment."""
-    if principal is None:
-        return []
-    granting = set(authorizer.roles_granting("maturity_assessment", "record"))
-    return [role for role in principal.roles_in(domain) if role in framework.spec.roles and role in granting]
+    return authorizer.roles_entitled(principal, domain, "maturity_assessment", "record", framework.spec.roles)
 
 
 async def record_maturity(

@@ -77,10 +77,11 @@ def _fact_problems(tenant: TenantFile, file: str) -> list[TenantFileProblem]:
     from server.escalation.validation import validate_tenant_conditions
     from server.judgements.kinds import recording_roles, validate_judgements
 
+    from server.autonomy.validation import validate_earned_autonomy
     from server.maturity.validation import validate_maturity
 
     return [*validate_judgements(tenant, file, recording_roles=recording_roles()), *validate_tenant_conditions(tenant, file),
-            *validate_maturity(tenant, file)]
+            *validate_maturity(tenant, file), *validate_earned_autonomy(tenant, file)]
 
 
 async def load_tenants(database: Database, directory: Path) -> LoadSummary:

@@ -504,6 +504,40 @@ class MaturitySpec(Strict):
         return self
 
 
+class AutonomyPowerSpec(Strict):
+    """One power the scheme of delegation can devolve to a unit (ULHT 5.2: revenue authorisation, own capital...)."""
+
+    code: FactName
+    name: str
+
+
+class AccountabilityReviewSpec(Strict):
+    """The periodic accountability review at which a unit's escalation and autonomy levels are agreed (ULHT 6)."""
+
+    name: str
+    forum: Code
+    every_months: int = Field(ge=1, le=24)
+    roles: list[str] = Field(min_length=1)  # who records its outcome (and the policy must let them)
+    resets: list[Code] = []  # the unit escalation ladders whose level the review agrees
+
+
+class EarnedAutonomySpec(Strict):
+    """Earned autonomy under a scheme of delegation (ULHT 5.2 and 6).
+
+    ``ladder`` names an escalation ladder with ``purpose: autonomy`` and ``applies_to: unit``: its
+    levels and rules (the condition language) say which level a unit's sustained performance earns,
+    and each level's ``requires`` lists the ``powers`` it grants. ``granted``: ``at_review`` — a higher
+    level earned waits for the accountability review to agree it, a level no longer earned is
+    withdrawn at once; ``when_earned`` — the earned level applies as soon as it is earned.
+    """
+
+    source: str | None = None
+    ladder: Code
+    granted: Literal["at_review", "when_earned"] = "at_review"
+    powers: list[AutonomyPowerSpec] = Field(min_length=1)
+    review: AccountabilityReviewSpec
+
+
 class PeerGroupSpec(Strict):
     """Organisations an organisation benchmarks itself against (ULHT 8.2: peer trusts)."""
 
@@ -528,6 +562,7 @@ class TenantFile(Strict):
     programmes: list[ProgrammeSpec] = []
     judgements: dict[FactName, JudgementKindSpec] = {}
     maturity: MaturitySpec | None = None
+    earned_autonomy: EarnedAutonomySpec | None = None
     peer_groups: list[PeerGroupSpec] = []
     data_validation: DataValidationSpec = DataValidationSpec()
     notes: str | None = None
@@ -606,11 +641,40 @@ class TenantFile(Strict):
         for index, group in enumerate(self.peer_groups):
             if self.organisation.code not in group.members:
                 errors.append(f"peer_groups[{index}].members: a peer group lists the organisation itself ('{self.organisation.code}')")
+        if self.earned_autonomy is not None:
+            errors.extend(_earned_autonomy_problems(self.earned_autonomy, self.escalation.ladders, forums))
         if self.organisation.kind == "system" and self.system is None:
             errors.append("system: a file with organisation.kind 'system' must declare its system")
         if errors:
             raise ValueError("; ".join(errors))
         return self
+
+
+def _earned_autonomy_problems(autonomy: EarnedAutonomySpec, ladders: list[LadderSpec], forums: set[str]) -> list[str]:
+    """The section's references: its ladder (an autonomy ladder of units), the powers its levels grant, the review's forum and ladders."""
+    errors: list[str] = []
+    by_code = {ladder.code: ladder for ladder in ladders}
+    powers = {power.code for power in autonomy.powers}
+    _no_duplicates(errors, "earned_autonomy.powers", [power.code for power in autonomy.powers])
+    ladder = by_code.get(autonomy.ladder)
+    if ladder is None:
+        errors.append(f"earned_autonomy.ladder: '{autonomy.ladder}' is not a declared ladder")
+    elif ladder.purpose != "autonomy" or ladder.applies_to != "unit":
+        errors.append(f"earned_autonomy.ladder: '{autonomy.ladder}' must have purpose 'autonomy' and apply to 'unit'")
+    else:
+        index = ladders.index(ladder)
+        for l_index, level in enumerate(ladder.levels):
+            for p_index, power in enumerate(level.requires):
+                if power not in powers:
+                    errors.append(f"escalation.ladders[{index}].levels[{l_index}].requires[{p_index}]: '{power}' is not one of"
+                                  " earned_autonomy.powers")
+    if autonomy.review.forum not in forums:
+        errors.append(f"earned_autonomy.review.forum: '{autonomy.review.forum}' is not a declared forum")
+    for index, code in enumerate(autonomy.review.resets):
+        reset = by_code.get(code)
+        if reset is None or reset.purpose != "escalation" or reset.applies_to != "unit":
+            errors.append(f"earned_autonomy.review.resets[{index}]: '{code}' is not a declared escalation ladder of units")
+    return errors
 
 
 def _no_duplicates(errors: list[str], field: str, codes: list[str]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -115,6 +115,14 @@ def form_int(value: object) -> int:
     except ValueError:
         return -1
     return bounded_form_int(number)
+
+
+def form_day_month_year(form: Mapping[str, Any], prefix: str) -> dt.date | None:
+    """A date from the NHS.UK date input's three fields (``<prefix>-day``, ``-month``, ``-year``); None when not a real date."""
+    try:
+        return dt.date(int(str(form.get(f"{prefix}-year", ""))), int(str(form.get(f"{prefix}-month", ""))), int(str(form.get(f"{prefix}-day", ""))))
+    except ValueError:
+        return None
 
 
 def form_date(value: object) -> dt.date | None:

@@ -16,7 +16,7 @@ from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
 from server.web.pages import commentary, imports, judgements, recalculations
 from server.web.pages import notifications
-from server.web.pages import benchmark, maturity
+from server.web.pages import autonomy, benchmark, maturity
 from server.web.pages.system import system_list, system_page
 
 
@@ -76,6 +76,8 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/judgements", judgements.record, methods=["POST"]),  # from escalation and meeting pages
         Route("/organisations/{code}/maturity", maturity.maturity_page, methods=["GET"]),
         Route("/organisations/{code}/maturity", maturity.record, methods=["POST"]),
+        Route("/organisations/{code}/autonomy", autonomy.autonomy_page, methods=["GET"]),
+        Route("/organisations/{code}/autonomy/reviews", autonomy.record, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/benchmark", benchmark.benchmark_page, methods=["GET"]),
         Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
         Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),

@@ -89,6 +89,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "contract_notice": {**_table(own=(1, ALLOWED, 1, REFUSED), partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                  others=(0, REFUSED, 0, REFUSED))},
     "contract_notice_event": _history(),
+    # Issue 15 (ULHT 6): a division's autonomy levels and accountability reviews are history (0018).
+    "accountability_review": _history(),
+    "autonomy_level": _history(),
     "spc_recalculation": _table(own=KEEPS_HISTORY, partner=(0, REFUSED, 0, REFUSED), commissioner=(0, REFUSED, 0, REFUSED),
                                 others=(0, REFUSED, 0, REFUSED)),
     # Programme records (issue 15, Sheffield 3.1): a milestone is dropped, a risk or a programme closed; nobody deletes.
@@ -124,6 +127,8 @@ SAMPLE_ROW = {
     "judgement": "org_id = :rxw and kind = 'matrix_test'",
     "spc_recalculation": "org_id = :rxw and period = '2099-01-01'",
     "commentary": "org_id = :rxw and body = 'Matrix commentary'",
+    "accountability_review": "org_id = :rxw and notes = 'Matrix review'",
+    "autonomy_level": "org_id = :rxw and review_id in (select id from accountability_review where notes = 'Matrix review')",
     "notification": "dedupe_key = 'matrix-test'",
     "programme": "org_id = :rxw and code = 'MATRIX'",
     "programme_milestone": "org_id = :rxw and title = 'Matrix milestone'",
@@ -160,6 +165,11 @@ FIXTURE_ROWS = (
     " values (:rxw, 'matrix_test', 'organisation', 'organisation:RXW', 'SaTH', 'true', 'Matrix', :user, 'Matrix', 'executive')",
     "insert into commentary (org_id, indicator_id, period, body, author_id, author_name)"
     " select :rxw, min(id), '2099-01-01', 'Matrix commentary', :user, 'Matrix' from indicator where org_id = :rxw",
+    "insert into accountability_review (org_id, unit_id, held_on, autonomy_level, autonomy_code, outcome, notes, recorded_by,"
+    " recorded_by_name, recorded_role) select :rxw, min(id), '2026-01-01', 0, 'standard', 'Matrix', 'Matrix review', :user, 'Matrix',"
+    " 'executive' from org_unit where org_id = :rxw and depth = 1",
+    "insert into autonomy_level (org_id, unit_id, earned_level, earned_code, level, level_code, cause, review_id)"
+    " select :rxw, unit_id, 0, 'standard', 0, 'standard', 'review', id from accountability_review where notes = 'Matrix review'",
     "insert into spc_recalculation (org_id, indicator_id, unit_id, period, reason)"
     " select :rxw, min(id), (select id from org_unit where org_id = :rxw and parent_id is null), '2099-01-01', 'Matrix'"
     " from indicator where org_id = :rxw",

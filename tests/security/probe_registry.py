@@ -120,6 +120,10 @@ FORM_FIELDS: dict[str, Entry] = {
     # The maturity self-assessment form (issue 15): a level and its evidence for the organisation in the URL.
     "level": Entry(lambda o: "3"),
     "evidence": Entry(lambda o: "probe"),
+    # The accountability review form (issue 15, ULHT 6): a division of the organisation in the URL, its levels and notes.
+    "autonomy_level": Entry(lambda o: "0"),
+    "escalation_level": Entry(lambda o: ""),
+    "notes": Entry(lambda o: "probe"),
 }
 FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
     r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
@@ -283,6 +287,16 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordMaturityAssessment(level)": Entry(lambda o: 3),
     "Mutation.recordMaturityAssessment(evidence)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
     "Mutation.recordMaturityAssessment(programme)": Entry(lambda o: None),
+    # Earned autonomy (issue 15, ULHT 6): one organisation's divisions; the own-scope variant's notes are blank.
+    "Query.earnedAutonomy(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.earnedAutonomy(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
+    "Query.earnedAutonomy(history)": Entry(lambda o: True),
+    "Mutation.recordAccountabilityReview(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.recordAccountabilityReview(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
+    "Mutation.recordAccountabilityReview(heldOn)": Entry(lambda o: "2026-01-01"),
+    "Mutation.recordAccountabilityReview(autonomyLevel)": Entry(lambda o: 0),
+    "Mutation.recordAccountabilityReview(escalationLevel)": Entry(lambda o: None),
+    "Mutation.recordAccountabilityReview(notes)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
     "Query.benchmark(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Query.benchmark(indicatorCode)": Entry(lambda o: o.indicator_code, names_object=True),
     "Query.benchmark(group)": Entry(lambda o: f"system:{o.system_code}"),

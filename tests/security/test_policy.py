@@ -180,6 +180,13 @@ TABLE = [
     ("executive", HOME_ORG, "maturity_assessment", "record", DENY),
     ("viewer", HOME_ORG, "maturity_assessment", "record", DENY),
     ("delivery_group_member", HOME_SYSTEM, "maturity_assessment", "record", DENY),
+    # Earned autonomy (issue 15, ULHT 6): the Executive Team records the six-monthly accountability review
+    # of its own trust's divisions; the divisions it holds to account, and other organisations, do not.
+    ("executive", HOME_ORG, "accountability_review", "record", ALLOW),
+    ("executive", OTHER_ORG, "accountability_review", "record", DENY),
+    ("divisional_triumvirate", HOME_ORG, "accountability_review", "record", DENY),
+    ("performance_manager", HOME_ORG, "accountability_review", "record", DENY),
+    ("viewer", HOME_ORG, "accountability_review", "record", DENY),
 ]
 
 

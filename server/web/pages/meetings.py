@@ -39,7 +39,7 @@ from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
 from server.web.listing import choose
-from server.web.render import access_of, form_date, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, form_date, form_day_month_year, login_required, not_found, principal_of, readable_organisation, render, services_of
 from server.web.templating import format_number
 
 SCHEDULE_MONTHS = 3  # "schedule the next 3 months"
@@ -287,7 +287,7 @@ async def add_decision(request: Request) -> Response:
 @login_required
 async def add_meeting_action(request: Request) -> Response:
     async def write(session, organisation, found, form):  # type: ignore[no-untyped-def]
-        due = _date_from(form, "due")
+        due = form_day_month_year(form, "due")
         if due is None:
             return 400, [{"text": "Enter the due date as a real date, for example 27 3 2027", "href": "#due"}], dict(form)
         result = await add_action(
@@ -344,13 +344,6 @@ async def meeting_pack_pdf(request: Request) -> Response:
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'inline; filename="{filename}"', "cache-control": "no-store",
     })
-
-
-def _date_from(form: Mapping[str, Any], prefix: str) -> dt.date | None:
-    try:
-        return dt.date(int(str(form.get(f"{prefix}-year", ""))), int(str(form.get(f"{prefix}-month", ""))), int(str(form.get(f"{prefix}-day", ""))))
-    except ValueError:
-        return None
 
 
 # --- reporting schedule ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
+from server.autonomy.framework import autonomy_framework
+from server.autonomy.store import division_autonomy
 from server.commentary import latest_commentary
 from server.reporting.board import board_indicator, chart_series, status_as_at
 from server.reporting.export import scorecard_csv
@@ -23,6 +25,7 @@ from server.reporting.periods import add_periods
 from server.reporting.scorecard import Scorecard, organisation_scorecard, reported_months, with_statuses
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
+from server.tenants.load import framework_of
 from server.web.charts.board import card_chart
 from server.web.charts.sparkline import build_sparkline
 from server.web.render import access_of, login_required, not_found, render, services_of
@@ -38,6 +41,7 @@ class Ipr:
     period: dt.date | None  # the month chosen (?period=), None: the latest position
     months: list[dt.date]  # the months on offer, latest first
     series: dict[int, tuple[SeriesPoint, ...]]  # per indicator, its last two years to the chosen month
+    organisation_id: int
 
     def context(self) -> dict[str, object]:
         return {"scorecard": self.scorecard, "escalations": self.escalations, "actions": self.actions,
@@ -99,7 +103,7 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
             row.indicator.id: status_as_at(row.indicator, row.status, series.get(row.indicator.id, ()))
             for domain in scorecard.domains for row in domain.rows if row.status is not None
         })
-    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series)
+    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series, organisation.id)
 
 
 # The organisation's other pages, each shown to those the matrix lets use it (the page checks again).
@@ -142,8 +146,17 @@ async def organisation_page(request: Request) -> Response:
     months = sorted({*ipr.months, *([ipr.period] if ipr.period else [])}, reverse=True)
     month_items = [{"value": "", "text": "Latest", "selected": ipr.period is None}] + [
         {"value": month.isoformat(), "text": month.strftime("%B %Y"), "selected": month == ipr.period} for month in months]
+    autonomy, division = None, None
+    if not ipr.contractual_only:  # ULHT 5.2: the division's earned autonomy, on its own IPR
+        async with services_of(request).database.session(access_of(request)) as session:
+            autonomy = autonomy_framework(await framework_of(session, ipr.organisation_id))
+            if autonomy is not None and scorecard.unit is not None and scorecard.unit.depth == 1:
+                division = next(iter(await division_autonomy(session, ipr.organisation_id, autonomy, unit_code=scorecard.unit.code)), None)
+    if autonomy is not None:
+        related.append((f"/organisations/{scorecard.organisation_code}/autonomy", "Earned autonomy"))
     return render(request, "pages/organisation.html", {
         **ipr.context(), "related": related, "previous": previous, "sparklines": sparklines, "matrix": matrix, "month_items": month_items,
+        "autonomy": autonomy, "division": division,
     })
 
 
