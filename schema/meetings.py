@@ -17,7 +17,7 @@ import strawberry
 from schema.context import Info
 from schema.governance import Meeting, meeting_from
 from server.auth.authz import org_domain
-from server.meetings.access import may_manage_meetings
+from server.meetings.access import may_manage_meetings, may_mark_reports
 from server.meetings.attendance import AttendanceMark
 from server.meetings.deadlines import UK
 from server.meetings.minutes import Actor, MeetingChanged, Refused, SaveResult, record_attendance, record_decision
@@ -109,7 +109,7 @@ class MeetingMutation:
         context = info.context
         principal = context.require_principal()
         async with context.session() as session:
-            managed = await _managed_organisation(session, info, principal, organisation_code)
+            managed = await _managed_organisation(session, info, principal, organisation_code, may=may_mark_reports)
             if isinstance(managed, MeetingRefused):
                 return managed
             result = await mark_report_issued(session, managed.id, code=report, due=due, actor=_actor(principal, managed), today=_today())
@@ -120,14 +120,15 @@ class MeetingMutation:
         return ReportIssued(report=report, due=due, issued_at=stored.issued_at, issued_by=stored.issued_by)
 
 
-async def _managed_organisation(session, info: Info, principal, organisation_code: str):  # type: ignore[no-untyped-def]
-    """The organisation if the caller may read it in full and manage its meetings (and reports), else why not."""
+async def _managed_organisation(session, info: Info, principal, organisation_code: str, may=may_manage_meetings):  # type: ignore[no-untyped-def]
+    """The organisation if the caller may read it in full and manage its meetings (``may``: or mark its reports), else why not."""
     context = info.context
     organisation = await queries.organisation_by_code(session, organisation_code)
     if organisation is None or organisation.id not in context.access.read_org_ids:
         return MeetingRefused(reason="not_found", message=f"There is no organisation {organisation_code} for you")
-    if not await may_manage_meetings(session, context.authorizer, principal, organisation):
-        return MeetingRefused(reason="not_allowed", message=f"You may not manage the meetings of {organisation_code}")
+    if not await may(session, context.authorizer, principal, organisation):
+        what = "mark the reports" if may is may_mark_reports else "manage the meetings"
+        return MeetingRefused(reason="not_allowed", message=f"You may not {what} of {organisation_code}")
     return organisation
 
 

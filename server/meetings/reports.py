@@ -107,12 +107,41 @@ def schedule_of(
 
 
 @dataclass(frozen=True)
+class RecurringReturn:
+    """One report of the schedule as people work from it: its next due date, what is outstanding
+    (due in the look-back window and not issued, oldest first) and when it last went."""
+
+    report: ReportSpec
+    next_due: ReportDue | None  # the first instance due today or later that has not gone
+    outstanding: tuple[ReportDue, ...]
+    last_issued: ReportDue | None
+
+    @property
+    def oldest_outstanding(self) -> ReportDue | None:
+        return self.outstanding[0] if self.outstanding else None
+
+
+@dataclass(frozen=True)
 class ReportingSchedule:
     today: dt.date
     reports: tuple[ReportSpec, ...]
     overdue: tuple[ReportDue, ...]
     upcoming: tuple[ReportDue, ...]  # due today or in the next AHEAD_DAYS days, issued or not
     recently_issued: tuple[ReportDue, ...]  # in the look-back window, issued
+
+    @property
+    def returns(self) -> tuple[RecurringReturn, ...]:
+        """One row per report, not per instance: a weekly return is one row with its next due date and its count outstanding."""
+        grouped = []
+        for report in self.reports:
+            mine = [i for i in (*self.overdue, *self.upcoming, *self.recently_issued) if i.report.code == report.code]
+            issued = sorted((i for i in mine if i.issued is not None), key=lambda i: i.due)
+            grouped.append(RecurringReturn(
+                report, next((i for i in sorted(self.upcoming, key=lambda i: i.due) if i.report.code == report.code and i.issued is None), None),
+                tuple(sorted((i for i in self.overdue if i.report.code == report.code), key=lambda i: i.due)), issued[-1] if issued else None,
+            ))
+        # Most outstanding first, then the soonest due: the rows that need someone come to the top.
+        return tuple(sorted(grouped, key=lambda r: (-len(r.outstanding), r.next_due.due if r.next_due else dt.date.max, r.report.name)))
 
 
 async def reporting_schedule(session: AsyncSession, org_id: int, *, today: dt.date) -> ReportingSchedule:
@@ -142,10 +171,9 @@ async def mark_report_issued(
     """Record that a report instance went to its audience (append-only, once per instance)."""
     framework = await framework_of(session, org_id)
     report = next((r for r in (framework.reporting_schedule if framework else []) if r.code == code), None)
-    if report is None or due not in report_due_dates(report.frequency, due, due):
-        return Refused("There is no such report due on that day.")
-    if due > today + dt.timedelta(days=AHEAD_DAYS):
-        return Refused("A report can be marked issued only when it is due within the next 60 days.")
+    if (refusal := _refusal(report, due, today)) is not None:
+        return refusal
+    assert report is not None
     already = (await issued_reports(session, org_id)).get(report_key(code, due))
     if already is not None:
         return already
@@ -156,6 +184,35 @@ async def mark_report_issued(
         after={"report": code, "name": report.name, "due": due.isoformat(), "audience": report.audience, "issued_by": actor.name},
     )
     return IssueRecord(now, actor.name)
+
+
+async def mark_reports_issued(
+    session: AsyncSession, org_id: int, *, code: str, dues: Sequence[dt.date], actor: Actor, today: dt.date,
+) -> list[IssueRecord] | Refused:
+    """Mark several instances of one report issued at once (a batch of a weekly return): all or none,
+    each recorded in the audit trail as marking it alone would be."""
+    if not dues:
+        return Refused("Choose at least one due date to mark as issued.")
+    framework = await framework_of(session, org_id)
+    report = next((r for r in (framework.reporting_schedule if framework else []) if r.code == code), None)
+    # Every date is checked before any is recorded: a batch with one wrong date records nothing.
+    for due in dues:
+        if (refusal := _refusal(report, due, today)) is not None:
+            return refusal
+    records = []
+    for due in sorted(set(dues)):
+        result = await mark_report_issued(session, org_id, code=code, due=due, actor=actor, today=today)
+        assert not isinstance(result, Refused)
+        records.append(result)
+    return records
+
+
+def _refusal(report: ReportSpec | None, due: dt.date, today: dt.date) -> Refused | None:
+    if report is None or due not in report_due_dates(report.frequency, due, due):
+        return Refused("There is no such report due on that day.")
+    if due > today + dt.timedelta(days=AHEAD_DAYS):
+        return Refused("A report can be marked issued only when it is due within the next 60 days.")
+    return None
 
 
 def _first_weekday_of_month(year: int, month: int) -> dt.date:

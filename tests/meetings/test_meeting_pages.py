@@ -9,6 +9,7 @@ from sqlalchemy import text
 from server.db.session import AccessContext
 from tests.conftest import csrf_from, login
 from tests.meetings.helpers import create_meeting
+from server.tenants.load import framework_of
 
 PERFORMANCE = "ulht.performance@accord.example"  # performance manager and executive: meeting manage
 DIVISION = "ulht.division@accord.example"  # divisional triumvirate: reads, cannot manage meetings
@@ -172,7 +173,7 @@ async def test_the_reporting_schedule_shows_what_is_due_and_records_issue(client
     page = await client.get("/organisations/STW/reports")
     assert page.status_code == 200
     assert "Integrated Performance Report" in page.text and "ICB Board" in page.text and "Director of Planning and Performance" in page.text
-    assert "Due in the next 60 days" in page.text and "Overdue" in page.text
+    assert "Returns" in page.text and "Next due" in page.text and "Outstanding" in page.text
     assert no_inline_style_or_script(page.text)
     due = re.search(r'name="report" value="QPC">\s*<input type="hidden" name="due" value="([0-9-]+)"', page.text).group(1)
     marked = await client.post("/organisations/STW/reports/issued", data={"csrf_token": csrf_from(page.text), "report": "QPC", "due": due})
@@ -188,3 +189,50 @@ async def test_the_meetings_index_lists_readable_organisations(client):
     page = await client.get("/meetings")
     assert page.status_code == 200
     assert "/organisations/RXW/meetings" in page.text and "/organisations/RWD/meetings" not in page.text
+
+
+async def test_a_weekly_return_is_one_row_with_its_next_due_date_and_a_batch_is_marked_at_once(client, database, org_ids):
+    await login(client, "stw.lead@accord.example")
+    page = (await client.get("/organisations/STW/reports")).text
+    async with database.session(AccessContext.for_orgs([org_ids["STW"]])) as session:
+        framework = await framework_of(session, org_ids["STW"])
+    weekly = next(r for r in framework.reporting_schedule if r.frequency == "weekly")
+    rows = re.findall(r'<th scope="row" class="nhsuk-table__header">([^<]+)<span class="accord-cell-note">Weekly', page)
+    assert rows.count(weekly.name) == 1  # one row, not one per week
+    row = page.split(f">{weekly.name}<span")[1].split("</tr>")[0]
+    outstanding = re.findall(rf'name="due" type="checkbox" value="([0-9-]+)" checked', row)
+    assert f"{len(outstanding)} outstanding" in row and len(outstanding) >= 2  # 90 days of Mondays, none marked yet
+    chosen = outstanding[:2]
+    marked = await client.post("/organisations/STW/reports/issued", data={"csrf_token": csrf_from(page), "report": weekly.code, "due": chosen})
+    assert marked.status_code == 303
+    after = (await client.get(marked.headers["location"])).text
+    assert "2 reports marked as issued." in after
+    row_after = after.split(f">{weekly.name}<span")[1].split("</tr>")[0]
+    assert f"{len(outstanding) - 2} outstanding" in row_after or len(outstanding) == 2
+    async with database.session(AccessContext.for_orgs([org_ids["STW"]])) as session:
+        events = (await session.exec(text(
+            "select object_id from audit_event where org_id = :o and action = 'report.issued' and object_id = any(:keys)"),
+            params={"o": org_ids["STW"], "keys": [f"{weekly.code}:{due}" for due in chosen]})).all()
+    assert len(events) == 2  # each date in the audit trail, as marking it alone would be
+
+
+async def test_a_batch_with_one_wrong_date_marks_nothing_and_a_viewer_may_not_mark(client, database, org_ids):
+    await login(client, "stw.lead@accord.example")
+    page = (await client.get("/organisations/STW/reports")).text
+    async with database.session(AccessContext.for_orgs([org_ids["STW"]])) as session:
+        weekly = next(r for r in (await framework_of(session, org_ids["STW"])).reporting_schedule if r.frequency == "weekly")
+    row = page.split(f">{weekly.name}<span")[1].split("</tr>")[0]
+    good = re.findall(r'name="due" type="checkbox" value="([0-9-]+)" checked', row)[-1]
+    refused = await client.post("/organisations/STW/reports/issued", data={
+        "csrf_token": csrf_from(page), "report": weekly.code, "due": [good, "2026-12-02"]})
+    assert refused.status_code == 400 and "There is no such report due on that day." in refused.text
+    async with database.session(AccessContext.for_orgs([org_ids["STW"]])) as session:
+        kept = (await session.exec(text("select count(*) from audit_event where org_id = :o and action = 'report.issued' and object_id = :k"),
+                                   params={"o": org_ids["STW"], "k": f"{weekly.code}:{good}"})).scalar_one()
+    assert kept == 0
+    client.cookies.clear()
+    await login(client, "stw.delivery@accord.example")  # reads the system, may not mark its reports
+    page = await client.get("/organisations/STW/reports")
+    assert page.status_code == 200 and 'action="/organisations/STW/reports/issued"' not in page.text
+    assert (await client.post("/organisations/STW/reports/issued", data={
+        "csrf_token": csrf_from(page.text), "report": weekly.code, "due": good})).status_code == 403

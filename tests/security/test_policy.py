@@ -24,6 +24,7 @@ TABLE = [
     # role, asked in, object, action, allowed
     ("viewer", HOME_ORG, "organisation", "read", ALLOW),
     ("viewer", HOME_ORG, "measurement", "submit", DENY),
+    ("viewer", HOME_ORG, "report", "mark_issued", DENY),
     ("viewer", OTHER_ORG, "organisation", "read", DENY),
     ("board_member", HOME_ORG, "organisation", "read", ALLOW),
     ("board_member", HOME_ORG, "escalation", "decide_oversight", ALLOW),
@@ -40,6 +41,7 @@ TABLE = [
     ("executive", HOME_ORG, "improvement_plan", "sign_partner", ALLOW),
     ("executive", HOME_ORG, "improvement_plan", "edit", ALLOW),
     ("executive", HOME_ORG, "meeting", "manage", ALLOW),
+    ("executive", HOME_ORG, "report", "mark_issued", ALLOW),
     ("executive", HOME_ORG, "measurement", "submit", DENY),
     ("executive", HOME_ORG, "role_assignment", "manage", DENY),
     ("executive", HOME_ORG, "spc_recalculation", "record", DENY),
@@ -74,6 +76,7 @@ TABLE = [
     ("planning_performance_lead", HOME_ORG, "improvement_plan", "edit", ALLOW),
     ("planning_performance_lead", HOME_ORG, "escalation", "acknowledge", ALLOW),
     ("planning_performance_lead", HOME_ORG, "meeting", "manage", ALLOW),
+    ("planning_performance_lead", HOME_ORG, "report", "mark_issued", ALLOW),
     ("planning_performance_lead", HOME_ORG, "audit", "read", ALLOW),
     # Making Data Count: the performance team records (and may withdraw) a recalculation of SPC limits.
     ("planning_performance_lead", HOME_ORG, "spc_recalculation", "record", ALLOW),
@@ -92,11 +95,14 @@ TABLE = [
     ("performance_manager", HOME_ORG, "spc_recalculation", "record", ALLOW),
     ("performance_manager", HOME_ORG, "spc_recalculation", "withdraw", ALLOW),
     ("performance_manager", HOME_ORG, "meeting", "manage", ALLOW),
+    ("performance_manager", HOME_ORG, "report", "mark_issued", ALLOW),
+    ("performance_manager", SIBLING, "report", "mark_issued", DENY),
     ("performance_manager", HOME_ORG, "audit", "read", ALLOW),
     ("performance_manager", HOME_ORG, "escalation", "override", DENY),
     ("performance_manager", OTHER_ORG, "measurement", "submit", DENY),
     ("data_submitter", HOME_ORG, "organisation", "read", ALLOW),
     ("data_submitter", HOME_ORG, "measurement", "submit", ALLOW),
+    ("data_submitter", HOME_ORG, "report", "mark_issued", DENY),
     ("data_submitter", HOME_ORG, "measurement", "validate", DENY),  # who enters data does not validate it
     ("data_submitter", HOME_ORG, "audit", "read", DENY),
     ("divisional_triumvirate", HOME_ORG, "organisation", "read", ALLOW),
@@ -114,6 +120,7 @@ TABLE = [
     ("commissioner", HOME_ORG, "organisation", "read", DENY),  # what it reads of providers is resolved in SQL
     ("commissioner", HOME_ORG, "meeting", "manage", ALLOW),  # WHSSC schedules its SLA meetings with providers
     ("commissioner", SIBLING, "meeting", "manage", DENY),
+    ("commissioner", HOME_ORG, "report", "mark_issued", ALLOW),  # WHSSC's returns from its SLA meetings
     ("external_tool", HOME_ORG, "organisation", "read", ALLOW),
     ("external_tool", HOME_ORG, "measurement", "submit", DENY),
     ("system_viewer", HOME_SYSTEM, "system", "read", ALLOW),
@@ -125,6 +132,7 @@ TABLE = [
     ("system_planning_lead", HOME_SYSTEM, "improvement_plan", "present", ALLOW),
     ("system_planning_lead", HOME_SYSTEM, "escalation", "acknowledge", ALLOW),
     ("system_planning_lead", HOME_SYSTEM, "meeting", "manage", ALLOW),
+    ("system_planning_lead", HOME_SYSTEM, "report", "mark_issued", ALLOW),
     ("system_planning_lead", HOME_SYSTEM, "improvement_plan", "sign_off_formal", DENY),
     ("system_planning_lead", SIBLING, "improvement_plan", "draft", DENY),
     ("delivery_group_member", HOME_SYSTEM, "system", "read", ALLOW),

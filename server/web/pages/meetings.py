@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.auth.authz import org_domain
 from server.db.models import Organisation
 from server.judgements.forms import judgement_form, register_subjects
-from server.meetings.access import may_manage_meetings
+from server.meetings.access import may_manage_meetings, may_mark_reports
 from server.meetings.actions import STATUS_WORDS, action_log, add_action, set_action_status
 from server.meetings.attendance import AttendanceMark, attendance_record, quorum_status
 from server.meetings.calendar import FREQUENCY_WORDS, add_months, long_date, month_label
@@ -34,7 +34,7 @@ from server.web.charts.board import PORTRAIT_HEIGHT, card_chart
 from server.meetings.queries import (
     MeetingWithForum, attendance_of, forums_of, held_meetings_attendance, meeting_in, meetings_between, previous_meeting,
 )
-from server.meetings.reports import mark_report_issued, reporting_schedule
+from server.meetings.reports import mark_reports_issued, reporting_schedule
 from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
@@ -355,30 +355,39 @@ async def reports_page(request: Request) -> Response:
         if organisation is None:
             return not_found(request)
         schedule = await reporting_schedule(session, organisation.id, today=_today())
-        may_manage = await _may_manage(session, request, organisation)
+        may_mark = await may_mark_reports(session, services_of(request).authorizer, principal_of(request), organisation)
     return render(request, "pages/meetings/reports.html", {
-        "organisation": organisation, "schedule": schedule, "may_manage": may_manage, "long_date": long_date,
-        "saved": request.query_params.get("issued"), "error": None,
+        "organisation": organisation, "schedule": schedule, "may_manage": may_mark, "long_date": long_date,
+        "saved": _marked_words(request.query_params.get("issued")), "error": None,
     })
 
 
 @login_required
 async def report_issued(request: Request) -> Response:
+    """Mark one due date of a report issued, or a batch of them (the ``due`` field repeated)."""
     form = await request.form()
     async with services_of(request).database.session(access_of(request)) as session:
         organisation = await _readable(session, request)
         if organisation is None:
             return not_found(request)
-        if not await _may_manage(session, request, organisation):
+        if not await may_mark_reports(session, services_of(request).authorizer, principal_of(request), organisation):
             return forbidden(request, organisation)
         code = str(form.get("report", ""))
-        due = form_date(form.get("due", ""))
-        result = (Refused("There is no such report due on that day.") if due is None else
-                  await mark_report_issued(session, organisation.id, code=code, due=due, actor=_actor(request, organisation), today=_today()))
+        dues = [form_date(value) for value in form.getlist("due")]
+        result = (Refused("There is no such report due on that day.") if None in dues else
+                  await mark_reports_issued(session, organisation.id, code=code, dues=[d for d in dues if d is not None],
+                                            actor=_actor(request, organisation), today=_today()))
         if isinstance(result, Refused):
             schedule = await reporting_schedule(session, organisation.id, today=_today())
             return render(request, "pages/meetings/reports.html", {
                 "organisation": organisation, "schedule": schedule, "may_manage": True, "long_date": long_date,
                 "saved": None, "error": result.message,
             }, status_code=400)
-    return RedirectResponse(f"/organisations/{organisation.code}/reports?{urlencode({'issued': code})}", status_code=303)
+    return RedirectResponse(f"/organisations/{organisation.code}/reports?{urlencode({'issued': len(result)})}", status_code=303)
+
+
+def _marked_words(count: str | None) -> str | None:
+    """The outcome, rebuilt from a number only: the page never reflects free text from a URL."""
+    if not count or not count.isdigit():
+        return None
+    return "Report marked as issued." if count == "1" else f"{int(count)} reports marked as issued."
