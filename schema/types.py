@@ -24,6 +24,7 @@ from schema.governance import (
 from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
+from schema.programmes import Programme, organisation_programmes
 from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
@@ -224,6 +225,11 @@ class Organisation:
     @strawberry.field(description="The append-only audit trail, newest first, a page at a time (needs 'audit read' here).")
     async def audit_trail(self, info: Info, page: int = 1) -> AuditTrailPage:
         return await organisation_audit_trail(info, self.id, self.code, page)
+
+    @strawberry.field(description="Programme records (Sheffield 3.1): milestones, QIPP planned and realised, risks, escalation; "
+                                  "one by code, and closed ones only when asked.", metadata={"max_items": 50})
+    async def programmes(self, info: Info, code: str | None = None, include_closed: bool = False) -> list[Programme]:
+        return await organisation_programmes(info, self.id, code, include_closed)
 
     @strawberry.field(description="Escalations raised by this organisation's ladders, highest level first.")
     async def escalations(

@@ -337,6 +337,7 @@ _WRITE_PERMISSIONS = (
     ("measurement", "submit"), ("measurement", "validate"), ("escalation", "manage"), ("escalation", "acknowledge"),
     ("improvement_plan", "edit"), ("improvement_plan", "sign_partner"), ("meeting", "manage"), ("judgement", "record"),
     ("maturity_assessment", "record"), ("spc_recalculation", "record"), ("spc_recalculation", "withdraw"), ("commentary", "write"),
+    ("programme", "record"), ("programme", "manage"),
 )
 
 

@@ -121,15 +121,23 @@ select p.id, p.org_id, p.code, p.name, p.status, p.sro_user_id, p.sro_name, p.st
    from escalation e where e.org_id = p.org_id and e.subject_type = 'programme' and e.subject_key = 'programme:' || p.code
      and e.status <> 'closed' order by e.level desc, e.id desc limit 1) as escalation
 from programme p left join org_unit u on u.org_id = p.org_id and u.id = p.unit_id
-where p.org_id = :org and (cast(:code as varchar) is null or p.code = :code)
-order by p.status = 'closed', p.code
+where p.org_id = any(:orgs) and (cast(:code as varchar) is null or p.code = :code)
+order by p.org_id, p.status = 'closed', p.code
 """
 
 
 async def read_programmes(session: AsyncSession, org_id: int, *, code: str | None = None) -> list[ProgrammeRecord]:
     """The organisation's programmes (or the one with ``code``), open ones first, each in full."""
-    rows = (await session.exec(text(_READ), params={"org": org_id, "code": code})).mappings().all()
-    return [_record(row) for row in rows]
+    return (await programmes_of_orgs(session, [org_id], code=code)).get(org_id, [])
+
+
+async def programmes_of_orgs(session: AsyncSession, org_ids: list[int], *, code: str | None = None) -> dict[int, list[ProgrammeRecord]]:
+    """Several organisations' programmes in the same one statement (GraphQL's loader)."""
+    rows = (await session.exec(text(_READ), params={"orgs": org_ids, "code": code})).mappings().all()
+    found: dict[int, list[ProgrammeRecord]] = {org_id: [] for org_id in org_ids}
+    for row in rows:
+        found[row["org_id"]].append(_record(row))
+    return found
 
 
 def _json(value: object) -> object:
@@ -153,3 +161,10 @@ def _record(row) -> ProgrammeRecord:  # type: ignore[no-untyped-def]
                          _date(r["raised_on"]), _date(r["closed_on"]), r["version"]) for r in _json(row["risks"])),  # type: ignore[arg-type, union-attr]
         escalation=ProgrammeEscalation(**escalation) if isinstance(escalation, dict) else None,
     )
+
+
+async def has_programmes(session: AsyncSession, organisation_code: str) -> bool:
+    """Whether the organisation keeps programme records (its page links to them)."""
+    return bool((await session.exec(text(
+        "select exists (select 1 from programme p join organisation o on o.id = p.org_id where o.code = :code)"
+    ), params={"code": organisation_code})).scalar_one())

@@ -16,7 +16,7 @@ from server.web.pages.organisation import ipr_csv, ipr_pdf, organisation_page
 from server.web.pages import escalations, measurements, meetings, plans
 from server.web.pages import commentary, imports, judgements, recalculations
 from server.web.pages import notifications
-from server.web.pages import autonomy, benchmark, maturity
+from server.web.pages import autonomy, benchmark, maturity, programmes
 from server.web.pages.system import system_list, system_page
 
 
@@ -78,6 +78,13 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/maturity", maturity.record, methods=["POST"]),
         Route("/organisations/{code}/autonomy", autonomy.autonomy_page, methods=["GET"]),
         Route("/organisations/{code}/autonomy/reviews", autonomy.record, methods=["POST"]),
+        Route("/organisations/{code}/programmes", programmes.programmes_page, methods=["GET"]),
+        Route("/organisations/{code}/programmes/{programme}", programmes.programme_page, methods=["GET"]),
+        Route("/organisations/{code}/programmes/{programme}", programmes.programme_edited, methods=["POST"]),
+        Route("/organisations/{code}/programmes/{programme}/milestones", programmes.milestone_added, methods=["POST"]),
+        Route("/organisations/{code}/programmes/{programme}/milestones/achieved", programmes.milestone_achieved, methods=["POST"]),
+        Route("/organisations/{code}/programmes/{programme}/qipp", programmes.qipp_recorded, methods=["POST"]),
+        Route("/organisations/{code}/programmes/{programme}/risks", programmes.risk_saved, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/benchmark", benchmark.benchmark_page, methods=["GET"]),
         Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
         Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),

@@ -125,7 +125,7 @@ async def test_a_run_sends_a_fixed_number_of_statements_whatever_the_number_of_s
             with counted_statements(database) as sent:
                 summary = await run_ladders(session, org)
         assert summary.opened == summary.moved == summary.closed == 0
-        assert open_count >= 3 and summary.subjects > 5
+        assert open_count >= 2 and summary.subjects > 5  # Sheffield: two programmes in exception (urgent care, mental health)
         # Sheffield's contracts add four: its framework (the contract units), the contracts, the figures recorded at
         # the contract units and the open notices (server/escalation_store/contracts.py), whatever the number of contracts.
         assert len(sent) <= 16, [statement.split("\n")[0][:80] for statement in sent]

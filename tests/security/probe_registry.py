@@ -56,6 +56,7 @@ PATH_PARAMETERS: dict[str, Entry] = {
     "/organisations/{code}/meetings/{meeting_id}/actions/{action_id}": Entry(lambda o: o.meeting_action_id),
     "/organisations/{code}/admin/roles/{assignment_id}": Entry(lambda o: o.assignment_id),
     "/organisations/{code}/admin/tokens/{token_id}": Entry(lambda o: o.token_id),
+    "/organisations/{code}/programmes/{programme}": Entry(lambda o: o.programme_code),
 }
 
 # Fields of POSTed forms (exact names, then patterns for numbered or prefixed fields). Free-text
@@ -124,6 +125,19 @@ FORM_FIELDS: dict[str, Entry] = {
     "autonomy_level": Entry(lambda o: "0"),
     "escalation_level": Entry(lambda o: ""),
     "notes": Entry(lambda o: "probe"),
+    # Programme records (issue 15, Sheffield 3.1): the foreign programme's milestone and risk; storable values.
+    "milestone": Entry(lambda o: o.programme_milestone_id),
+    "achieved_on": Entry(lambda o: "2026-01-01"),
+    "due_on": Entry(lambda o: "2031-01-01"),
+    "month": Entry(lambda o: "2026-01-01"),
+    "realised": Entry(lambda o: "1000"),
+    "planned": Entry(lambda o: "1000"),
+    "risk": Entry(lambda o: o.programme_risk_id),
+    "likelihood": Entry(lambda o: "2"),
+    "impact": Entry(lambda o: "2"),
+    "mitigation": Entry(lambda o: "probe"),
+    "starts_on": Entry(lambda o: "2026-01-01"),
+    "ends_on": Entry(lambda o: "2027-01-01"),
 }
 FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
     r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
@@ -297,6 +311,28 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordAccountabilityReview(autonomyLevel)": Entry(lambda o: 0),
     "Mutation.recordAccountabilityReview(escalationLevel)": Entry(lambda o: None),
     "Mutation.recordAccountabilityReview(notes)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    # Programme records (issue 15): one organisation's; the programme, milestone and risk stay foreign in every variant.
+    "Organisation.programmes(code)": Entry(lambda o: None),
+    "Organisation.programmes(includeClosed)": Entry(lambda o: True),
+    **{f"Mutation.{field}(organisationCode)": Entry(lambda o: o.code, scope=True) for field in (
+        "recordProgrammeMilestoneAchieved", "addProgrammeMilestone", "recordProgrammeQipp", "saveProgrammeRisk")},
+    **{f"Mutation.{field}(programmeCode)": Entry(lambda o: o.programme_code, names_object=True) for field in (
+        "recordProgrammeMilestoneAchieved", "addProgrammeMilestone", "recordProgrammeQipp", "saveProgrammeRisk")},
+    "Mutation.recordProgrammeMilestoneAchieved(milestoneId)": Entry(lambda o: o.programme_milestone_id, names_object=True),
+    "Mutation.recordProgrammeMilestoneAchieved(achievedOn)": Entry(lambda o: "2026-01-01"),
+    "Mutation.addProgrammeMilestone(title)": Entry(lambda o: "probe"),
+    "Mutation.addProgrammeMilestone(dueOn)": Entry(lambda o: "2031-01-01"),
+    "Mutation.recordProgrammeQipp(month)": Entry(lambda o: "2026-01-01"),
+    "Mutation.recordProgrammeQipp(realised)": Entry(lambda o: 1000.0),
+    "Mutation.recordProgrammeQipp(planned)": Entry(lambda o: None),
+    "Mutation.saveProgrammeRisk(description)": Entry(lambda o: "probe"),
+    "Mutation.saveProgrammeRisk(likelihood)": Entry(lambda o: 2),
+    "Mutation.saveProgrammeRisk(impact)": Entry(lambda o: 2),
+    "Mutation.saveProgrammeRisk(owner)": Entry(lambda o: "probe"),
+    "Mutation.saveProgrammeRisk(mitigation)": Entry(lambda o: "probe"),
+    "Mutation.saveProgrammeRisk(status)": Entry(lambda o: "open"),
+    "Mutation.saveProgrammeRisk(riskId)": Entry(lambda o: o.programme_risk_id, names_object=True),
+    "Mutation.saveProgrammeRisk(version)": Entry(lambda o: None),
     "Query.benchmark(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Query.benchmark(indicatorCode)": Entry(lambda o: o.indicator_code, names_object=True),
     "Query.benchmark(group)": Entry(lambda o: f"system:{o.system_code}"),

@@ -122,6 +122,9 @@ class OrgObjects:
     recalculation_id: int
     assignment_id: int
     token_id: int
+    programme_code: str  # a programme record (Sheffield 3.1), with one milestone and one risk
+    programme_milestone_id: int
+    programme_risk_id: int
     leak_strings: frozenset[str] = frozenset()  # its content: names, titles, descriptions no one else has
     name_strings: frozenset[str] = frozenset()  # its own name and short name (directory data)
 
@@ -220,9 +223,11 @@ async def tear_down_world(database, world: World, all_callers: list[Caller]) -> 
             await session.exec(delete(Meeting).where(Meeting.id == objects.meeting_id))
             await session.exec(delete(Escalation).where(Escalation.id == objects.escalation_id, Escalation.ladder_code == "probe"))
         await session.exec(delete(ApiToken).where(ApiToken.id.in_([o.token_id for o in world.orgs.values()])))
-    # Nobody may delete a recalculation decision through the application's role; the owner may.
+    # Nobody may delete a recalculation decision or a programme record through the application's role; the owner may.
     async with database.owner_engine.begin() as connection:
         await connection.execute(delete(SpcRecalculation).where(SpcRecalculation.id.in_([o.recalculation_id for o in world.orgs.values()])))
+        await connection.execute(text("delete from programme where code = any(:codes)"),
+                                 {"codes": [o.programme_code for o in world.orgs.values()]})
     await remove_people(database, [caller.email for caller in all_callers if caller.kind != "anonymous"] + [member_email_of(code) for code in TENANTS])
     async with database.session() as session:
         system_id = (await session.exec(select(HealthSystem.id).where(HealthSystem.code == PROBE_SYSTEM))).scalar_one()
@@ -337,11 +342,30 @@ async def _org_objects(database, code: str, org_ids: dict[str, int]) -> OrgObjec
                                          reason=f"Recalculation {MARKER} {code}")
         session.add(recalculation)
         await session.flush()
+        programme_code, milestone_id, risk_id = await _programme_of(session, org_id, code)
     return OrgObjects(
         code=code, id=org_id, system_code=system_code or PROBE_SYSTEM, member_email=member_email, indicator_code=indicator_code,
         unit_code=unit_code, plan_id=plan.id, plan_action_id=plan_action.id, meeting_id=meeting.id, meeting_action_id=meeting_action.id,
         escalation_id=escalation_id, recalculation_id=recalculation.id, assignment_id=assignment_id, token_id=token.token.id,
+        programme_code=programme_code, programme_milestone_id=milestone_id, programme_risk_id=risk_id,
     )
+
+
+async def _programme_of(session, org_id: int, code: str) -> tuple[str, int, int]:  # type: ignore[no-untyped-def]
+    """A programme record of the organisation's own (a code no other organisation has), a milestone due
+    long after the demo and a low risk: nothing it holds raises an exception."""
+    programme_code = f"PROBE-{code}"
+    params = {"org": org_id, "code": programme_code, "name": f"Programme {MARKER} {code}"}
+    programme_id = (await session.exec(text("insert into programme (org_id, code, name, sro_name) values (:org, :code, :name, 'Probe SRO')"
+                                            " returning id"), params=params)).scalar_one()
+    milestone_id = (await session.exec(text(
+        "insert into programme_milestone (org_id, programme_id, title, due_on) values (:org, :id, :title, '2031-01-01') returning id"
+    ), params={"org": org_id, "id": programme_id, "title": f"Milestone {MARKER} {code}"})).scalar_one()
+    risk_id = (await session.exec(text(
+        "insert into programme_risk (org_id, programme_id, description, likelihood, impact, owner, raised_on)"
+        " values (:org, :id, :description, 1, 1, 'Probe owner', '2026-01-01') returning id"
+    ), params={"org": org_id, "id": programme_id, "description": f"Risk {MARKER} {code}"})).scalar_one()
+    return programme_code, milestone_id, risk_id
 
 
 async def _escalation_of(session, org_id: int, code: str) -> int:  # type: ignore[no-untyped-def]

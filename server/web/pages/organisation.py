@@ -17,6 +17,7 @@ from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
 from server.autonomy.framework import autonomy_framework
 from server.autonomy.store import division_autonomy
 from server.commentary import latest_commentary
+from server.programmes.records import has_programmes
 from server.reporting.board import board_indicator, chart_series, status_as_at
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
@@ -141,6 +142,10 @@ async def organisation_page(request: Request) -> Response:
         if len(observed) > 1:
             previous[row.indicator.id] = observed[-2]
         sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
+    if related:
+        async with services_of(request).database.session(access_of(request)) as session:
+            if await has_programmes(session, scorecard.organisation_code):  # Sheffield 3.1: its programme records
+                related.insert(1, (f"/organisations/{scorecard.organisation_code}/programmes", "Programmes and QIPP"))
     link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?unit={quote(scorecard.unit_query)}" if scorecard.unit_query else "")
     matrix = summary_matrix(statuses((row.indicator.name, link.format(row.indicator.code), row.status) for row in rows))
     months = sorted({*ipr.months, *([ipr.period] if ipr.period else [])}, reverse=True)
