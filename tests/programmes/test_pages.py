@@ -141,3 +141,31 @@ async def test_other_organisations_people_see_nothing_and_readers_cannot_record(
         assert refused.status_code == 403
         missing = await reader.get("/organisations/03N/programmes/NOT-A-PROGRAMME")
         assert missing.status_code == 404
+
+
+async def test_the_pmo_adds_a_milestone_and_keeps_the_record(app, database, org_ids, slipping):
+    async with await fresh_client(app) as pmo:
+        await login(pmo, PMO)
+        page = await pmo.get(f"/organisations/03N/programmes/{slipping}")
+        assert "Add a milestone" in page.text and "Edit the programme" in page.text
+        undated = await post_form(pmo, f"/organisations/03N/programmes/{slipping}/milestones", page.text, {"title": "Business case", "due_on": ""})
+        assert undated.status_code == 400 and 'href="#milestone-due"' in undated.text
+        added = await post_form(pmo, f"/organisations/03N/programmes/{slipping}/milestones", page.text,
+                                {"title": "Business case approved", "due_on": (dt.date.today() + dt.timedelta(days=60)).isoformat()})
+        assert added.status_code == 303
+        backwards = await post_form(pmo, f"/organisations/03N/programmes/{slipping}", page.text,
+                                    {"version": "1", "name": "Renamed", "sro": "Chief Nurse", "status": "active",
+                                     "starts_on": "2026-06-01", "ends_on": "2026-01-01"})
+        assert backwards.status_code == 400 and 'href="#programme-ends"' in backwards.text
+        saved = await post_form(pmo, f"/organisations/03N/programmes/{slipping}", page.text,
+                                {"version": "1", "name": "Renamed programme", "sro": "Chief Nurse", "status": "paused",
+                                 "starts_on": "2026-04-01", "ends_on": "2027-03-31"})
+        assert saved.status_code == 303
+        after = _text((await pmo.get(saved.headers["location"])).text)
+    assert "Renamed programme" in after and "Chief Nurse" in after and "Paused" in after and "Business case approved" in after
+    async with database.session(AccessContext.for_orgs([org_ids["03N"]])) as session:
+        actions = (await session.exec(text(
+            "select action, actor_role, after ->> 'sro' from audit_event where org_id = :org and action in ('programme.edited', 'programme.milestone_added')"
+            " and after ->> 'programme' is distinct from 'x' and (after ->> 'name' = 'Renamed programme' or after ->> 'title' = 'Business case approved')"
+            " order by id"), params={"org": org_ids["03N"]})).all()
+    assert actions == [("programme.milestone_added", "programme_office", None), ("programme.edited", "programme_office", "Chief Nurse")]

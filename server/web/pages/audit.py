@@ -66,9 +66,17 @@ ACTION_WORDS = {
     "spc_recalculation.record": "Recorded an SPC recalculation",
     "spc_recalculation.withdraw": "Withdrew an SPC recalculation",
     "maturity.assessed": "Recorded a maturity self-assessment",
+    "programme.milestone_achieved": "Recorded a programme milestone achieved",
+    "programme.milestone_added": "Added a programme milestone",
+    "programme.qipp_recorded": "Recorded a programme's QIPP saving",
+    "programme.risk_added": "Added a programme risk",
+    "programme.risk_updated": "Updated a programme risk",
+    "programme.edited": "Edited a programme",
 }
 OBJECT_WORDS = {"improvement_plan": "plan", "escalation": "escalation", "meeting": "meeting", "api_token": "API token",
-                "role_assignment": "role assignment", "app_user": "account", "spc_recalculation": "SPC recalculation"}
+                "role_assignment": "role assignment", "app_user": "account", "spc_recalculation": "SPC recalculation",
+                "programme": "programme", "programme_milestone": "programme milestone", "programme_benefit": "programme QIPP month",
+                "programme_risk": "programme risk"}
 FIELD_WORDS = {"user": "Person", "user_id": "Account number", "domain": "Where", "roles": "Roles", "subject": "Subject",
                "ladder": "Escalation ladder", "level": "Level", "status": "Status", "version": "Version", "reason": "Reason"}
 ROLE_FIELDS = ("roles", "role", "actor_role")
