@@ -10,6 +10,7 @@ from enum import Enum
 import strawberry
 
 from server.assessment import codes
+from server.assessment.outturn import OUTTURN_METHODS
 from server.assessment.spectrum import SPECTRUM_LEVELS
 from server.db.models.escalations import ESCALATION_STATUSES
 from server.db.models.indicators import FREQUENCIES, ROLLUPS, SOURCES, UNITS
@@ -36,4 +37,8 @@ PlanStatus = _enum("PlanStatus", PLAN_STATUSES, "Where an improvement plan stand
 PlanKind = _enum("PlanKind", PLAN_KINDS, "Recovery plan, exception action plan or System Performance Improvement Plan.")
 Accountability = _enum("Accountability", ACCOUNTABILITIES, "Sole (one organisation), joint (several) or system.")
 ActionStatus = _enum("ActionStatus", ACTION_STATUSES, "Where an action on a plan's or meeting's log stands.")
+OutturnMethod = _enum(
+    "OutturnMethod", OUTTURN_METHODS,
+    "How a forecast outturn is made: run_rate (the months to come at this year's average) or linear (a least-squares line projected).",
+)
 Spectrum = _enum("Spectrum", SPECTRUM_LEVELS, "STW performance spectrum of an organisation (DOMAIN 4.4).")

@@ -21,13 +21,14 @@ from schema.governance import (
     AuditTrailPage, DataPack, FromDate, Meeting, ReportingSchedule, organisation_audit_trail, organisation_data_packs,
     organisation_latest_data_pack, organisation_meetings, organisation_reporting_schedule,
 )
-from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, PointType, Polarity, Rollup
+from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, OutturnMethod, PointType, Polarity, Rollup
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
 from schema.programmes import Programme, organisation_programmes
 from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
+from server.reporting.outturn import indicator_outturns
 from server.reporting.series import indicator_series
 
 
@@ -71,6 +72,37 @@ class SeriesPoint(Rating):
     upper_limit: float | None = strawberry.field(description="Upper process limit (3 sigma).")
     point_type: PointType | None  # type: ignore[valid-type]
     is_latest: bool
+
+
+@strawberry.type(description="Year to date and forecast year-end outturn as they stood at one month (tenant file outturn:).")
+class Outturn:
+    period: dt.date = strawberry.field(description="The month reported last.")
+    year_start: dt.date = strawberry.field(description="First month of the financial year.")
+    year_end: dt.date = strawberry.field(description="Last month of the financial year.")
+    months_reported: int
+    ytd_actual: float = strawberry.field(description="This year's reported months summed.")
+    ytd_plan: float | None = strawberry.field(description="The plan of the same months (trajectory, else target); null if a month has neither.")
+    ytd_variance: float | None = strawberry.field(description="ytdActual minus ytdPlan.")
+    ytd_favourable: bool | None = strawberry.field(description="Whether the variance is on the better side, by polarity.")
+    forecast: float = strawberry.field(description="Forecast outturn for the whole year, by the method.")
+    annual_plan: float | None = strawberry.field(description="The plan summed over the twelve months.")
+    forecast_variance: float | None
+    forecast_favourable: bool | None
+
+    @classmethod
+    def of(cls, point: Any) -> "Outturn":
+        return cls(period=point.period, year_start=point.year_start, year_end=point.year_end, months_reported=point.months_reported,
+                   ytd_actual=point.ytd_actual, ytd_plan=point.ytd_plan, ytd_variance=point.ytd_variance, ytd_favourable=point.ytd_favourable,
+                   forecast=point.forecast, annual_plan=point.annual_plan, forecast_variance=point.forecast_variance,
+                   forecast_favourable=point.forecast_favourable)
+
+
+@strawberry.type(description="An indicator's year to date and forecast outturn: the latest and as it stood at each reported month.")
+class IndicatorOutturn:
+    method: OutturnMethod  # type: ignore[valid-type]
+    year_start_month: int
+    latest: Outturn | None
+    months: list[Outturn] = strawberry.field(metadata={"max_items": 120})
 
 
 @strawberry.type
@@ -134,6 +166,17 @@ class Indicator:
             return None
         row = await info.context.read(lambda session: latest_assessment(session, self.id, unit_id))
         return Assessment.from_row(row, unit_code) if row else None
+
+    @strawberry.field(description="Year to date and forecast outturn at the organisation level or one unit; null unless the tenant file declares it.")
+    async def outturn(self, info: Info, unit_code: str | None = None) -> IndicatorOutturn | None:
+        unit_id = await _unit_id(info.context, self.org_id, unit_code)
+        if unit_code is not None and unit_id is None:
+            return None
+        found = await _outturn_loader(info.context).load((self.id, unit_id))
+        if found is None:
+            return None
+        return IndicatorOutturn(method=found.method, year_start_month=found.year_start_month,
+                                latest=Outturn.of(found.latest) if found.latest else None, months=[Outturn.of(p) for p in found.points])
 
     @strawberry.field(metadata={"max_items": 10})
     async def targets(self, info: Info) -> list[Target]:
@@ -309,6 +352,20 @@ def _series_loader(context: AccordContext) -> DataLoader:
         return [found[key] for key in keys]
 
     return context.loader("series", lambda: DataLoader(load_fn=load))
+
+
+def _outturn_loader(context: AccordContext) -> DataLoader:
+    async def load(keys: list[tuple[int, int | None]]) -> list[Any]:
+        by_unit: dict[int | None, list[int]] = defaultdict(list)
+        for indicator_id, unit_id in keys:
+            by_unit[unit_id].append(indicator_id)
+        found: dict[tuple[int, int | None], Any] = {}
+        for unit_id, ids in by_unit.items():
+            outturns = await context.read(lambda session: indicator_outturns(session, ids, unit_id=unit_id))
+            found.update({(indicator_id, unit_id): outturns.get(indicator_id) for indicator_id in ids})
+        return [found[key] for key in keys]
+
+    return context.loader("outturn", lambda: DataLoader(load_fn=load))
 
 
 def _targets_loader(context: AccordContext) -> DataLoader:

@@ -11,7 +11,10 @@ circle; they are released at commit or rollback.
 Order across kinds: derivation locks first, then the organisation's ladder lock (submit_measurements
 and recompute_all both do). A transaction that submits twice would take derivation locks after a
 ladder lock; PostgreSQL would then detect any deadlock and abort one side, so submit once per
-transaction (an import is one submission).
+transaction (an import is one submission). A member's submission that feeds its system's figures
+(members.py) takes, in this order: its own derivation locks, the system indicators' derivation locks
+(compose_member_figures), its own ladder lock, the system's ladder lock; nothing takes a member's
+lock while holding a system's, so these never wait in a circle either.
 """
 from __future__ import annotations
 

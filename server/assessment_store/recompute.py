@@ -21,6 +21,7 @@ from server.assessment.forecast import forecast_failure
 from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
 from server.assessment_store.locks import lock_derivation
+from server.assessment_store.members import compose_system_figures
 from server.assessment_store.rebase import live_recalculation_periods, rebase_mask
 from server.assessment_store.series import OrganisationSeries, read_organisation_series
 from server.assessment_store.rows import Derivation, as_dict
@@ -62,6 +63,8 @@ async def recompute_all(database: Database, *, workers: int | None = None) -> in
 async def recompute_one(database: Database, org_id: int) -> int:
     """One organisation's assessments and ladders, in a transaction of its own."""
     async with database.session(await runner_access(database, org_id)) as session:
+        # A system's figures computed from its members' are recomposed first (members.py).
+        await compose_system_figures(session, system_org_id=org_id)
         derived = await recompute_organisation(session, org_id, await assessment_settings(session, org_id))
         await run_ladders(session, org_id)
     return derived
@@ -70,7 +73,11 @@ async def recompute_one(database: Database, org_id: int) -> int:
 async def runner_access(database: Database, org_id: int) -> AccessContext:
     """The engine acts for one organisation: its own rows, plus its providers' contractual ones."""
     async with database.session() as session:
-        providers = (await session.exec(select(Contract.provider_id).where(Contract.commissioner_id == org_id))).scalars().all()
+        return await engine_access(session, org_id)
+
+
+async def engine_access(session: AsyncSession, org_id: int) -> AccessContext:
+    providers = (await session.exec(select(Contract.provider_id).where(Contract.commissioner_id == org_id))).scalars().all()
     return AccessContext(read_org_ids=frozenset({org_id}), write_org_ids=frozenset({org_id}), contract_org_ids=frozenset(providers))
 
 

@@ -46,21 +46,36 @@ class AccordSession(sqlmodel.Session):
     """Sync session class behind AsyncSession; its after_begin hook applies the access context."""
 
 
+_SET_ACCESS = text(
+    "select set_config('app.org_ids', :read, true), set_config('app.write_org_ids', :write, true),"
+    " set_config('app.contract_org_ids', :contract, true), set_config('app.user_id', :user, true)"
+)
+
+
+def _access_settings(access: AccessContext, user_id: int | None) -> dict[str, str]:
+    return {
+        "read": _csv(access.read_org_ids),
+        "write": _csv(access.write_org_ids),
+        "contract": _csv(access.contract_org_ids),
+        "user": "" if user_id is None else str(user_id),
+    }
+
+
 @event.listens_for(AccordSession, "after_begin")
 def _apply_access_context(session: AccordSession, transaction, connection) -> None:  # type: ignore[no-untyped-def]
     access: AccessContext = session.info.get("access", NO_ACCESS)
-    connection.execute(
-        text(
-            "select set_config('app.org_ids', :read, true), set_config('app.write_org_ids', :write, true),"
-            " set_config('app.contract_org_ids', :contract, true), set_config('app.user_id', :user, true)"
-        ),
-        {
-            "read": _csv(access.read_org_ids),
-            "write": _csv(access.write_org_ids),
-            "contract": _csv(access.contract_org_ids),
-            "user": "" if access.user_id is None else str(access.user_id),
-        },
-    )
+    connection.execute(_SET_ACCESS, _access_settings(access, access.user_id))
+
+
+async def apply_access(session: AsyncSession, access: AccessContext) -> None:
+    """Set the open transaction's row-level security context to ``access``, keeping the session's user.
+
+    Only the engine does this, for work the request's own context may not do (a system's figures
+    recomputed in a member's submission, server/assessment_store/members.py), and it sets the
+    session's own context back when that work is done.
+    """
+    own: AccessContext = session.info.get("access", NO_ACCESS)
+    await session.exec(_SET_ACCESS, params=_access_settings(access, own.user_id))
 
 
 class Database:

@@ -2,7 +2,9 @@
 
 Each series is drawn from the indicator's ``demo`` block in its tenant file: a baseline, a yearly
 trend, winter seasonality, noise, and for some series a step change, so that some fail their
-targets for months and others pass. The same inputs always give the same numbers.
+targets for months and others pass. The same inputs always give the same numbers. A system
+indicator declared ``from_members`` is not drawn: its figures are computed from the members' drawn
+ones (server/assessment_store/members.py), as they are when members submit.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 from sqlalchemy import func, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.members import compose_system_figures
 from server.auth.authz import Authorizer
 from server.db.models import AppUser, HealthSystem, Indicator, Measurement, Organisation, OrgUnit
 from server.db.session import AccessContext, Database
@@ -151,6 +154,8 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
         unit_codes = dict(leaves)
         spend = spend_indicators(tenant)
         for spec in tenant.indicators:
+            if spec.from_members is not None:
+                continue  # the system's figure is computed from its members' below, never drawn
             if spec.code in spend:
                 for unit_id, unit_code in leaves:
                     contract = contracts.get(unit_code)
@@ -183,6 +188,12 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
             params={"org": org_id},
         )
         added += len(rows)
+    # Issue 15: a system's figures that are the same measure as its members' come from theirs.
+    for code, tenant in tenants.items():
+        if tenant.system is not None:
+            org_id = (await session.exec(select(Organisation.id).where(Organisation.code == code))).scalar_one()
+            composed = await compose_system_figures(session, system_org_id=org_id)
+            added += sum(len(periods) for changed in composed.values() for periods in changed.values())
     return added
 
 

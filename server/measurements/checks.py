@@ -47,6 +47,7 @@ class IndicatorRef:
     unit: str
     rollup: str
     frequency: str
+    from_members: bool = False  # a system figure computed from its members' (issue 15): never entered
 
     @property
     def named(self) -> str:
@@ -155,6 +156,9 @@ def _check_row(row: int, item: Any, readers: _Readers, problems: list[RowProblem
     if any(cell_problems):
         problems.extend(RowProblem(row, field, problem) for field, problem in zip(_FIELDS, cell_problems) if problem)
     if indicator is None or unit_id is None:
+        return None
+    if indicator.from_members:
+        problems.append(RowProblem(row, "indicator", f"{indicator.named} is computed from the members' figures; submit them to the members"))
         return None
     if unit_id not in readers.leaf_unit_ids and indicator.rollup != "none":
         # DOMAIN 4.2: measures are recorded at the lowest level and rolled up, never entered twice.

@@ -77,7 +77,8 @@ async def record_measurements(
 async def read_catalogue(session: AsyncSession, org_id: int) -> Catalogue:
     """The organisation's indicators, units and leaf units, read once per submission."""
     indicators = (await session.exec(
-        text("select id, code, name, unit, rollup, frequency from indicator where org_id = :org"), params={"org": org_id})).all()
+        text("select id, code, name, unit, rollup, frequency, from_members is not null from indicator where org_id = :org"),
+        params={"org": org_id})).all()
     units = (await session.exec(text(
         "select u.id, u.code, not exists (select 1 from org_unit c where c.parent_id = u.id) from org_unit u where u.org_id = :org"),
         params={"org": org_id})).all()

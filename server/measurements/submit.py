@@ -1,5 +1,6 @@
-"""Submit measurements: record them, re-derive the affected assessments and run the ladders —
-one transaction, so a reader never sees new data with stale ratings.
+"""Submit measurements: record them, re-derive the affected assessments (and the system figures
+computed from them, members.py) and run the ladders — one transaction, so a reader never sees new
+data with stale ratings.
 
 Concurrent submitters are serialised per indicator between writing and deriving (see
 server/assessment_store/locks.py), so the stored assessments always equal a fresh recompute.
@@ -10,6 +11,7 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.members import derive_member_systems, run_system_ladders
 from server.assessment_store.recompute import assessment_settings, recompute_organisation
 from server.auth.authz import Authorizer, Principal, org_domain
 from server.escalation_store.run import run_ladders_for_indicators
@@ -29,8 +31,11 @@ async def submit_measurements(
     for row in outcome.changed:
         changed.setdefault(row.indicator_id, set()).add(row.period)
     await recompute_organisation(session, org_id, await assessment_settings(session, org_id), indicator_ids=sorted(changed), changed=changed)
+    # Issue 15: the system figures these feed are recomposed and derived in this transaction too.
+    systems = await derive_member_systems(session, org_id, changed)
     # Only the subjects whose facts read the changed indicators: the others' facts did not change.
     await run_ladders_for_indicators(session, org_id, changed)
+    await run_system_ladders(session, systems)
     return outcome
 
 

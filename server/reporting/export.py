@@ -12,6 +12,7 @@ import io
 from collections.abc import Sequence
 
 from server.reporting.indicator import SeriesPoint
+from server.reporting.outturn import IndicatorOutturn
 from server.reporting.scorecard import IndicatorRef, Scorecard
 
 CSV_HEADER = (
@@ -48,20 +49,28 @@ SERIES_HEADER = (
     "organisation_code", "unit_code", "unit_name", "indicator_code", "indicator_name", "unit_of_measure", "polarity", "period",
     "value", "target", "trajectory", "rating", "mean", "lower_limit", "upper_limit", "segment", "special_cause_rules",
     "point", "masked_failure",
+    # Year to date and forecast outturn as they stood at the period (blank unless the tenant file asks for it).
+    "year_start", "ytd_actual", "ytd_plan", "forecast_outturn", "annual_plan",
 )
 
 
-def series_csv(organisation_code: str, unit_code: str, unit_name: str, indicator: IndicatorRef, points: Sequence[SeriesPoint]) -> str:
+def series_csv(
+    organisation_code: str, unit_code: str, unit_name: str, indicator: IndicatorRef, points: Sequence[SeriesPoint],
+    outturn: IndicatorOutturn | None = None,
+) -> str:
     """Every stored period of one series, oldest first, with what the chart draws for it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(SERIES_HEADER)
     for point in points:
+        at = outturn.at(point.period) if outturn else None
         writer.writerow([
             _text(organisation_code), _text(unit_code), _text(unit_name), _text(indicator.code), _text(indicator.name), indicator.unit,
             indicator.polarity, point.period.isoformat(), _number(point.value), _number(point.target), _number(point.trajectory),
             point.rag, _number(point.mean), _number(point.lower_limit), _number(point.upper_limit), point.segment + 1,
             " ".join(point.rules), point.point_type, _flag(point.masked_failure),
+            at.year_start.isoformat() if at else "", _number(at.ytd_actual if at else None), _number(at.ytd_plan if at else None),
+            _number(at.forecast if at else None), _number(at.annual_plan if at else None),
         ])
     return buffer.getvalue()
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.reporting.outturn import IndicatorOutturn, indicator_outturns
 from server.reporting.periods import PeriodIndex
 from server.reporting.scorecard import IndicatorRef
 from server.reporting.structure import OrganisationTree, UnitRef, UnknownUnit, select_unit, unit_ancestors
@@ -20,6 +21,10 @@ from server.reporting.status import LATEST_STATUS_COLUMNS, LATEST_STATUS_WIDTH, 
 from server.reporting.words import POINT_TYPE_WORDS, RAG_WORDS, RULE_NAMES, period_label
 
 REVISION_LIMIT = 50
+COMBINE_WORDS = {
+    "sum": "the sum of", "rate": "the sum of the numerators over the sum of the denominators of", "max": "the largest of",
+    "min": "the smallest of", "mean": "the mean of",
+}
 STATUS_START = 11  # where LATEST_STATUS_COLUMNS begin in the series row
 
 
@@ -29,6 +34,16 @@ class IndicatorFacts:
     definition: str | None
     source: str
     domain: str
+    from_members: dict[str, Any] | None = None  # a system's figure computed from its members' (tenant file from_members)
+
+    @property
+    def from_members_words(self) -> str:
+        """How the system's figure is made, e.g. "sum of numerators over sum of denominators of RXW's RTT18 and RL1's RTT18"."""
+        if not self.from_members:
+            return ""
+        sources = [f"{member}'s {code}" for member, code in self.from_members["indicators"].items()]
+        listed = sources[0] if len(sources) == 1 else ", ".join(sources[:-1]) + " and " + sources[-1]
+        return f"{COMBINE_WORDS[self.from_members['combine']]} {listed}" if len(sources) > 1 else f"{listed}, as reported"
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,7 @@ class IndicatorDetail:
     computed_at: dt.datetime | None
     revisions: tuple[Revision, ...]
     revision_limit: int = REVISION_LIMIT
+    outturn: IndicatorOutturn | None = None  # year to date and forecast outturn, where the tenant file asks for it
 
     @property
     def is_organisation_level(self) -> bool:
@@ -126,7 +142,8 @@ async def indicator_detail(
             f"""
             select i.id, i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, i.owner, i.definition, i.source,
                    d.name as domain_name, {LATEST_STATUS_COLUMNS},
-                   a.is_latest, case when a.is_latest then a.evidence end as evidence, a.rule_set, a.computed_at
+                   a.is_latest, case when a.is_latest then a.evidence end as evidence, a.rule_set, a.computed_at,
+                   i.outturn is not null as has_outturn, i.from_members
             from indicator i
             join domain d on d.id = i.domain_id
             left join assessment a on a.indicator_id = i.id and a.unit_id is not distinct from cast(:unit_id as integer)
@@ -140,18 +157,19 @@ async def indicator_detail(
         raise UnknownIndicator(indicator_code)
     first = rows[0]
     ref = IndicatorRef(first.id, first.code, first.name, first.unit, first.polarity, first.frequency, first.is_key, first.owner)
-    facts = IndicatorFacts(ref, first.definition, first.source, first.domain_name)
+    facts = IndicatorFacts(ref, first.definition, first.source, first.domain_name, first.from_members)
     assessed = [row for row in rows if row.period is not None]
     latest_row = next((row for row in reversed(assessed) if row.is_latest), None)
     latest = IndicatorStatus.from_columns(latest_row[STATUS_START:STATUS_START + LATEST_STATUS_WIDTH], ref.frequency) if latest_row else None
     evidence = (latest_row.evidence or {}) if latest_row else {}
     points, periods = _series_points(assessed, evidence, ref.frequency)
     revisions = await _revisions(session, indicator_id=facts.ref.id, unit=unit, limit=REVISION_LIMIT)
+    outturn = (await indicator_outturns(session, [ref.id], unit_id=selected_id)).get(ref.id) if first.has_outturn else None
     return IndicatorDetail(
         indicator=facts, unit=unit, ancestors=unit_ancestors(unit, by_id), units=tuple(units), latest=latest,
         points=points, evidence=evidence, periods=periods,
         rule_set=latest_row.rule_set if latest_row else "", computed_at=latest_row.computed_at if latest_row else None,
-        revisions=revisions,
+        revisions=revisions, outturn=outturn,
     )
 
 

@@ -58,7 +58,6 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
             for index, member in enumerate(tenant.system.members):
                 if member not in parsed:
                     problems.append(TenantFileProblem(file, f"system.members[{index}]", f"'{member}' has no tenant file"))
-            problems.extend(_common_indicator_problems(tenant, file, parsed))
             if (region := tenant.system.region) is not None:
                 name, first = region_names.setdefault(region.code, (region.name, file))
                 if name != region.name:
@@ -69,28 +68,31 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
                 if member not in parsed:
                     problems.append(TenantFileProblem(file, f"peer_groups[{g_index}].members[{index}]", f"'{member}' has no tenant file"))
         problems.extend(_fact_problems(tenant, file))
+        problems.extend(_member_source_problems(tenant, file, parsed))
     if problems:
         raise TenantFileError(problems)
     return parsed
 
 
-def _common_indicator_problems(tenant: TenantFile, file: str, parsed: dict[str, tuple[str, TenantFile]]) -> list[TenantFileProblem]:
-    """Each member named in the system's common set declares every code in it (under its own name and domain)."""
-    common = tenant.system.common_indicators if tenant.system else None
-    if common is None:
-        return []
+def _member_source_problems(tenant: TenantFile, file: str, parsed: dict[str, tuple[str, TenantFile]]) -> list[TenantFileProblem]:
+    """A system indicator computed from members' figures names indicators that exist and are the same measure."""
     problems = []
-    for m_index, member in enumerate(common.members):
-        if member not in parsed:
-            continue  # reported as a member without a tenant file
-        member_file, member_spec = parsed[member]
-        declared = {indicator.code for indicator in member_spec.indicators}
-        for c_index, code in enumerate(common.codes):
-            if code not in declared:
-                problems.append(TenantFileProblem(
-                    file, f"system.common_indicators.codes[{c_index}]",
-                    f"'{code}' is common to the system's members, but {member_file} (system.common_indicators.members[{m_index}]) "
-                    f"declares no indicator '{code}' under indicators"))
+    for index, indicator in enumerate(tenant.indicators):
+        if indicator.from_members is None:
+            continue
+        for member, code in indicator.from_members.indicators.items():
+            path = f"indicators[{index}].from_members.indicators.{member}"
+            source = next((i for i in parsed[member][1].indicators if i.code == code), None) if member in parsed else None
+            if source is None:
+                problems.append(TenantFileProblem(file, path, f"'{member}' declares no indicator '{code}'"))
+                continue
+            different = [f"{field} '{getattr(source, field)}' (not '{getattr(indicator, field)}')"
+                         for field in ("unit", "polarity", "frequency") if getattr(source, field) != getattr(indicator, field)]
+            combine = indicator.from_members.combine
+            if combine in ("sum", "rate") and source.rollup != combine:
+                different.append(f"rollup '{source.rollup}' (combine '{combine}' needs '{combine}')")
+            if different:
+                problems.append(TenantFileProblem(file, path, f"{member}'s {code} is not the same measure: its " + ", ".join(different)))
     return problems
 
 
@@ -268,7 +270,7 @@ _UPSERT_DOMAINS = _unnest_upsert(
 _INDICATOR_COLUMNS = (
     ("org_id", "int"), ("code", "text"), ("name", "text"), ("definition", "text"), ("unit", "text"), ("polarity", "text"),
     ("rollup", "text"), ("frequency", "text"), ("domain_id", "int"), ("cohort", "text"), ("source", "text"), ("is_key", "bool"),
-    ("kitemark", "jsonb"), ("owner", "text"), ("position", "int"),
+    ("kitemark", "jsonb"), ("owner", "text"), ("position", "int"), ("from_members", "jsonb"), ("outturn", "jsonb"),
 )
 # Reloading an unchanged file rewrites no indicator, target or trajectory row.
 _UPSERT_INDICATORS = _unnest_upsert(
@@ -330,6 +332,7 @@ async def _load_indicators(session: AsyncSession, tenants: Sequence[_Tenant]) ->
             t.org_id, spec.code, spec.name, spec.definition, spec.unit, spec.polarity, spec.rollup, spec.frequency,
             domain_ids[(t.org_id, spec.domain)], spec.cohort, spec.source, spec.key,
             spec.kitemark.model_dump_json(), spec.owner, position,
+            spec.from_members.model_dump_json() if spec.from_members else None, spec.outturn.model_dump_json() if spec.outturn else None,
         )
         for t in tenants for position, spec in enumerate(t.spec.indicators)
     ]

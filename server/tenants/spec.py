@@ -152,6 +152,36 @@ class DemoSeriesSpec(Strict):
     denominator: float | None = None  # for rate indicators: typical denominator per unit
 
 
+Combine = Literal["sum", "rate", "max", "min", "mean"]
+OutturnMethod = Literal["run_rate", "linear"]
+
+
+class FromMembersSpec(Strict):
+    """A system indicator that is the same measure as its members' (issue 15): its figure for each
+    period is computed from theirs, never recorded or generated separately.
+
+    ``combine``: ``sum`` (counts, money), ``rate`` (sum of the members' numerators over the sum of
+    their denominators, never an average of percentages), ``max`` / ``min`` ("longest wait"), or
+    ``mean`` of the members' own figures. A period has a system figure only once every member named
+    in ``indicators`` has reported it.
+    """
+
+    combine: Combine
+    indicators: dict[Code, Code] = Field(min_length=1)  # member organisation code -> that member's indicator code
+
+
+class OutturnSpec(Strict):
+    """Year-to-date and forecast year-end outturn of a finance-style indicator (THGPCG, ULHT).
+
+    The year starts in ``year_start_month`` (4: the NHS financial year, April to March). The
+    forecast is ``run_rate`` (the months still to come continue at the year-to-date average) or
+    ``linear`` (a least-squares line through this year's months, projected to the year end).
+    """
+
+    year_start_month: int = Field(default=4, ge=1, le=12)
+    method: OutturnMethod = "run_rate"
+
+
 class IndicatorSpec(Strict):
     code: Code
     name: str
@@ -169,11 +199,18 @@ class IndicatorSpec(Strict):
     targets: list[TargetSpec] = []
     trajectory: list[TrajectoryPoint] = []
     demo: DemoSeriesSpec | None = None
+    from_members: FromMembersSpec | None = None  # a system's indicator computed from its members' figures
+    outturn: OutturnSpec | None = None  # year-to-date and forecast year-end outturn (finance-style indicators)
 
     @model_validator(mode="after")
     def rate_indicators_are_percent_or_rate(self) -> "IndicatorSpec":
         if self.rollup == "rate" and self.unit not in ("percent", "rate", "ratio"):
             raise ValueError("rollup 'rate' needs unit percent, rate or ratio")
+        if self.from_members is not None and (self.from_members.combine == "rate") != (self.rollup == "rate"):
+            raise ValueError("from_members.combine 'rate' goes with rollup 'rate' (numerators and denominators), and only with it")
+        if self.outturn is not None and self.rollup != "sum":
+            # A year-to-date of a rate needs its numerators and denominators, which the stored series does not keep.
+            raise ValueError("outturn needs rollup 'sum' (money or counts added up over the year)")
         return self
 
 
@@ -466,27 +503,11 @@ class ProgrammeSpec(Strict):
     demo: ProgrammeDemoSpec | None = None
 
 
-class CommonIndicatorsSpec(Strict):
-    """Indicator codes every listed member reports (issue 14), so that the system position compares
-    like with like in a full matrix; the loader checks each member's file declares them."""
-
-    codes: list[Code] = Field(min_length=1)
-    members: list[Code] = Field(min_length=2)
-
-
 class SystemSpec(Strict):
     code: Code
     name: str
     members: list[Code] = Field(min_length=1)
     region: RegionSpec | None = None
-    common_indicators: CommonIndicatorsSpec | None = None
-
-    @model_validator(mode="after")
-    def _common_members_are_members(self) -> "SystemSpec":
-        for index, member in enumerate(self.common_indicators.members if self.common_indicators else ()):
-            if member not in self.members:
-                raise ValueError(f"common_indicators.members[{index}]: '{member}' is not one of the system's members")
-        return self
 
 
 class DataValidationSpec(Strict):
@@ -659,6 +680,13 @@ class TenantFile(Strict):
                 errors.append(f"peer_groups[{index}].members: a peer group lists the organisation itself ('{self.organisation.code}')")
         if self.earned_autonomy is not None:
             errors.extend(_earned_autonomy_problems(self.earned_autonomy, self.escalation.ladders, forums))
+        for index, indicator in enumerate(self.indicators):
+            if indicator.from_members is None:
+                continue
+            members = set(self.system.members) if self.system else set()
+            for member in indicator.from_members.indicators:
+                if member not in members:
+                    errors.append(f"indicators[{index}].from_members.indicators.{member}: '{member}' is not a member of this file's system")
         if self.organisation.kind == "system" and self.system is None:
             errors.append("system: a file with organisation.kind 'system' must declare its system")
         if errors:

@@ -155,7 +155,6 @@ FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent
 QUERY_PARAMETERS: dict[str, Entry] = {
     "unit": Entry(lambda o: o.unit_code),
     "domain": Entry(lambda o: "uec"),
-    "set": Entry(lambda o: "all"),  # the system position's indicator set: a choice, common or all
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
     # List filters and sorting (system position, plans, escalations, audit trail): choices, never names of other organisations.
@@ -211,6 +210,7 @@ GRAPHQL: dict[str, Entry] = {
     "Indicator.recentMeasurements(limit)": Entry(lambda o: 3),  # a few rows prove the filter; hundreds only cost time
     # Federation entities are authorised like the root fields: a foreign organisation resolves to null.
     "Query._entities(representations)": Entry(lambda o: {"__typename": "Organisation", "code": o.code}, scope=True),
+    "Indicator.outturn(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
     "Indicator.series(unitCode)": Entry(lambda o: o.unit_code, names_object=True),
     "Indicator.series(from)": Entry(lambda o: "2025-01-01"),
     "Indicator.series(to)": Entry(lambda o: "2026-12-01"),

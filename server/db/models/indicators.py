@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, Numeric, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from server.db.models._base import jsonb_field, org_fk
@@ -60,6 +61,11 @@ class Indicator(SQLModel, table=True):
     kitemark: dict = jsonb_field(default={}, nullable=False)
     owner: str | None = None
     position: int = 0
+    # Issue 15: {combine, indicators: {member code: indicator code}} for a system indicator computed
+    # from its members' figures (server/systems/composition.py); {year_start_month, method} for outturn.
+    # none_as_null: an indicator without them has SQL null (JSONB would store the JSON 'null'), as queries ask "is not null".
+    from_members: dict | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
+    outturn: dict | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
 
 
 class Target(SQLModel, table=True):

@@ -82,7 +82,8 @@ async def series_csv_download(request: Request) -> Response:
     unit_code, unit_name = (detail.unit.code, detail.unit.name) if at_unit else (organisation.code, organisation.name)
     stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{organisation.code}-{unit_code if at_unit else 'all'}-{indicator_code}")
     return Response(
-        series_csv(organisation.code, unit_code, unit_name, detail.indicator.ref, detail.points), media_type="text/csv; charset=utf-8",
+        series_csv(organisation.code, unit_code, unit_name, detail.indicator.ref, detail.points, detail.outturn),
+        media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{stem}.csv"', "cache-control": "no-store"},
     )
 

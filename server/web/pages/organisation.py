@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.assessment.outturn import Outturn
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
 from server.autonomy.framework import autonomy_framework
 from server.autonomy.store import division_autonomy
@@ -23,7 +24,8 @@ from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
 from server.reporting.indicator import SeriesPoint
 from server.reporting.periods import add_periods
-from server.reporting.scorecard import Scorecard, organisation_scorecard, reported_months, with_statuses
+from server.reporting.outturn import IndicatorOutturn, indicator_outturns
+from server.reporting.scorecard import IndicatorRef, Scorecard, organisation_scorecard, reported_months, with_statuses
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
 from server.tenants.load import framework_of
@@ -43,10 +45,17 @@ class Ipr:
     months: list[dt.date]  # the months on offer, latest first
     series: dict[int, tuple[SeriesPoint, ...]]  # per indicator, its last two years to the chosen month
     organisation_id: int
+    outturns: dict[int, IndicatorOutturn]  # indicator id -> year to date and forecast outturn (tenant file outturn:)
 
     def context(self) -> dict[str, object]:
         return {"scorecard": self.scorecard, "escalations": self.escalations, "actions": self.actions,
-                "contractual_only": self.contractual_only, "period": self.period, "query": self.query}
+                "contractual_only": self.contractual_only, "period": self.period, "query": self.query, "outturns": self.outturn_rows}
+
+    @property
+    def outturn_rows(self) -> list[tuple[IndicatorRef, IndicatorOutturn, Outturn | None]]:
+        """The scorecard's indicators that declare an outturn, in scorecard order, as they stood at the chosen month."""
+        return [(row.indicator, self.outturns[row.indicator.id], self.outturns[row.indicator.id].as_at(self.before))
+                for domain in self.scorecard.domains for row in domain.rows if row.indicator.id in self.outturns]
 
     @property
     def before(self) -> dt.date | None:
@@ -99,12 +108,13 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
         months = await reported_months(session, organisation.id, unit_id)
         indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
         series = await chart_series(session, indicators, unit_id=unit_id, before=before) if with_series or before else {}
+        outturns = await indicator_outturns(session, org_id=organisation.id, unit_id=unit_id)
     if before is not None:
         scorecard = with_statuses(scorecard, {
             row.indicator.id: status_as_at(row.indicator, row.status, series.get(row.indicator.id, ()))
             for domain in scorecard.domains for row in domain.rows if row.status is not None
         })
-    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series, organisation.id)
+    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series, organisation.id, outturns)
 
 
 # The organisation's other pages, each shown to those the matrix lets use it (the page checks again).
@@ -162,6 +172,7 @@ async def organisation_page(request: Request) -> Response:
     return render(request, "pages/organisation.html", {
         **ipr.context(), "related": related, "previous": previous, "sparklines": sparklines, "matrix": matrix, "month_items": month_items,
         "autonomy": autonomy, "division": division,
+        "indicator_link": link,
     })
 
 
