@@ -71,6 +71,14 @@ class DomainOption:
 
 
 @dataclass(frozen=True)
+class CommonSet:
+    """The system's common indicators (tenant file ``system.common_indicators``): codes every listed member reports."""
+
+    codes: tuple[str, ...]
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SystemPosition:
     code: str
     name: str
@@ -78,6 +86,8 @@ class SystemPosition:
     rows: tuple[MatrixRow, ...]
     domains: tuple[DomainOption, ...]
     selected_domain: DomainOption | None
+    columns: tuple[Member, ...]  # the matrix's members: all, or those of the common set shown
+    common: CommonSet | None = None  # the common set the matrix shows, if it does
 
     @property
     def latest_period(self) -> dt.date | None:
@@ -118,11 +128,20 @@ async def visible_systems(session: AsyncSession, readable_org_ids: frozenset[int
     return [s for s in systems if s.organisation_ids <= readable_org_ids]
 
 
+async def common_set(session: AsyncSession, system: SystemRecord) -> CommonSet | None:
+    declared = (await session.exec(
+        text("select spec #> '{system,common_indicators}' from tenant_framework where org_id = :org"), params={"org": system.organisation_id},
+    )).scalar_one_or_none()
+    return CommonSet(tuple(declared["codes"]), tuple(declared["members"])) if declared else None
+
+
 async def system_position(
-    session: AsyncSession, system: SystemRecord, *, domain_code: str | None = None, period: dt.date | None = None
+    session: AsyncSession, system: SystemRecord, *, domain_code: str | None = None, period: dt.date | None = None,
+    common: CommonSet | None = None,
 ) -> SystemPosition:
     """The matrix at the latest period each member reports, or at ``period`` (verdicts such as
-    variation and assurance belong to a series' latest point, so earlier periods show RAG only)."""
+    variation and assurance belong to a series' latest point, so earlier periods show RAG only).
+    Given the system's ``common`` set: its codes (key or not) for its members only, a full matrix."""
     assessment_at = "a.is_latest" if period is None else "a.period = :period"
     records = await fetch_records(
         session,
@@ -145,7 +164,7 @@ async def system_position(
             """,
         {"member_ids": list(system.member_ids), **({} if period is None else {"period": period})},
     )
-    return _shape(system, [_PositionRow(*record) for record in records], domain_code, await spectrum_rules(session, system.member_ids))
+    return _shape(system, [_PositionRow(*record) for record in records], domain_code, await spectrum_rules(session, system.member_ids), common)
 
 
 async def spectrum_rules(session: AsyncSession, org_ids: Iterable[int]) -> dict[int, Any]:
@@ -196,7 +215,7 @@ def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
     return IndicatorStatus.from_columns(row[STATUS_START:], row.frequency)
 
 
-def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any]) -> SystemPosition:  # type: ignore[type-arg]
+def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None) -> SystemPosition:  # type: ignore[type-arg]
     by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
     heads: dict[int, Any] = {}
     status: dict[int, IndicatorStatus | None] = {}  # per row (by id): read once, used by the spectrum and the matrix
@@ -207,26 +226,30 @@ def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dic
             status[id(row)] = _status(row)
     # The system's own organisation first, then members by name.
     others = sorted((org_id for org_id in heads if org_id != system.organisation_id), key=lambda org_id: heads[org_id].org_name)
-    order = [org_id for org_id in [system.organisation_id, *others] if org_id in heads]
-    members = tuple(_member(heads[org_id], by_org[org_id], status, org_id == system.organisation_id, rules.get(org_id)) for org_id in order)
+    everyone = [org_id for org_id in [system.organisation_id, *others] if org_id in heads]
+    members = tuple(_member(heads[org_id], by_org[org_id], status, org_id == system.organisation_id, rules.get(org_id)) for org_id in everyone)
+    # The matrix's columns: every member, or the members the common set names.
+    order = everyone if common is None else [org_id for org_id in everyone if heads[org_id].org_code in common.members]
+    columns = tuple(member for org_id, member in zip(everyone, members) if org_id in order)
 
-    domains = _domain_options(row for org_id in order for row in by_org[org_id] if row.is_key)
+    domains = _domain_options(row for org_id in order for row in by_org[org_id] if (row.code in common.codes if common else row.is_key))
     selected = next((d for d in domains if d.code == domain_code), None)
     # Members file the same indicator under their own domains (SaTH's cancer standards sit in
     # "Operational performance", the system's in "Cancer"): a domain selects the indicator codes
     # any member files there, and the row then shows every member that reports the code.
-    in_domain = {row.code for org_id in order for row in by_org[org_id] if row.is_key and (selected is None or row.domain_code == selected.code)}
+    shown = (lambda row: row.code in common.codes) if common is not None else (lambda row: row.is_key)
+    in_domain = {row.code for org_id in order for row in by_org[org_id] if shown(row) and (selected is None or row.domain_code == selected.code)}
     matrix: dict[str, dict[int, MatrixCell]] = {}
     for column, org_id in enumerate(order):
         for row in by_org[org_id]:
-            if row.is_key and row.code in in_domain:
+            if shown(row) and row.code in in_domain:
                 matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, status[id(row)])
     system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
     matrix_rows = tuple(
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
         for code, cells in matrix.items()
     )
-    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected)
+    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common)
 
 
 def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:

@@ -58,6 +58,7 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
             for index, member in enumerate(tenant.system.members):
                 if member not in parsed:
                     problems.append(TenantFileProblem(file, f"system.members[{index}]", f"'{member}' has no tenant file"))
+            problems.extend(_common_indicator_problems(tenant, file, parsed))
             if (region := tenant.system.region) is not None:
                 name, first = region_names.setdefault(region.code, (region.name, file))
                 if name != region.name:
@@ -72,6 +73,26 @@ def _validated_files(directory: Path) -> dict[str, tuple[str, TenantFile]]:
     if problems:
         raise TenantFileError(problems)
     return parsed
+
+
+def _common_indicator_problems(tenant: TenantFile, file: str, parsed: dict[str, tuple[str, TenantFile]]) -> list[TenantFileProblem]:
+    """Each member named in the system's common set declares every code in it (under its own name and domain)."""
+    common = tenant.system.common_indicators if tenant.system else None
+    if common is None:
+        return []
+    problems = []
+    for m_index, member in enumerate(common.members):
+        if member not in parsed:
+            continue  # reported as a member without a tenant file
+        member_file, member_spec = parsed[member]
+        declared = {indicator.code for indicator in member_spec.indicators}
+        for c_index, code in enumerate(common.codes):
+            if code not in declared:
+                problems.append(TenantFileProblem(
+                    file, f"system.common_indicators.codes[{c_index}]",
+                    f"'{code}' is common to the system's members, but {member_file} (system.common_indicators.members[{m_index}]) "
+                    f"declares no indicator '{code}' under indicators"))
+    return problems
 
 
 def _member_source_problems(tenant: TenantFile, file: str, parsed: dict[str, tuple[str, TenantFile]]) -> list[TenantFileProblem]:

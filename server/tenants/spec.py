@@ -503,11 +503,27 @@ class ProgrammeSpec(Strict):
     demo: ProgrammeDemoSpec | None = None
 
 
+class CommonIndicatorsSpec(Strict):
+    """Indicator codes every listed member reports (issue 14), so that the system position compares
+    like with like in a full matrix; the loader checks each member's file declares them."""
+
+    codes: list[Code] = Field(min_length=1)
+    members: list[Code] = Field(min_length=2)
+
+
 class SystemSpec(Strict):
     code: Code
     name: str
     members: list[Code] = Field(min_length=1)
     region: RegionSpec | None = None
+    common_indicators: CommonIndicatorsSpec | None = None
+
+    @model_validator(mode="after")
+    def _common_members_are_members(self) -> "SystemSpec":
+        for index, member in enumerate(self.common_indicators.members if self.common_indicators else ()):
+            if member not in self.members:
+                raise ValueError(f"common_indicators.members[{index}]: '{member}' is not one of the system's members")
+        return self
 
 
 class DataValidationSpec(Strict):

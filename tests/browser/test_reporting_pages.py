@@ -51,7 +51,7 @@ async def test_chart_and_table_are_the_accessible_pair(page_as: OpenPage):
 
 async def test_domain_filter_works_without_javascript(lead_page_without_javascript: Page):
     page = lead_page_without_javascript
-    await page.goto("/systems/STW")
+    await page.goto("/systems/STW?set=all")
     await page.select_option("#domain", "cancer")
     async with page.expect_navigation():
         await page.click("form.accord-filter button")
@@ -64,7 +64,7 @@ async def test_domain_filter_works_without_javascript(lead_page_without_javascri
 
 async def test_domain_filter_swaps_only_the_matrix_with_htmx_and_pushes_the_url(lead_page: Page):
     page = lead_page
-    await page.goto("/systems/STW")
+    await page.goto("/systems/STW?set=all")
     await page.wait_for_function("() => window.htmx !== undefined")
     # A marker on the window survives a partial swap but not a full page load.
     await page.evaluate("() => { window.accordMarker = 'still here'; }")
@@ -85,5 +85,5 @@ async def test_domain_filter_swaps_only_the_matrix_with_htmx_and_pushes_the_url(
 
 async def test_system_position_is_not_found_for_a_trust_executive(page_as: OpenPage):
     page = await page_as("sath.exec@accord.example")
-    response = await page.goto("/systems/STW")
+    response = await page.goto("/systems/STW?set=all")
     assert response is not None and response.status == 404

@@ -89,7 +89,7 @@ async def test_a_trust_performance_team_records_its_level_on_the_page_and_the_sy
         assert "Level 4: Performance management" in after.text and "Divisional performance reviews act on SPC evidence" in after.text
     async with await fresh_client(app) as lead:
         await login(lead, LEAD)
-        system = (await lead.get("/systems/STW")).text
+        system = (await lead.get("/systems/STW?set=all")).text
         assert '<a href="/organisations/RXW/maturity">Level 4</a>' in system and "(self-assessed " in system
         # The lead reads SaTH's assessment but is offered no form for it.
         sath = await lead.get("/organisations/RXW/maturity")

@@ -23,7 +23,7 @@ ULHT = "ulht.performance@accord.example"
 
 async def test_system_position_shows_every_member_with_spectrum_and_maturity(client):
     await login(client, LEAD)
-    response = await client.get("/systems/STW")
+    response = await client.get("/systems/STW?set=all")
     assert response.status_code == 200, response.text
     page = response.text
     for member in ("SaTH", "RJAH", "SCHT"):
@@ -37,7 +37,7 @@ async def test_system_position_shows_every_member_with_spectrum_and_maturity(cli
 
 async def test_system_position_marks_indicators_a_member_does_not_report(client):
     await login(client, LEAD)
-    page = (await client.get("/systems/STW")).text
+    page = (await client.get("/systems/STW?set=all")).text
     assert "Not reported" in page  # A&E is SaTH's and the system's, not RJAH's
 
 
@@ -51,14 +51,14 @@ async def test_systems_list_offers_the_system_to_its_lead_only(client):
 
 async def test_trust_executive_cannot_see_the_system_position(client):
     await login(client, SATH)
-    response = await client.get("/systems/STW")
+    response = await client.get("/systems/STW?set=all")
     assert response.status_code == 404
     assert "Robert Jones" not in response.text
 
 
 async def test_domain_filter_works_as_a_plain_get_form(client):
     await login(client, LEAD)
-    page = (await client.get("/systems/STW", params={"domain": "cancer"})).text
+    page = (await client.get("/systems/STW", params={"set": "all", "domain": "cancer"})).text
     matrix = page[page.index('id="system-matrix"'):]
     assert "CAN62" in matrix
     assert "AE4H" not in matrix
@@ -67,7 +67,7 @@ async def test_domain_filter_works_as_a_plain_get_form(client):
 
 async def test_htmx_filter_request_gets_only_the_matrix(client):
     await login(client, LEAD)
-    response = await client.get("/systems/STW", params={"domain": "cancer"}, headers={"HX-Request": "true"})
+    response = await client.get("/systems/STW", params={"set": "all", "domain": "cancer"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "<html" not in response.text
     assert response.text.lstrip().startswith('<div id="system-matrix"')
@@ -77,7 +77,7 @@ async def test_htmx_filter_request_gets_only_the_matrix(client):
 
 async def test_htmx_history_restore_gets_the_whole_page(client):
     await login(client, LEAD)
-    response = await client.get("/systems/STW", params={"domain": "cancer"},
+    response = await client.get("/systems/STW", params={"set": "all", "domain": "cancer"},
                                 headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in response.text and 'id="system-matrix"' in response.text
 

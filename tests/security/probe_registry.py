@@ -155,6 +155,7 @@ FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent
 QUERY_PARAMETERS: dict[str, Entry] = {
     "unit": Entry(lambda o: o.unit_code),
     "domain": Entry(lambda o: "uec"),
+    "set": Entry(lambda o: "all"),  # the system position's indicator set: a choice, common or all
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
     # List filters and sorting (system position, plans, escalations, audit trail): choices, never names of other organisations.

@@ -183,3 +183,30 @@ def test_condition_that_misuses_a_fact_is_refused_naming_file_and_path(case: str
 
 def test_valid_example_has_no_problems() -> None:
     assert validate_tenant_conditions(parse_tenant_text(VALID, file="valid.yaml"), "valid.yaml") == []
+
+
+def test_every_member_of_stws_common_set_declares_its_codes() -> None:
+    tenants = parse_tenant_directory(TENANTS)
+    common = tenants["STW"].system.common_indicators  # type: ignore[union-attr]
+    assert common is not None and set(common.members) == {"RXW", "RL1", "R1D"}
+    for member in common.members:
+        assert set(common.codes) <= {indicator.code for indicator in tenants[member].indicators}, member
+
+
+def test_the_loader_names_the_member_file_missing_a_common_code(tmp_path) -> None:
+    import shutil
+
+    from server.tenants.load import validate_tenants
+
+    for file in TENANTS.glob("*.yaml"):
+        shutil.copy(file, tmp_path / file.name)
+    (tmp_path / "mappings").mkdir(exist_ok=True)
+    for file in (TENANTS / "mappings").glob("*"):
+        shutil.copy(file, tmp_path / "mappings" / file.name)
+    rjah = (tmp_path / "rjah.yaml").read_text()
+    (tmp_path / "rjah.yaml").write_text(rjah.replace("  - code: AGENCY  #", "  - code: AGENCY-RJAH  #"))
+    with pytest.raises(TenantFileError) as raised:
+        validate_tenants(tmp_path)
+    messages = [str(problem) for problem in raised.value.problems]
+    assert any("stw.yaml: system.common_indicators.codes[2]: 'AGENCY' is common to the system's members, but " in message
+               and "rjah.yaml (system.common_indicators.members[1]) declares no indicator 'AGENCY'" in message for message in messages), messages

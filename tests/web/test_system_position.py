@@ -16,7 +16,7 @@ def row_codes(page: str) -> list[str]:
 
 async def test_rows_carry_their_target_and_cells_link_to_each_members_series(client):
     await login(client, LEAD)
-    page = (await client.get("/systems/STW")).text
+    page = (await client.get("/systems/STW?set=all")).text
     assert '<th scope="col" class="nhsuk-table__header accord-matrix__target">Target</th>' in page
     assert re.search(r'RTT18</span></th>\s*<td class="nhsuk-table__cell accord-value">(65\.0%|Varies)</td>', page)
     assert 'href="/organisations/RXW/indicators/RTT18"' in page
@@ -26,8 +26,8 @@ async def test_rows_carry_their_target_and_cells_link_to_each_members_series(cli
 
 async def test_worst_first_puts_the_rows_with_most_members_off_target_at_the_top(client):
     await login(client, LEAD)
-    framework = row_codes((await client.get("/systems/STW")).text)
-    worst = (await client.get("/systems/STW", params={"sort": "worst"})).text
+    framework = row_codes((await client.get("/systems/STW?set=all")).text)
+    worst = (await client.get("/systems/STW", params={"set": "all", "sort": "worst"})).text
     ordered = row_codes(worst)
     assert sorted(ordered) == sorted(framework) and ordered != framework
     reds = [len(re.findall(r"Off target", block)) for block in re.split(r'<tr class="nhsuk-table__row">', worst.split("<tbody")[1].split("</tbody>")[0])[1:]]
@@ -37,10 +37,10 @@ async def test_worst_first_puts_the_rows_with_most_members_off_target_at_the_top
 
 async def test_an_earlier_period_shows_that_months_values(client):
     await login(client, LEAD)
-    latest = (await client.get("/systems/STW")).text
+    latest = (await client.get("/systems/STW?set=all")).text
     options = re.findall(r'<option value="(\d{4}-\d{2})"', latest)
     assert len(options) == 11  # the latest is the empty value
-    earlier = (await client.get("/systems/STW", params={"period": options[0]})).text
+    earlier = (await client.get("/systems/STW", params={"set": "all", "period": options[0]})).text
     assert f'<option value="{options[0]}" selected>' in earlier
     assert "ratings only" in earlier
     assert earlier.count("accord-cell__value") > 10
@@ -48,16 +48,32 @@ async def test_an_earlier_period_shows_that_months_values(client):
 
 async def test_a_period_outside_the_choices_shows_the_latest(client):
     await login(client, LEAD)
-    page = (await client.get("/systems/STW", params={"period": "1999-01"})).text
+    page = (await client.get("/systems/STW", params={"set": "all", "period": "1999-01"})).text
     assert "latest period" in page and "ratings only" not in page
 
 
 async def test_the_page_costs_a_fixed_number_of_statements(client, database):
     await login(client, LEAD)
     with counted_statements(database) as latest:
-        page = (await client.get("/systems/STW", params={"sort": "worst"})).text
+        page = (await client.get("/systems/STW", params={"set": "all", "sort": "worst"})).text
     with counted_statements(database) as earlier:
-        await client.get("/systems/STW", params={"period": re.findall(r'<option value="(\d{4}-\d{2})"', page)[0]})
+        await client.get("/systems/STW", params={"set": "all", "period": re.findall(r'<option value="(\d{4}-\d{2})"', page)[0]})
     # An earlier period reads the position twice (the latest, for the choices, then the month).
     assert len(earlier) - len(latest) == 2
     assert len(latest) <= 12
+
+
+async def test_the_system_position_shows_the_common_set_full_for_every_provider(client):
+    await login(client, "stw.lead@accord.example")
+    page = (await client.get("/systems/STW")).text
+    matrix = page.split('id="system-matrix"')[1].split('<h2 class="nhsuk-heading-m')[0]
+    members = re.findall(r'<th scope="col" class="nhsuk-table__header accord-matrix__member"><a href="/organisations/([^"]+)">', matrix)
+    codes = re.findall(r'<span class="accord-code">([^<]+)</span></th>', matrix)
+    assert members == ["RXW", "RL1", "R1D"] or sorted(members) == ["R1D", "RL1", "RXW"]  # the providers, not the ICS or the ICB
+    assert sorted(codes) == ["AGENCY", "IEVAR", "LONGWAIT", "SICK"]
+    assert "Not reported" not in matrix  # full: every provider reports every common code
+    assert "Common indicators by provider" in matrix and '<option value="common" selected>' in page
+    # The spectrum still lists every member, the system and the ICB among them.
+    assert 'href="/organisations/STW"' in page.split('id="spectrum-caption"')[1]
+    everything = (await client.get("/systems/STW", params={"set": "all"})).text
+    assert "Not reported" in everything and "Key indicators by member organisation" in everything

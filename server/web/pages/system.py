@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.reporting.summary import statuses, summary_matrix
-from server.reporting.system import MatrixRow, SystemPosition, system_by_code, system_position, visible_systems
+from server.reporting.system import MatrixRow, SystemPosition, common_set, system_by_code, system_position, visible_systems
 from server.web.render import access_of, login_required, not_found, render, services_of
 from server.web.templating import format_number
 
@@ -39,17 +39,24 @@ async def system_page(request: Request) -> Response:
         # that a member's staff cannot learn what the system holds about its neighbours.
         if system is None or not system.organisation_ids <= access.read_org_ids:
             return not_found(request)
-        position = await system_position(session, system, domain_code=domain)
+        # The system's common set (a full matrix) unless the reader asks for every key indicator.
+        declared = await common_set(session, system)
+        indicator_set = "all" if declared is None or request.query_params.get("set") == "all" else "common"
+        common = declared if indicator_set == "common" else None
+        position = await system_position(session, system, domain_code=domain, common=common)
         periods = period_choices(position.latest_period)
         period = chosen_period(request.query_params.get("period"), periods)
         if period is not None:
-            position = await system_position(session, system, domain_code=domain, period=period)
+            position = await system_position(session, system, domain_code=domain, period=period, common=common)
     sort = request.query_params.get("sort") if request.query_params.get("sort") in SORTS else "framework"
     rows = sorted_rows(position, sort)
     context = {
         "position": position, "rows": [(row, row_target(row)) for row in rows], "domain_items": domain_items(position),
         "period_items": period_items(periods, period), "sort_items": [{"value": k, "text": v, "selected": k == sort} for k, v in SORTS.items()],
         "period": period, "sort": sort, "matrix": summary_matrix(statuses(matrix_items(position))),
+        "set_items": [] if declared is None else [
+            {"value": "common", "text": f"Common to every provider ({len(declared.codes)})", "selected": indicator_set == "common"},
+            {"value": "all", "text": "Every key indicator", "selected": indicator_set == "all"}],
     }
     # htmx asks for the whole page when it restores history it has no snapshot of (back button
     # after its cache is gone): that request also carries HX-Request, but wants the full page.
@@ -104,7 +111,7 @@ def row_target(row: MatrixRow) -> str:
 
 def matrix_items(position: SystemPosition):  # type: ignore[no-untyped-def]
     for row in position.rows:
-        for member, cell in zip(position.members, row.cells, strict=True):
+        for member, cell in zip(position.columns, row.cells, strict=True):
             if cell is not None:
                 yield f"{row.name} – {member.label}", f"/organisations/{member.code}/indicators/{row.code}", cell.status
 
