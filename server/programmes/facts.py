@@ -144,3 +144,17 @@ def assess_programme(programme: ProgrammeRecord, today: dt.date) -> ProgrammeAss
         "exception_since": run_start.isoformat() if exception_now else None,
     }
     return ProgrammeAssessment(facts, ReportingPeriod(current, "monthly"), ytd, run_start if exception_now else None, evidence)
+
+
+def exception_reasons(assessment: ProgrammeAssessment) -> list[str]:
+    """What makes the month one of exception, in words (the programme page's "why")."""
+    facts, reasons = assessment.facts, []
+    overdue, high = int(facts["milestones_overdue"]), int(facts["high_risks"])  # type: ignore[call-overload]
+    if overdue:
+        reasons.append(f"{overdue} milestone{'s' if overdue > 1 else ''} overdue")
+    if assessment.year_to_date.shortfall and assessment.year_to_date.through:
+        reasons.append(f"QIPP £{assessment.year_to_date.shortfall:,.0f} ({assessment.year_to_date.shortfall_percent:.1%}) behind plan "
+                       f"April to {assessment.year_to_date.through:%B %Y}")
+    if high:
+        reasons.append(f"{high} red risk{'s' if high > 1 else ''} (score 15 or more)")
+    return reasons

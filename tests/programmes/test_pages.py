@@ -51,6 +51,8 @@ async def test_the_programme_page_explains_the_level_and_shows_the_year_to_date_
     assert page.status_code == 200
     words = _text(page.text)
     assert "Level 3: Integrated Performance and Delivery Board" in words
+    assert re.search(r"1 milestone overdue; QIPP £[\d,]+ \([\d.]+%\) behind plan April to \w+ \d{4}; 1 red risk \(score 15 or more\)\. "
+                     r"The exception has stayed unresolved since \w+ \d{4}, 2 months after the month it was raised", words), words
     assert "Single point of access for urgent care open" in words and "Overdue" in words
     assert "Winter demand exceeds the urgent care capacity commissioned" in words and "16 high" in words
     assert re.search(r"realised against £[\d,]+ planned, April to \w+ \d{4}: £[\d,]+ short", words)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from server.auth.authz import acting_domain
 from server.programmes import record
-from server.programmes.facts import add_months, assess_programme, financial_year_start, month_start, qipp_months
+from server.programmes.facts import add_months, assess_programme, exception_reasons, financial_year_start, month_start, qipp_months
 from server.programmes.records import read_programmes
 from server.web.render import (
     access_of, form_date, form_int, login_required, not_found, principal_of, readable_organisation, redirect_with_notice, render, services_of,
@@ -70,8 +70,10 @@ async def _render(request: Request, *, errors: dict[str, str] | None = None, val
     principal = principal_of(request)
     months = qipp_months(programme, today)
     this_month = month_start(today)
+    assessment = assess_programme(programme, today)
     context: dict[str, Any] = {
-        "organisation": organisation, "programme": programme, "assessment": assess_programme(programme, today), "today": today,
+        "organisation": organisation, "programme": programme, "assessment": assessment, "today": today,
+        "reasons": exception_reasons(assessment) if assessment else [],
         "qipp": months, "may_record": record.may(services.authorizer, principal, domain, "record"),
         "may_manage": record.may(services.authorizer, principal, domain, "manage"),
         "reportable_months": [(m.month.isoformat(), f"{m.month:%B %Y}") for m in months if m.month < this_month],
