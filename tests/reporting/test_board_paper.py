@@ -201,6 +201,8 @@ def save_pages(pdf: bytes, stem: str) -> None:
     """Every page as a PNG under test-artifacts/ (git-ignored), for people to look at."""
     folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "issue14"
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"{stem}-p*.png"):
+        stale.unlink()  # a shorter document than last time leaves no old pages behind
     document = pypdfium2.PdfDocument(pdf)
     try:
         for number in range(len(document)):
