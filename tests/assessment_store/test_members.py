@@ -19,6 +19,7 @@ from server.db.session import AccessContext
 from server.measurements.record import MeasurementItem
 from server.measurements.submit import submit_measurements
 from server.tenants.load import load_tenants
+from tests.graphql.test_tool_questions import counted_statements
 
 FIXTURES = Path(__file__).parent / "fixtures" / "members"
 MONTHS = [dt.date(2024 + (month - 1) // 12, (month - 1) % 12 + 1, 1) for month in range(1, 21)]  # Jan 2024 - Aug 2025
@@ -66,7 +67,10 @@ async def test_system_figures_are_computed_from_the_members_figures_once_every_m
     await _submit(database, tsy["TM1"], _history("TM1", first, waits=(3, 4), seen=((70, 100), (50, 60)), longest=(40, 58)))
     assert await _system_series(database, tsy, "WAIT52") == {}, "TM2 has not reported: no system figure yet"
 
-    await _submit(database, tsy["TM2"], _history("TM2", first, waits=(10, 0), seen=((90, 100), (8, 40)), longest=(61.5, 12)))
+    with counted_statements(database) as statements:
+        await _submit(database, tsy["TM2"], _history("TM2", first, waits=(10, 0), seen=((90, 100), (8, 40)), longest=(61.5, 12)))
+    # Set-based: one statement composes every system figure the submission feeds, whatever the periods and indicators.
+    assert sum("compose_member_figures" in statement for statement in statements) == 1
     waits = await _system_series(database, tsy, "WAIT52")
     assert set(waits) == set(first)
     # sum: 3 + 4 + 10 + 0; stored through the normal derivation (value and rating) with source 'members'

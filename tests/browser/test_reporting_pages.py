@@ -17,6 +17,8 @@ PAGES = [
     ("ipr-sath", "sath.exec@accord.example", "/organisations/RXW", "Shrewsbury and Telford"),
     ("indicator-organisation", "sath.exec@accord.example", "/organisations/RXW/indicators/AE4H", "A&E patients seen within 4 hours"),
     ("indicator-unit", "ulht.performance@accord.example", "/organisations/RWD/indicators/AE4H?unit=RWD-MED", "(division)"),
+    ("indicator-outturn", "ulht.performance@accord.example", "/organisations/RWD/indicators/AGENCY", "Year to date and forecast outturn"),
+    ("indicator-from-members", "stw.lead@accord.example", "/organisations/STW/indicators/RTT18", "Computed from members"),
     ("benchmark", "stw.lead@accord.example", "/organisations/RXW/indicators/RTT18/benchmark", "Benchmark"),
     ("maturity", "sath.performance@accord.example", "/organisations/RXW/maturity", "Maturity self-assessment"),
 ]
