@@ -181,14 +181,14 @@ async def divisions_of(session: AsyncSession, org_id: int) -> list[Division]:
                array_agg(i.is_key order by i.position, i.id) filter (where a.is_latest),
                array_agg(a.rag order by i.position, i.id) filter (where a.is_latest),
                array_agg(a.periods_under_target order by i.position, i.id) filter (where a.is_latest)
-        from assessment a
-        join org_unit u on u.id = a.unit_id
-        join indicator i on i.id = a.indicator_id
+        from indicator i
         join domain d on d.id = i.domain_id
-        where a.org_id = :org and u.depth = 1 and i.polarity <> 'neutral'
+        join assessment a on a.indicator_id = i.id and a.unit_id = any(:units)  -- each indicator's series at each division
+        where i.org_id = :org and i.polarity <> 'neutral'
         group by a.unit_id, a.period
         """
-    ), params={"org": org_id, "domains": sorted({domain for domains in criteria.values() for domain in domains})})).all()
+    ), params={"org": org_id, "units": [unit_id for unit_id, _, _ in units],
+               "domains": sorted({domain for domains in criteria.values() for domain in domains})})).all() if units else []
     failing: dict[int, dict[dt.date, bool]] = {}
     latest: dict[int, list[UnitIndicatorRating]] = {}
     latest_period: dict[int, dt.date] = {}

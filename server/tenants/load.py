@@ -496,14 +496,15 @@ async def framework_of(session: AsyncSession, org_id: int) -> TenantFile | None:
     row = await session.get(TenantFramework, org_id)
     if row is None:
         return None
-    # Validated once per transaction: a save asks for it from each step (derive, ladders, divisions,
-    # judgements), and validating a 250-indicator file costs ~10 ms. The same stored spec object
-    # means the same file; a reloaded row brings a new one.
+    # Read and validated once per transaction: a save asks for it from each step (derive, ladders,
+    # divisions, judgements), and validating a 250-indicator file costs ~10 ms. Holding the row keeps
+    # it in the session's (weak) identity map, so asking again sends no statement; the same stored
+    # spec object means the same file, and a reloaded row brings a new one.
     validated = session.info.setdefault("tenant_frameworks", {})
-    spec, framework = validated.get(org_id, (None, None))
+    _, spec, framework = validated.get(org_id, (None, None, None))
     if spec is not row.spec:
         framework = TenantFile.model_validate(row.spec)
-        validated[org_id] = (row.spec, framework)
+        validated[org_id] = (row, row.spec, framework)
     return framework
 
 

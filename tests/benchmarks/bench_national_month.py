@@ -1,7 +1,7 @@
 """One national month submitted, derived and laddered, and a full recompute, on the national data set.
 
     .venv/bin/python tests/benchmarks/bench_national_month.py [--orgs 210 --indicators 250 --months 60]
-        [--workers N] [--skip-recompute]
+        [--workers N] [--skip-recompute] [--limit N]
 
 Every organisation resubmits its latest month with new values (every indicator changes, so every
 series is derived again and every ladder runs), each organisation in its own transaction through
@@ -60,7 +60,7 @@ async def main(arguments: argparse.Namespace) -> None:
         scale = Scale(arguments.orgs, arguments.indicators, arguments.months)
         async with database.session() as session:
             ids = await organisation_ids(session)
-        codes = {ids[code]: code for code in organisation_codes(scale)}
+        codes = {ids[code]: code for code in organisation_codes(scale)[:arguments.limit]}
         workers = worker_count(len(codes), arguments.workers)
         job = functools.partial(resubmit_month, codes=codes, indicators=scale.indicators, month=last_complete_month(), seed=int(time.time()))
         clock = CpuClock(arguments.data_dir)
@@ -81,4 +81,6 @@ if __name__ == "__main__":
     add_scale_arguments(parser)
     parser.add_argument("--workers", type=int, default=None, help="processes submitting organisations side by side (default: one per core)")
     parser.add_argument("--skip-recompute", action="store_true")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="submit only the first N organisations (a sample on a busy machine; the goal is for all of them)")
     asyncio.run(main(parser.parse_args()))
