@@ -500,12 +500,20 @@ async def framework_of(session: AsyncSession, org_id: int) -> TenantFile | None:
     # divisions, judgements), and validating a 250-indicator file costs ~10 ms. Holding the row keeps
     # it in the session's (weak) identity map, so asking again sends no statement; the same stored
     # spec object means the same file, and a reloaded row brings a new one.
+    # Across transactions, a process keeps the last file it validated for each organisation and uses
+    # it again while the stored spec is equal (comparing costs far less than validating).
     validated = session.info.setdefault("tenant_frameworks", {})
     _, spec, framework = validated.get(org_id, (None, None, None))
     if spec is not row.spec:
-        framework = TenantFile.model_validate(row.spec)
+        known_spec, framework = _VALIDATED.get(org_id, (None, None))
+        if framework is None or known_spec != row.spec:
+            framework = TenantFile.model_validate(row.spec)
+            _VALIDATED[org_id] = (row.spec, framework)
         validated[org_id] = (row, row.spec, framework)
     return framework
+
+
+_VALIDATED: dict[int, tuple[dict, TenantFile]] = {}  # type: ignore[type-arg]
 
 
 async def organisation_ids(session: AsyncSession) -> dict[str, int]:
