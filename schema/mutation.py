@@ -14,6 +14,7 @@ from schema.judgements import JudgementMutation
 from schema.notifications import NotificationMutation
 from schema.maturity import MaturityMutation
 from schema.autonomy import AutonomyMutation
+from schema.contracts import ContractMutation
 from schema.meetings import MeetingMutation
 from schema.programmes import ProgrammeMutation
 from schema.recalculations import RecalculationMutation
@@ -90,7 +91,7 @@ async def _plan_result(session, context, principal, outcome) -> PlanUpdated | Pl
 
 @strawberry.type
 class Mutation(ImportMutation, ActionMutation, JudgementMutation, RecalculationMutation, MaturityMutation, AutonomyMutation, MeetingMutation,
-               NotificationMutation, ProgrammeMutation):
+               NotificationMutation, ProgrammeMutation, ContractMutation):
     @strawberry.mutation(description="Agree a plan for one partner organisation you may sign for (SPIP sign-off).")
     async def agree_plan(self, info: Info, plan_id: int, partner_code: str, version: int) -> PlanResult:
         context = info.context

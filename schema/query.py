@@ -13,6 +13,7 @@ from schema.notifications import NotificationQuery
 from schema.benchmarking import BenchmarkQuery
 from schema.maturity import MaturityQuery
 from schema.autonomy import AutonomyQuery
+from schema.contracts import ContractQuery
 from schema.enums import EscalationStatus
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
@@ -52,7 +53,7 @@ class IndicatorComparison:
 
 
 @strawberry.type
-class Query(JudgementQuery, MaturityQuery, AutonomyQuery, BenchmarkQuery, NotificationQuery):
+class Query(JudgementQuery, MaturityQuery, AutonomyQuery, BenchmarkQuery, NotificationQuery, ContractQuery):
     @strawberry.field(description="Organisations you may read, in full or contractually, by name.")
     async def organisations(self, info: Info, first: int = 250, after: str | None = None) -> Connection[Organisation]:
         context = info.context

@@ -48,7 +48,7 @@ DEMO_USERS = (
     DemoUser("sheffield.contracts@accord.example", "Ruth Barker", "03N",
              (("commissioner", "org:03N"), ("performance_manager", "org:03N")),
              "Sheffield CCG contract manager"),
-    DemoUser("sheffield.director@accord.example", "Tom Hale", "03N", (("executive", "org:03N"),),
+    DemoUser("sheffield.director@accord.example", "Tom Hale", "03N", (("executive", "org:03N"), ("commissioner", "org:03N")),
              "Sheffield CCG Director of Delivery: chairs the Contract Management Boards, issues contract performance notices"),
     DemoUser("sheffield.pmo@accord.example", "Claire Hudson", "03N", (("programme_office", "org:03N"),),
              "Sheffield CCG Head of Programme Management (PMO): keeps programme records"),

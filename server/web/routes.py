@@ -17,6 +17,7 @@ from server.web.pages import escalations, measurements, meetings, plans
 from server.web.pages import commentary, imports, judgements, recalculations
 from server.web.pages import notifications
 from server.web.pages import autonomy, benchmark, maturity, programmes
+from server.web.pages import contracts
 from server.web.pages.system import system_list, system_page
 
 
@@ -86,6 +87,12 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/programmes/{programme}/qipp", programmes.qipp_recorded, methods=["POST"]),
         Route("/organisations/{code}/programmes/{programme}/risks", programmes.risk_saved, methods=["POST"]),
         Route("/organisations/{code}/indicators/{indicator_code}/benchmark", benchmark.benchmark_page, methods=["GET"]),
+        # A commissioner's contracts and contract performance notices (issue 15, server/contracts/).
+        Route("/organisations/{code}/contracts", contracts.contract_list, methods=["GET"]),
+        Route("/organisations/{code}/contracts/{provider}", contracts.contract_page, methods=["GET"]),
+        Route("/organisations/{code}/contracts/{provider}/notices", contracts.raise_notice_page, methods=["POST"]),
+        Route("/organisations/{code}/contracts/{provider}/notices/{notice_id:int}", contracts.notice_page, methods=["GET"]),
+        Route("/organisations/{code}/contracts/{provider}/notices/{notice_id:int}", contracts.notice_step, methods=["POST"]),
         Route("/organisations/{code}/admin", admin.roles_page, methods=["GET"]),
         Route("/organisations/{code}/admin/roles", admin.grant_role, methods=["POST"]),
         Route("/organisations/{code}/admin/roles/{assignment_id:int}/revoke", admin.revoke_role, methods=["POST"]),

@@ -84,7 +84,7 @@ async def test_a_notice_moves_through_its_lifecycle_with_history_audit_and_the_l
         raised = await raise_notice(session, services.authorizer, director, org_id=org, provider_code="RHQ",
                                     given=NoticeInput("A&E four-hour standard", "Missed for three months", ("AE4H",)),
                                     indicator_choices=contract.indicators, now=AT)
-        assert isinstance(raised, NoticeSaved) and raised.notice.status == "raised" and raised.role == "executive"
+        assert isinstance(raised, NoticeSaved) and raised.notice.status == "raised" and raised.role == "commissioner"
         notice = raised.notice
         refused = await take_step(session, services.authorizer, manager, org_id=org, notice_id=notice.id,
                                   given=StepInput("issue", notice.version), now=AT)
@@ -114,7 +114,7 @@ async def test_a_notice_moves_through_its_lifecycle_with_history_audit_and_the_l
                                  given=StepInput("close", agreed.notice.version, note="Standard met for three months"), now=AT)
         assert isinstance(closed, NoticeSaved) and closed.notice.status == "closed"
         assert [(e.event, e.to_status, e.actor_role) for e in closed.notice.events] == [
-            ("raised", "raised", "executive"), ("issue", "issued", "executive"), ("agree_plan", "plan_agreed", "executive"),
+            ("raised", "raised", "commissioner"), ("issue", "issued", "executive"), ("agree_plan", "plan_agreed", "commissioner"),
             ("close", "closed", "executive")]
         audit = (await session.exec(text(
             "select action from audit_event where org_id = :o and object_type = 'contract_notice' and object_id = :id order by id"
@@ -146,3 +146,30 @@ async def test_the_contract_manager_raises_a_notice(database, services, org_ids)
         await session.rollback()
     assert isinstance(raised, NoticeSaved) and raised.role in ("commissioner", "performance_manager")
     assert [event.actor_name for event in raised.notice.events] == ["Ruth Barker"]
+
+
+async def test_a_contract_boards_pack_shows_the_providers_figures_outturn_risks_and_forward_look(database, org_ids):
+    from sqlmodel import select
+
+    from server.db.models import Forum, Organisation
+    from server.db.session import AccessContext
+    from server.meetings.pack import build_pack
+    from tests.meetings.helpers import create_meeting, rolled_back
+
+    sheffield = org_ids["03N"]
+    async with rolled_back(database, AccessContext.for_orgs([sheffield], write=True)) as session:
+        meeting = await create_meeting(session, sheffield, "CMB-STH", dt.date(2031, 5, 6))
+        organisation = await session.get(Organisation, sheffield)
+        forum = (await session.exec(select(Forum).where(Forum.id == meeting.forum_id))).one()
+        pack = await build_pack(session, organisation, meeting, forum, now=AT)
+        board = await create_meeting(session, sheffield, "IPDB", dt.date(2031, 5, 6))
+        ipdb = await build_pack(session, organisation, board, (await session.exec(select(Forum).where(Forum.id == board.forum_id))).one(), now=AT)
+    assert pack["scope"]["kind"] == "contract" and pack["scope"]["code"] == "RHQ"
+    assert [i["code"] for i in pack["indicators"]] == ["AE4H", "RTT18", "DM01", "CAN62", "LONGWAIT"]  # the provider's, not the CCG's
+    assert all(i["series"] for i in pack["indicators"])  # each with its chart points at the contract unit
+    contract = pack["contract"]
+    assert contract["provider"]["code"] == "RHQ" and contract["recorded_at"] == "03N-PROV-STH"
+    assert contract["outturn"]["contract_value"] == 380_000_000 and contract["outturn"]["forecast"] > 0
+    assert all(e["subject_key"] == "contract:RHQ" for e in pack["escalations"])
+    assert len(contract["risks"]) >= len(pack["escalations"]) and contract["forward_look"]
+    assert "contract" not in ipdb and any(i["code"] == "QIPP" for i in ipdb["indicators"])  # the IPDB still reviews the CCG's own

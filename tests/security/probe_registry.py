@@ -57,6 +57,9 @@ PATH_PARAMETERS: dict[str, Entry] = {
     "/organisations/{code}/admin/roles/{assignment_id}": Entry(lambda o: o.assignment_id),
     "/organisations/{code}/admin/tokens/{token_id}": Entry(lambda o: o.token_id),
     "/organisations/{code}/programmes/{programme}": Entry(lambda o: o.programme_code),
+    # Issue 15: a contract page names the provider; the target (which the caller neither reads nor contracts with) as the provider.
+    "/organisations/{code}/contracts/{provider}": Entry(lambda o: o.code),
+    "/organisations/{code}/contracts/{provider}/notices/{notice_id}": Entry(lambda o: o.escalation_id),
 }
 
 # Fields of POSTed forms (exact names, then patterns for numbered or prefixed fields). Free-text
@@ -138,6 +141,12 @@ FORM_FIELDS: dict[str, Entry] = {
     "mitigation": Entry(lambda o: "probe"),
     "starts_on": Entry(lambda o: "2026-01-01"),
     "ends_on": Entry(lambda o: "2027-01-01"),
+    # Contract performance notices (issue 15): the indicators named, a step and its texts.
+    "indicators": Entry(lambda o: [o.indicator_code]),
+    "step": Entry(lambda o: "issue"),  # a real step: were it allowed, the notice would move
+    "note": Entry(lambda o: "probe"),
+    "remedial_plan": Entry(lambda o: "probe"),
+    "remedial_plan_due": Entry(lambda o: "2099-01-01"),
 }
 FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent, its value)
     r"lead_\w+": ("lead_delivery", Entry(lambda o: "probe")),
@@ -260,6 +269,23 @@ GRAPHQL: dict[str, Entry] = {
     "Mutation.recordJudgement(meetingId)": Entry(lambda o: None),
     "Mutation.recordJudgement(meetingVersion)": Entry(lambda o: None),
     "Mutation.actOnEscalation(escalationId)": Entry(lambda o: o.escalation_id, scope=True),
+    # Contract monitoring (issue 15): the target as the provider (no caller contracts with a target it cannot read);
+    # in the own-scope variants a blank title and a stale version, so a refusal-free run changes nothing.
+    "Query.contract(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.contract(providerCode)": Entry(lambda o: o.code, names_object=True),
+    "Mutation.raiseContractNotice(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.raiseContractNotice(providerCode)": Entry(lambda o: o.code, names_object=True),
+    "Mutation.raiseContractNotice(title)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),
+    "Mutation.raiseContractNotice(reason)": Entry(lambda o: "probe"),
+    "Mutation.raiseContractNotice(indicatorCodes)": Entry(lambda o: o.indicator_code, names_object=True),
+    "Mutation.raiseContractNotice(kind)": Entry(lambda o: "performance"),
+    "Mutation.advanceContractNotice(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.advanceContractNotice(noticeId)": Entry(lambda o: o.escalation_id, names_object=True),
+    "Mutation.advanceContractNotice(step)": Entry(lambda o: "issue"),
+    "Mutation.advanceContractNotice(expectedVersion)": Entry(lambda o: 1, own_scope_value=lambda o: 0),
+    "Mutation.advanceContractNotice(note)": Entry(lambda o: "probe"),
+    "Mutation.advanceContractNotice(remedialPlan)": Entry(lambda o: "probe"),
+    "Mutation.advanceContractNotice(remedialPlanDue)": Entry(lambda o: None),
     # Running a meeting and the reporting schedule (issue 9's meeting mutations): a foreign meeting or
     # organisation; in the own-scope variants a stale version, a blank decision or an unknown report.
     "Mutation.recordAttendance(organisationCode)": Entry(lambda o: o.code, scope=True),

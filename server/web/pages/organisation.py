@@ -123,6 +123,7 @@ RELATED_PAGES = (
     ("meetings", "Meetings and data packs", "organisation", "read"),
     ("reports", "Reporting schedule", "organisation", "read"),
     ("maturity", "Maturity self-assessment", "organisation", "read"),
+    ("contracts", "Contracts and performance notices", "contractual_indicators", "read"),
     ("measurements/new", "Enter data", "measurement", "submit"),
     ("audit", "Audit trail", "audit", "read"),
     ("admin", "Roles and API tokens", "role_assignment", "manage"),
