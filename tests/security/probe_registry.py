@@ -162,6 +162,7 @@ FORM_FIELD_PATTERNS: dict[str, tuple[str, Entry]] = {  # pattern -> (a name sent
 }
 # Query parameters of GET forms (filters), sent with every GET probe.
 QUERY_PARAMETERS: dict[str, Entry] = {
+    "indicator": Entry(lambda o: o.indicator_code),  # the data-entry form chooses the indicator first (a GET form)
     "unit": Entry(lambda o: o.unit_code),
     "domain": Entry(lambda o: "uec"),
     "set": Entry(lambda o: "all"),  # the system position's indicator set: a choice, common or all
