@@ -3,9 +3,9 @@ for the year against the contract value (Sheffield 3.3: the Contract Management 
 "activity and finance"; WHSSC 6: SLA meetings).
 
 The months are the contract's ``spend`` indicator at its monitoring unit. The forecast is the year
-to date plus the average month so far for each month left (a run-rate forecast, the usual NHS month-N
-forecast before phasing is known: a CHOICE, stated on the page). The NHS financial year starts on
-1 April.
+to date plus the average month so far for each month left (the run-rate method of
+server/assessment/outturn.py, the usual NHS month-N forecast before phasing is known: a CHOICE,
+stated on the page). The NHS financial year starts on 1 April.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment.outturn import MONTHS_IN_YEAR, OutturnMonth, outturn_series
 from server.contracts.register import ContractView
 
 FINANCIAL_YEAR_START_MONTH = 4
@@ -44,21 +45,19 @@ class Outturn:
                 "contract_value": self.contract_value, "variance": self.variance, "variance_share": self.variance_share}
 
 
-def financial_year_start(period: dt.date) -> dt.date:
-    year = period.year if period.month >= FINANCIAL_YEAR_START_MONTH else period.year - 1
-    return dt.date(year, FINANCIAL_YEAR_START_MONTH, 1)
-
-
 def forecast_outturn(months: list[tuple[dt.date, float]], contract_value: float) -> Outturn | None:
-    """From the months of spend (any order), the outturn of the financial year of the latest month."""
+    """From the months of spend (any order), the outturn of the financial year of the latest month.
+
+    The arithmetic is the finance indicators' (server/assessment/outturn.py, run rate), with a
+    twelfth of the contract value as each month's plan.
+    """
     if not months:
         return None
-    latest = max(period for period, _ in months)
-    start = financial_year_start(latest)
-    this_year = [value for period, value in months if start <= period <= latest]
-    to_date = sum(this_year)
-    forecast = to_date + to_date / len(this_year) * (12 - len(this_year))
-    return Outturn(start, latest, len(this_year), round(to_date, 2), round(forecast, 2), contract_value)
+    monthly_plan = contract_value / MONTHS_IN_YEAR
+    latest = outturn_series([OutturnMonth(period, value, monthly_plan) for period, value in months],
+                            year_start_month=FINANCIAL_YEAR_START_MONTH, method="run_rate", polarity=0)[-1]
+    return Outturn(latest.year_start, latest.period, latest.months_reported, round(latest.ytd_actual, 2), round(latest.forecast, 2),
+                   contract_value)
 
 
 async def contract_outturn(session: AsyncSession, contract: ContractView) -> Outturn | None:
