@@ -166,8 +166,6 @@ QUERY_PARAMETERS: dict[str, Entry] = {
     "unit": Entry(lambda o: o.unit_code),
     "domain": Entry(lambda o: "uec"),
     "set": Entry(lambda o: "all"),  # the system position's indicator set: a choice, common or all
-    # The entry form's indicator chooser: a choice among the organisation's own, so a foreign code selects nothing of the target's.
-    "indicator": Entry(lambda o: o.indicator_code),
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
     # List filters and sorting (system position, plans, escalations, audit trail): choices, never names of other organisations.
