@@ -6,6 +6,7 @@ there appears here and in the committed schema (whose drift test then asks for i
 from __future__ import annotations
 
 from enum import Enum
+from typing import get_args
 
 import strawberry
 
@@ -15,7 +16,11 @@ from server.assessment.spectrum import SPECTRUM_LEVELS
 from server.db.models.escalations import ESCALATION_STATUSES
 from server.db.models.indicators import FREQUENCIES, ROLLUPS, SOURCES, UNITS
 from server.db.models.measurements import STATUSES as MEASUREMENT_STATUSES
+from server.tenants.spec import DataQualityRating as _DataQualityRatings
 from server.db.models.plans import ACCOUNTABILITIES, ACTION_STATUSES, PLAN_KINDS, PLAN_STATUSES
+
+
+DATA_QUALITY_RATINGS: tuple[str, ...] = get_args(_DataQualityRatings)
 
 
 def _enum(name: str, words: tuple[str, ...], description: str) -> type[Enum]:
@@ -42,3 +47,4 @@ OutturnMethod = _enum(
     "How a forecast outturn is made: run_rate (the months to come at this year's average) or linear (a least-squares line projected).",
 )
 Spectrum = _enum("Spectrum", SPECTRUM_LEVELS, "STW performance spectrum of an organisation (DOMAIN 4.4).")
+DataQualityRating = _enum("DataQualityRating", DATA_QUALITY_RATINGS, "A data-quality kitemark rating (ULHT PMF 2.5 and 10).")

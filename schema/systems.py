@@ -70,6 +70,8 @@ class SystemPositionMatrix:
     member_codes: list[str] = strawberry.field(metadata={"max_items": 30})
     domains: list[DomainOption] = strawberry.field(metadata={"max_items": 20})
     selected_domain: str | None
+    cohorts: list[DomainOption] = strawberry.field(metadata={"max_items": 20}, description="Patient cohorts members' key indicators name")
+    selected_cohort: str | None
     rows: list[PositionRow] = strawberry.field(metadata={"max_items": 300}, description="One per indicator code any member files as key.")
 
 
@@ -98,15 +100,18 @@ class System:
         position = await _position(info.context, self.record, None, None)
         return [_member(m) for m in position.members]
 
-    @strawberry.field(description="Members x key indicators; filter by the code of a domain any member files them under; "
-                                  "period: that month's ratings (variation and assurance are given for latest points only).")
-    async def position(self, info: Info, domain: str | None = None, period: dt.date | None = None) -> SystemPositionMatrix:
-        position = await _position(info.context, self.record, domain, period)
+    @strawberry.field(description="Members x key indicators; filter by the code of a domain any member files them under, or a "
+                                  "patient cohort's code; period: that month's ratings (variation and assurance are given for latest points only).")
+    async def position(self, info: Info, domain: str | None = None, period: dt.date | None = None,
+                       cohort: str | None = None) -> SystemPositionMatrix:
+        position = await _position(info.context, self.record, domain, period, cohort)
         codes = [m.code for m in position.members]
         return SystemPositionMatrix(
             latest_period=position.latest_period, member_codes=codes,
             domains=[DomainOption(code=d.code, name=d.name) for d in position.domains],
             selected_domain=position.selected_domain.code if position.selected_domain else None,
+            cohorts=[DomainOption(code=c.code, name=c.name) for c in position.cohorts],
+            selected_cohort=position.selected_cohort.code if position.selected_cohort else None,
             rows=[PositionRow(code=row.code, name=row.name, unit=_unit(row), cells=[_cell(code, cell) for code, cell in zip(codes, row.cells)])
                   for row in position.rows],
         )
@@ -121,12 +126,14 @@ async def readable_system(context: AccordContext, code: str) -> System | None:
     return System.from_record(record)
 
 
-async def _position(context: AccordContext, record: SystemRecord, domain: str | None, period: dt.date | None) -> SystemPosition:
-    """One read per system, domain and period, however many fields (resolved concurrently) ask for it."""
-    key = f"position:{record.id}:{domain}:{period}"
+async def _position(
+    context: AccordContext, record: SystemRecord, domain: str | None, period: dt.date | None, cohort: str | None = None,
+) -> SystemPosition:
+    """One read per system, domain, period and cohort, however many fields (resolved concurrently) ask for it."""
+    key = f"position:{record.id}:{domain}:{period}:{cohort}"
     if key not in context.loaders:
         context.loaders[key] = asyncio.ensure_future(
-            context.read(lambda session: system_position(session, record, domain_code=domain, period=period))
+            context.read(lambda session: system_position(session, record, domain_code=domain, period=period, cohort=cohort))
         )
     return await context.loaders[key]  # type: ignore[no-any-return]
 

@@ -9,6 +9,7 @@ plain records (``server.organisations.queries``), read by attribute, so the exec
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from schema.governance import (
     AuditTrailPage, DataPack, FromDate, Meeting, ReportingSchedule, organisation_audit_trail, organisation_data_packs,
     organisation_latest_data_pack, organisation_meetings, organisation_reporting_schedule,
 )
-from schema.enums import EscalationStatus, Frequency, IndicatorSource, MeasureUnit, OutturnMethod, PointType, Polarity, Rollup
+from schema.enums import DataQualityRating, EscalationStatus, Frequency, IndicatorSource, MeasureUnit, OutturnMethod, PointType, Polarity, Rollup
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
 from schema.programmes import Programme, organisation_programmes
@@ -29,7 +30,9 @@ from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
 from server.reporting.outturn import indicator_outturns
+from server.reporting.data_quality import kitemark_of
 from server.reporting.series import indicator_series
+from server.tenants.spec import KITEMARK_DIMENSIONS
 
 
 @strawberry.type(description="A measurement as stored, at one unit (deprecated list: use Indicator.series).")
@@ -113,6 +116,15 @@ class Unit:
     parent_code: str | None
 
 
+@strawberry.type(description="A data-quality kitemark: each dimension the data owner rated, and overall.")
+class DataQualityKitemark:
+    overall: DataQualityRating  # type: ignore[valid-type]
+    timeliness: DataQualityRating | None  # type: ignore[valid-type]
+    completeness: DataQualityRating | None  # type: ignore[valid-type]
+    validation: DataQualityRating | None  # type: ignore[valid-type]
+    audit: DataQualityRating | None  # type: ignore[valid-type]
+
+
 @strawberry.federation.type(keys=["organisationCode code"], description="An indicator of one organisation's framework.")
 class Indicator:
     """Lists answer with ``queries.IndicatorRecord`` records as they are (the same attributes, no
@@ -131,11 +143,29 @@ class Indicator:
     source: IndicatorSource  # type: ignore[valid-type]
     is_key: bool
     owner: str | None
-    cohort: str | None
+    cohort: str | None = strawberry.field(description="The patient cohort's code (WHSSC appendix 1); null: none")
+    kitemark_data: strawberry.Private[dict | str | None]
     domain_code: str
     domain_name: str
     target: float | None = strawberry.field(description="The target in force today (the most stretching valid one).")
     latest: LatestRating | None = strawberry.field(description="The latest organisation-level rating.")
+
+    @strawberry.field(description="The data-quality kitemark (ULHT PMF 2.5, 10); null: not kitemarked.")
+    def kitemark(self) -> DataQualityKitemark | None:
+        stored = json.loads(self.kitemark_data) if isinstance(self.kitemark_data, str) else self.kitemark_data
+        view = kitemark_of(stored)
+        if view is None:
+            return None
+        rated = dict(view.dimensions)
+        return DataQualityKitemark(overall=DataQualityRating(view.overall), **{  # type: ignore[arg-type]
+            name: DataQualityRating(rated[name]) if name in rated else None for name in KITEMARK_DIMENSIONS})  # type: ignore[misc]
+
+    @strawberry.field(description="The patient cohort's name, as the organisation's framework declares it.")
+    async def cohort_name(self, info: Info) -> str | None:
+        if self.cohort is None:
+            return None
+        names = await _cohort_names_loader(info.context).load(self.org_id)
+        return names.get(self.cohort)
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> "Indicator | None":
@@ -199,6 +229,7 @@ class IndicatorFilter:
     key: bool | None = strawberry.UNSET
     source: IndicatorSource | None = strawberry.UNSET  # type: ignore[valid-type]
     codes: list[str] | None = strawberry.UNSET
+    cohort: str | None = strawberry.field(default=strawberry.UNSET, description="A patient cohort's code (WHSSC appendix 1)")
 
 
 @strawberry.federation.type(keys=["code"], description="An NHS organisation you may read, in full or contractually.")
@@ -235,7 +266,8 @@ class Organisation:
         selected = info.selected_fields
         wanted = _IndicatorQuery(
             domain=_given(filter, "domain"), key=key, source=_given(filter, "source"),
-            codes=tuple(filter.codes) if filter and filter.codes else None, latest=selects(info, "latest", selected=selected),
+            codes=tuple(filter.codes) if filter and filter.codes else None, cohort=_given(filter, "cohort"),
+            latest=selects(info, "latest", selected=selected),
             target=selects_at(info, ("nodes",), "target", selected=selected) or selects_at(info, ("edges", "node"), "target", selected=selected),
         )
         found = await _indicators_loader(info.context).load((self.id, wanted))
@@ -292,8 +324,8 @@ class _IndicatorQuery(tuple):  # type: ignore[type-arg]
     and which costly parts the query reads: the target in force and the latest rating."""
 
     def __new__(cls, domain: str | None = None, key: bool | None = None, source: Any = None, codes: tuple[str, ...] | None = None,
-                target: bool = True, latest: bool = False) -> "_IndicatorQuery":
-        return super().__new__(cls, (domain, key, getattr(source, "value", source), codes, target, latest))
+                target: bool = True, latest: bool = False, cohort: str | None = None) -> "_IndicatorQuery":
+        return super().__new__(cls, (domain, key, getattr(source, "value", source), codes, target, latest, cohort))
 
 
 def _given(filter: IndicatorFilter | None, name: str) -> Any:
@@ -308,15 +340,23 @@ def _indicators_loader(context: AccordContext) -> DataLoader:
             by_query[wanted].append(org_id)
         results: dict[tuple[int, _IndicatorQuery], list[Indicator]] = {}
         for wanted, org_ids in by_query.items():
-            domain, key, source, only, with_target, with_latest = wanted
+            domain, key, source, only, with_target, with_latest, cohort = wanted
             records = await context.read(lambda session: queries.indicators_of_orgs(
-                session, org_ids, domain=domain, key=key, source=source, codes=only, target=with_target, latest=with_latest,
+                session, org_ids, domain=domain, key=key, source=source, codes=only, target=with_target, latest=with_latest, cohort=cohort,
             ))
             for org_id, found in records.items():
                 results[(org_id, wanted)] = found  # records, read by Indicator as they are
         return [results[(org_id, wanted)] for org_id, wanted in keys]
 
     return context.loader("indicators", lambda: DataLoader(load_fn=load))
+
+
+def _cohort_names_loader(context: AccordContext) -> DataLoader:
+    async def load(org_ids: list[int]) -> list[dict[str, str]]:
+        found = await context.read(lambda session: queries.cohort_names_of_orgs(session, org_ids))
+        return [found.get(org_id, {}) for org_id in org_ids]
+
+    return context.loader("cohort_names", lambda: DataLoader(load_fn=load))
 
 
 def _units_loader(context: AccordContext) -> DataLoader:

@@ -34,6 +34,7 @@ from server.meetings.actions import STATUS_WORDS, action_log
 from server.meetings.calendar import long_date
 from server.escalation_store.division import divisions_of
 from server.meetings.minutes import Actor, MeetingChanged, Refused, Saved
+from server.reporting.data_quality import COHORT_NAMES
 from server.reporting.board import chart_series
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef
@@ -215,15 +216,20 @@ _COMMENTARY = """(select jsonb_build_object('body', c.body, 'author', c.author_n
         order by c.written_at desc, c.id desc limit 1)"""
 _INDICATOR_COLUMNS = f"""
     i.id, i.frequency, i.code, i.name, d.name as domain, i.unit, i.polarity, i.is_key, a.period, a.value, a.target, a.trajectory,
-    a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast, {_COMMENTARY} as commentary
+    a.rag, a.variation, a.assurance, a.periods_under_target, a.failure_forecast, {_COMMENTARY} as commentary,
+    i.kitemark ->> 'overall' as kitemark, i.cohort, cn.name as cohort_name
 """
+# The data-quality kitemark and the patient cohort are frozen with the rest (issue 15).
+_INDICATOR_FROM = f"""with {COHORT_NAMES.format(orgs="true")}
+    select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+    left join cohort_names cn on cn.org_id = i.org_id and cn.code = i.cohort"""
 _INDICATOR_KEYS = ("indicator_id", "frequency", "code", "name", "domain", "unit", "polarity", "key", "period", "value", "target", "trajectory",
-                   "rag", "variation", "assurance", "periods_under_target", "failure_forecast", "commentary")
+                   "rag", "variation", "assurance", "periods_under_target", "failure_forecast", "commentary", "kitemark", "cohort", "cohort_name")
 
 
 async def _unit_indicators(session: AsyncSession, unit_id: int) -> list[dict]:
     rows = await session.exec(text(
-        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+        f"""{_INDICATOR_FROM}
             where a.unit_id = :unit and a.is_latest order by d.position, i.position"""
     ), params={"unit": unit_id})
     return [_indicator(row) for row in rows.all()]
@@ -231,7 +237,7 @@ async def _unit_indicators(session: AsyncSession, unit_id: int) -> list[dict]:
 
 async def _organisation_indicators(session: AsyncSession, org_id: int) -> list[dict]:
     rows = await session.exec(text(
-        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+        f"""{_INDICATOR_FROM}
             where a.org_id = :org and a.unit_id is null and a.is_latest order by d.position, i.position"""
     ), params={"org": org_id})
     return [_indicator(row) for row in rows.all()]
@@ -241,7 +247,7 @@ async def _provider_contractual_indicators(session: AsyncSession, provider_code:
     # Row-level security shows a commissioner only the contractual indicators of providers it
     # contracts with (DOMAIN 4.1); a counterparty that is not a tenant simply has none.
     rows = await session.exec(text(
-        f"""select {_INDICATOR_COLUMNS} from assessment a join indicator i on i.id = a.indicator_id join domain d on d.id = i.domain_id
+        f"""{_INDICATOR_FROM}
             join organisation o on o.id = i.org_id
             where o.code = :provider and i.source = 'contractual' and a.unit_id is null and a.is_latest order by d.position, i.position"""
     ), params={"provider": provider_code})
@@ -261,7 +267,7 @@ async def _with_series(session: AsyncSession, indicators: list[dict], *, unit_id
 
     Frozen with the pack, so an issued pack's charts never move when data is revised or recomputed."""
     refs = [IndicatorRef(i["indicator_id"], i["code"], i["name"], i["unit"] or "", i["polarity"] or "", i["frequency"], bool(i["key"]), None)
-            for i in indicators]
+            for i in indicators]  # the series reads only the id, unit and frequency
     series = await chart_series(session, refs, unit_id=unit_id)
     for indicator in indicators:
         indicator["series"] = [_frozen_point(point) for point in series.get(indicator.pop("indicator_id"), ())]

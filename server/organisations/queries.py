@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Domain, Indicator, Measurement, Organisation, OrgUnit, Target, UnitTier
 from server.db.records import fetch_records
+from server.reporting.data_quality import COHORT_NAMES
 
 # Organisation-level value from leaf measurements, by the indicator's roll-up method (DOMAIN 4.2):
 # counts sum, rates as sum(numerator)/sum(denominator), longest waits as max; 'none' is not rolled up.
@@ -173,6 +174,7 @@ class IndicatorRecord(NamedTuple):
     is_key: bool
     owner: str | None
     cohort: str | None
+    kitemark_data: dict | None  # the data-quality kitemark as stored; {} or None: not kitemarked
     domain_code: str
     domain_name: str
     target: float | None
@@ -190,17 +192,17 @@ _LATEST_COLUMNS = (
 )
 _INDICATORS_OF_ORGS = """
 select i.id, i.org_id, o.code, i.code, i.name, i.definition, i.unit, i.polarity, i.rollup, i.frequency, i.source, i.is_key,
-       i.owner, i.cohort, d.code, d.name, {target}{latest_columns}
+       i.owner, i.cohort, i.kitemark, d.code, d.name, {target}{latest_columns}
 from indicator i join domain d on d.id = i.domain_id join organisation o on o.id = i.org_id{latest_join}
 where i.org_id = any(:org_ids) {filters}
 order by i.org_id, d.position, i.position, i.id
 """
-_RECORD_WIDTH = 17  # the IndicatorRecord columns before the latest assessment's
+_RECORD_WIDTH = 18  # the IndicatorRecord columns before the latest assessment's
 
 
 async def indicators_of_orgs(
     session: AsyncSession, org_ids: Sequence[int], *, domain: str | None = None, key: bool | None = None,
-    source: str | None = None, codes: Sequence[str] | None = None, target: bool = True, latest: bool = False,
+    source: str | None = None, codes: Sequence[str] | None = None, target: bool = True, latest: bool = False, cohort: str | None = None,
 ) -> dict[int, list[IndicatorRecord]]:
     """Per organisation, its indicators in scorecard order, optionally filtered, with the target in
     force (``target``) and the latest organisation-level assessment (``latest``): one statement."""
@@ -217,6 +219,9 @@ async def indicators_of_orgs(
     if codes is not None:
         filters.append("and i.code = any(:codes)")
         params["codes"] = list(codes)
+    if cohort is not None:
+        filters.append("and i.cohort = :cohort")
+        params["cohort"] = cohort
     statement = _INDICATORS_OF_ORGS.format(
         filters=" ".join(filters), target=_TARGET_IN_FORCE if target else "null::float8",
         latest_columns=f", {_LATEST_COLUMNS}" if latest else "",
@@ -224,13 +229,24 @@ async def indicators_of_orgs(
     )
     rows = await fetch_records(session, statement, params)
     found: dict[int, list[IndicatorRecord]] = {org_id: [] for org_id in org_ids}
-    # _make: a tuple from an iterable in one step (the named tuple's own constructor binds 17 arguments).
+    # _make: a tuple from an iterable in one step (the named tuple's own constructor binds 18 arguments).
     make, make_latest = IndicatorRecord._make, LatestAssessment._make
     for row in rows:
         if latest:
             found[row[1]].append(make((*row[:_RECORD_WIDTH], make_latest(row[_RECORD_WIDTH:]) if row[_RECORD_WIDTH] else None)))
         else:
             found[row[1]].append(make((*row, None)))
+    return found
+
+
+async def cohort_names_of_orgs(session: AsyncSession, org_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Per organisation, its patient cohorts' names by code (the tenant file's ``cohorts:``): one statement."""
+    rows = (await session.exec(text(
+        "with " + COHORT_NAMES.format(orgs="f.org_id = any(:org_ids)") + " select org_id, code, name from cohort_names"
+    ), params={"org_ids": list(org_ids)})).all()
+    found: dict[int, dict[str, str]] = {}
+    for org_id, code, name in rows:
+        found.setdefault(org_id, {})[code] = name
     return found
 
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.reporting.outturn import IndicatorOutturn, indicator_outturns
 from server.reporting.periods import PeriodIndex
 from server.reporting.scorecard import IndicatorRef
+from server.reporting.data_quality import COHORT_NAMES, KitemarkView, kitemark_of
 from server.reporting.structure import OrganisationTree, UnitRef, UnknownUnit, select_unit, unit_ancestors
 from server.reporting.status import LATEST_STATUS_COLUMNS, LATEST_STATUS_WIDTH, IndicatorStatus
 from server.reporting.words import POINT_TYPE_WORDS, RAG_WORDS, RULE_NAMES, period_label
@@ -35,6 +36,7 @@ class IndicatorFacts:
     source: str
     domain: str
     from_members: dict[str, Any] | None = None  # a system's figure computed from its members' (tenant file from_members)
+    kitemark: KitemarkView | None = None  # None: not kitemarked
 
     @property
     def from_members_words(self) -> str:
@@ -140,12 +142,14 @@ async def indicator_detail(
     rows = (await session.exec(
         text(
             f"""
+            with {COHORT_NAMES.format(orgs="f.org_id = :org")}
             select i.id, i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, i.owner, i.definition, i.source,
                    d.name as domain_name, {LATEST_STATUS_COLUMNS},
                    a.is_latest, case when a.is_latest then a.evidence end as evidence, a.rule_set, a.computed_at,
-                   i.outturn is not null as has_outturn, i.from_members
+                   i.outturn is not null as has_outturn, i.from_members, i.kitemark, i.cohort, cn.name as cohort_name
             from indicator i
             join domain d on d.id = i.domain_id
+            left join cohort_names cn on cn.org_id = i.org_id and cn.code = i.cohort
             left join assessment a on a.indicator_id = i.id and a.unit_id is not distinct from cast(:unit_id as integer)
             where i.org_id = :org and i.code = :code
             order by a.period
@@ -156,8 +160,10 @@ async def indicator_detail(
     if not rows:
         raise UnknownIndicator(indicator_code)
     first = rows[0]
-    ref = IndicatorRef(first.id, first.code, first.name, first.unit, first.polarity, first.frequency, first.is_key, first.owner)
-    facts = IndicatorFacts(ref, first.definition, first.source, first.domain_name, first.from_members)
+    kitemark = kitemark_of(first.kitemark)
+    ref = IndicatorRef(first.id, first.code, first.name, first.unit, first.polarity, first.frequency, first.is_key, first.owner,
+                       kitemark.overall if kitemark else None, first.cohort, first.cohort_name)
+    facts = IndicatorFacts(ref, first.definition, first.source, first.domain_name, first.from_members, kitemark)
     assessed = [row for row in rows if row.period is not None]
     latest_row = next((row for row in reversed(assessed) if row.is_latest), None)
     latest = IndicatorStatus.from_columns(latest_row[STATUS_START:STATUS_START + LATEST_STATUS_WIDTH], ref.frequency) if latest_row else None

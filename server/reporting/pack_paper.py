@@ -77,7 +77,8 @@ def _indicator(values: Mapping[str, Any], fmt: Formatter) -> PackIndicator:
         return PackIndicator(values, None, "No value reported yet.")
     period = dt.date.fromisoformat(values["period"])
     frequency = values.get("frequency") or "monthly"
-    ref = IndicatorRef(0, values["code"], values["name"], unit, values.get("polarity") or "", frequency, bool(values.get("key")), None)
+    ref = IndicatorRef(0, values["code"], values["name"], unit, values.get("polarity") or "", frequency, bool(values.get("key")), None,
+                       values.get("kitemark"), values.get("cohort"), values.get("cohort_name"))  # a pack issued before issue 15 has none
     points = frozen_points(values.get("series") or (), frequency)
     latest = points[-1] if points and points[-1].period == period else None
     direction = SIDES.get((values.get("variation"), values.get("polarity")))

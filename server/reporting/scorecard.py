@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
+from server.reporting.data_quality import COHORT_NAMES
 from server.reporting.structure import OrganisationTree, UnitRef, select_unit, unit_ancestors, within
 
 
@@ -29,6 +30,9 @@ class IndicatorRef:
     frequency: str
     is_key: bool
     owner: str | None
+    kitemark: str | None = None  # the overall data-quality kitemark; None: not kitemarked (ULHT PMF 10)
+    cohort: str | None = None  # the patient cohort's code (WHSSC appendix 1)
+    cohort_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,13 @@ async def organisation_scorecard(
     rows = (await session.exec(
         text(
             f"""
+            with {COHORT_NAMES.format(orgs="f.org_id = :org")}
             select i.id, i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, i.owner,
+                   i.kitemark ->> 'overall' as kitemark, i.cohort, cn.name as cohort_name,
                    d.code as domain_code, d.name as domain_name, a.unit_id as assessed_unit_id, {LATEST_STATUS_COLUMNS}
             from indicator i
             join domain d on d.id = i.domain_id
+            left join cohort_names cn on cn.org_id = i.org_id and cn.code = i.cohort
             left join {"assessment" if before is None else _AS_AT} a on a.indicator_id = i.id
               and {"a.is_latest" if before is None else "a.recency = 1"}
               and (a.unit_id is not distinct from cast(:unit_id as integer) or a.unit_id = any(:child_ids) or a.masked_failure)
@@ -139,6 +146,23 @@ async def reported_months(session: AsyncSession, org_id: int, unit_id: int | Non
     return [row[0] for row in rows.all()]
 
 
+def cohorts_of(scorecard: Scorecard) -> tuple[tuple[str, str], ...]:
+    """The patient cohorts (code, name) the scorecard's indicators name, in scorecard order (WHSSC appendix 1)."""
+    found = {row.indicator.cohort: row.indicator.cohort_name or row.indicator.cohort for d in scorecard.domains for row in d.rows
+             if row.indicator.cohort}
+    return tuple(found.items())
+
+
+def only_cohort(scorecard: Scorecard, cohort: str) -> Scorecard:
+    """The scorecard narrowed to one patient cohort's indicators, its glance recounted (domains left empty dropped)."""
+    domains = tuple(
+        DomainSection(domain.code, domain.name, rows)
+        for domain in scorecard.domains if (rows := tuple(row for row in domain.rows if row.indicator.cohort == cohort))
+    )
+    masked = tuple(m for m in scorecard.at_a_glance.masked_failures if m.indicator.cohort == cohort)
+    return dataclasses.replace(scorecard, domains=domains, at_a_glance=_glance(domains, masked))
+
+
 def with_statuses(scorecard: Scorecard, replaced: Mapping[int, IndicatorStatus]) -> Scorecard:
     """The scorecard with some indicators' statuses at its level replaced (by indicator id), its glance recounted."""
     domains = tuple(
@@ -159,7 +183,7 @@ def _glance(domains: tuple[DomainSection, ...], masked: tuple[MaskedFailure, ...
     )
 
 
-STATUS_START = 11  # where LATEST_STATUS_COLUMNS begin in the scorecard row
+STATUS_START = 14  # where LATEST_STATUS_COLUMNS begin in the scorecard row
 
 
 def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scorecard:  # type: ignore[no-untyped-def]
@@ -173,7 +197,7 @@ def _shape(org_code, org_name, unit, by_id, children, selected_id, rows) -> Scor
         indicator = indicators.get(row.id)
         if indicator is None:
             indicator = indicators[row.id] = IndicatorRef(
-                row.id, row.code, row.name, row.unit, row.polarity, row.frequency, row.is_key, row.owner)
+                row.id, row.code, row.name, row.unit, row.polarity, row.frequency, row.is_key, row.owner, row.kitemark, row.cohort, row.cohort_name)
             domain_of[row.id] = (row.domain_code, row.domain_name)
             status_of[row.id] = None
             child_status[row.id] = [None] * len(children)

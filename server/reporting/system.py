@@ -88,6 +88,9 @@ class SystemPosition:
     selected_domain: DomainOption | None
     columns: tuple[Member, ...]  # the matrix's members: all, or those of the common set shown
     common: CommonSet | None = None  # the common set the matrix shows, if it does
+    # Patient cohorts (WHSSC appendix 1) that members' key indicators name, and the one chosen.
+    cohorts: tuple[DomainOption, ...] = ()
+    selected_cohort: DomainOption | None = None
 
     @property
     def latest_period(self) -> dt.date | None:
@@ -138,6 +141,7 @@ async def common_set(session: AsyncSession, system: SystemRecord) -> CommonSet |
 async def system_position(
     session: AsyncSession, system: SystemRecord, *, domain_code: str | None = None, period: dt.date | None = None,
     common: CommonSet | None = None,
+    cohort: str | None = None,
 ) -> SystemPosition:
     """The matrix at the latest period each member reports, or at ``period`` (verdicts such as
     variation and assurance belong to a series' latest point, so earlier periods show RAG only).
@@ -149,7 +153,7 @@ async def system_position(
             select o.id as org_id, o.code as org_code, o.name as org_name, o.short_name,
                    maturity.level as maturity_level,
                    maturity.assessed_on as maturity_assessed_on,
-                   i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, d.code as domain_code, d.name as domain_name,
+                   i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, d.code as domain_code, d.name as domain_name, i.cohort,
                    {LATEST_STATUS_COLUMNS}
             from organisation o
             left join lateral (
@@ -164,17 +168,23 @@ async def system_position(
             """,
         {"member_ids": list(system.member_ids), **({} if period is None else {"period": period})},
     )
-    return _shape(system, [_PositionRow(*record) for record in records], domain_code, await spectrum_rules(session, system.member_ids), common)
+    rules, cohort_names = await member_settings(session, system.member_ids)
+    return _shape(system, [_PositionRow(*record) for record in records], domain_code, rules, common, cohort, cohort_names)
 
 
-async def spectrum_rules(session: AsyncSession, org_ids: Iterable[int]) -> dict[int, Any]:
-    """Each organisation's own spectrum rules, read once per organisation (not once per matrix
-    row: unpacking the stored tenant file for every row cost ~100 ms of PostgreSQL CPU a page)."""
+async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, str]]:
+    """Each organisation's own spectrum rules, and the names of the patient cohorts any declares, read
+    once per organisation (not once per matrix row: unpacking the stored tenant file for every row
+    cost ~100 ms of PostgreSQL CPU a page)."""
     rows = (await session.exec(
-        text("select org_id, spec #> '{assessment,spectrum}' from tenant_framework where org_id = any(:ids)"),
+        text("select org_id, spec #> '{assessment,spectrum}', spec -> 'cohorts' from tenant_framework where org_id = any(:ids)"),
         params={"ids": list(org_ids)},
     )).all()
-    return {org_id: rules for org_id, rules in rows}
+    names: dict[str, str] = {}
+    for _, _, cohorts in rows:
+        for cohort in cohorts or ():
+            names.setdefault(cohort["code"], cohort["name"])
+    return {org_id: rules for org_id, rules, _ in rows}, names
 
 
 class _PositionRow(NamedTuple):
@@ -195,6 +205,7 @@ class _PositionRow(NamedTuple):
     is_key: bool | None
     domain_code: str | None
     domain_name: str | None
+    cohort: str | None
     period: dt.date | None  # LATEST_STATUS_COLUMNS from here
     value: float | None
     target: float | None
@@ -208,14 +219,17 @@ class _PositionRow(NamedTuple):
     masked_failure: bool | None
 
 
-STATUS_START = 14  # where LATEST_STATUS_COLUMNS begin in the row
+STATUS_START = 15  # where LATEST_STATUS_COLUMNS begin in the row
 
 
 def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
     return IndicatorStatus.from_columns(row[STATUS_START:], row.frequency)
 
 
-def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None) -> SystemPosition:  # type: ignore[type-arg]
+def _shape(  # type: ignore[no-untyped-def]
+    system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None,  # type: ignore[type-arg]
+    cohort: str | None = None, cohort_names: dict[str, str] | None = None,
+) -> SystemPosition:
     by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
     heads: dict[int, Any] = {}
     status: dict[int, IndicatorStatus | None] = {}  # per row (by id): read once, used by the spectrum and the matrix
@@ -238,7 +252,13 @@ def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dic
     # "Operational performance", the system's in "Cancer"): a domain selects the indicator codes
     # any member files there, and the row then shows every member that reports the code.
     shown = (lambda row: row.code in common.codes) if common is not None else (lambda row: row.is_key)
-    in_domain = {row.code for org_id in order for row in by_org[org_id] if shown(row) and (selected is None or row.domain_code == selected.code)}
+    # A cohort (WHSSC appendix 1) selects likewise the codes any member files for that cohort.
+    names = cohort_names or {}
+    cohorts = tuple(DomainOption(code, names.get(code, code)) for code in dict.fromkeys(
+        row.cohort for org_id in order for row in by_org[org_id] if shown(row) and row.cohort))
+    chosen = next((c for c in cohorts if c.code == cohort), None)
+    in_domain = {row.code for org_id in order for row in by_org[org_id] if shown(row) and (selected is None or row.domain_code == selected.code)
+                 and (chosen is None or row.cohort == chosen.code)}
     matrix: dict[str, dict[int, MatrixCell]] = {}
     for column, org_id in enumerate(order):
         for row in by_org[org_id]:
@@ -249,7 +269,7 @@ def _shape(system: SystemRecord, rows: list, domain_code: str | None, rules: dic
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
         for code, cells in matrix.items()
     )
-    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common)
+    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common, cohorts, chosen)
 
 
 def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:

@@ -352,7 +352,7 @@ async def _load_indicators(session: AsyncSession, tenants: Sequence[_Tenant]) ->
         (
             t.org_id, spec.code, spec.name, spec.definition, spec.unit, spec.polarity, spec.rollup, spec.frequency,
             domain_ids[(t.org_id, spec.domain)], spec.cohort, spec.source, spec.key,
-            spec.kitemark.model_dump_json(), spec.owner, position,
+            spec.kitemark.model_dump_json(exclude_none=True) if spec.kitemark else "{}", spec.owner, position,
             spec.from_members.model_dump_json() if spec.from_members else None, spec.outturn.model_dump_json() if spec.outturn else None,
         )
         for t in tenants for position, spec in enumerate(t.spec.indicators)

@@ -116,14 +116,27 @@ class DomainSpec(Strict):
     description: str | None = None
 
 
-class Kitemark(Strict):
-    """Data-quality kitemark (ULHT PMF 2.5): each dimension rated by the data owner."""
+DataQualityRating = Literal["assured", "partial", "not_assured"]
+KITEMARK_DIMENSIONS = ("timeliness", "completeness", "validation", "audit")
 
-    timeliness: Literal["assured", "partial", "not_assured"] | None = None
-    completeness: Literal["assured", "partial", "not_assured"] | None = None
-    validation: Literal["assured", "partial", "not_assured"] | None = None
-    audit: Literal["assured", "partial", "not_assured"] | None = None
-    overall: Literal["assured", "partial", "not_assured"] = "partial"
+
+class Kitemark(Strict):
+    """Data-quality kitemark (ULHT PMF 2.5, 10: "kitemarking to be applied to all relevant KPIs to provide
+    assurance on process and data quality"): each dimension rated by the data owner, and overall."""
+
+    timeliness: DataQualityRating | None = None
+    completeness: DataQualityRating | None = None
+    validation: DataQualityRating | None = None
+    audit: DataQualityRating | None = None
+    overall: DataQualityRating
+
+
+class CohortSpec(Strict):
+    """A patient cohort indicators are grouped by (WHSSC appendix 1: four cohorts across the four domains)."""
+
+    code: Code
+    name: str
+    description: str | None = None
 
 
 class TargetSpec(Strict):
@@ -191,10 +204,10 @@ class IndicatorSpec(Strict):
     rollup: RollUp
     frequency: Frequency = "monthly"
     domain: Code
-    cohort: str | None = None  # WHSSC patient cohort (seed 003 appendix 1)
+    cohort: Code | None = None  # WHSSC patient cohort (seed 003 appendix 1): one of the file's cohorts
     source: IndicatorSource
     key: bool = False
-    kitemark: Kitemark = Kitemark()
+    kitemark: Kitemark | None = None  # None: not kitemarked
     owner: str | None = None
     targets: list[TargetSpec] = []
     trajectory: list[TrajectoryPoint] = []
@@ -606,6 +619,7 @@ class TenantFile(Strict):
     tiers: list[str] = []  # top-down tier names, e.g. [trust, division, service, team]
     units: list[UnitSpec] = []  # usually one root
     domains: list[DomainSpec] = []
+    cohorts: list[CohortSpec] = []  # patient cohorts an indicator may name (WHSSC)
     indicators: list[IndicatorSpec] = []
     forums: list[ForumSpec] = []
     assessment: AssessmentSpec = AssessmentSpec()
@@ -643,9 +657,13 @@ class TenantFile(Strict):
         _no_duplicates(errors, "indicators", [i.code for i in self.indicators])
         _no_duplicates(errors, "forums", [f.code for f in self.forums])
         domains = {d.code for d in self.domains}
+        _no_duplicates(errors, "cohorts", [c.code for c in self.cohorts])
+        cohorts = {c.code for c in self.cohorts}
         for index, indicator in enumerate(self.indicators):
             if indicator.domain not in domains:
                 errors.append(f"indicators[{index}].domain: '{indicator.domain}' is not a declared domain")
+            if indicator.cohort is not None and indicator.cohort not in cohorts:
+                errors.append(f"indicators[{index}].cohort: '{indicator.cohort}' is not a declared cohort")
             for t_index, target in enumerate(indicator.targets):
                 if target.unit is not None and target.unit not in seen_units:
                     errors.append(f"indicators[{index}].targets[{t_index}].unit: '{target.unit}' is not a declared unit")

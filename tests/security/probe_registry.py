@@ -166,6 +166,7 @@ QUERY_PARAMETERS: dict[str, Entry] = {
     "unit": Entry(lambda o: o.unit_code),
     "domain": Entry(lambda o: "uec"),
     "set": Entry(lambda o: "all"),  # the system position's indicator set: a choice, common or all
+    "cohort": Entry(lambda o: "referred"),  # issue 15: the IPR and the system position by patient cohort (WHSSC)
     "page": Entry(lambda o: "1"),
     "owner": Entry(lambda o: o.code),
     # List filters and sorting (system position, plans, escalations, audit trail): choices, never names of other organisations.
@@ -229,6 +230,7 @@ GRAPHQL: dict[str, Entry] = {
     "IndicatorFilter.key": Entry(lambda o: True),
     "IndicatorFilter.source": Entry(lambda o: None),
     "IndicatorFilter.codes": Entry(lambda o: None),
+    "IndicatorFilter.cohort": Entry(lambda o: None),  # unfiltered: every indicator is probed (issue 15: WHSSC cohorts)
     "Organisation.indicators(first)": Entry(lambda o: 3),  # a few prove the filter; the probe nests four levels deep
     "Organisation.indicators(after)": Entry(lambda o: None),
     "Organisation.indicator(code)": Entry(lambda o: o.indicator_code, names_object=True),
@@ -238,6 +240,7 @@ GRAPHQL: dict[str, Entry] = {
     "Organisation.escalations(after)": Entry(lambda o: None),
     "System.position(domain)": Entry(lambda o: None),
     "System.position(period)": Entry(lambda o: None),
+    "System.position(cohort)": Entry(lambda o: None),
     "Query.organisations(first)": Entry(lambda o: 50),
     "Query.systems(first)": Entry(lambda o: 5),
     "Organisation.meetings(from)": Entry(lambda o: None),

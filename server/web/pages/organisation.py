@@ -25,7 +25,7 @@ from server.reporting.follow_up import FollowUpItem, open_actions, open_escalati
 from server.reporting.indicator import SeriesPoint
 from server.reporting.periods import add_periods
 from server.reporting.outturn import IndicatorOutturn, indicator_outturns
-from server.reporting.scorecard import IndicatorRef, Scorecard, organisation_scorecard, reported_months, with_statuses
+from server.reporting.scorecard import IndicatorRef, Scorecard, cohorts_of, only_cohort, organisation_scorecard, reported_months, with_statuses
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
 from server.tenants.load import framework_of
@@ -46,10 +46,15 @@ class Ipr:
     series: dict[int, tuple[SeriesPoint, ...]]  # per indicator, its last two years to the chosen month
     organisation_id: int
     outturns: dict[int, IndicatorOutturn]  # indicator id -> year to date and forecast outturn (tenant file outturn:)
+    cohort: str | None = None  # the patient cohort chosen (?cohort=), None: every indicator
+    cohorts: tuple[tuple[str, str], ...] = ()  # (code, name) of the cohorts the indicators name, on offer
 
     def context(self) -> dict[str, object]:
         return {"scorecard": self.scorecard, "escalations": self.escalations, "actions": self.actions,
-                "contractual_only": self.contractual_only, "period": self.period, "query": self.query, "outturns": self.outturn_rows}
+                "contractual_only": self.contractual_only, "period": self.period, "query": self.query, "outturns": self.outturn_rows,
+                "cohort": self.cohort,
+                "cohort_items": [{"value": "", "text": "All cohorts", "selected": self.cohort is None}] + [
+                    {"value": code, "text": name, "selected": code == self.cohort} for code, name in self.cohorts] if self.cohorts else []}
 
     @property
     def outturn_rows(self) -> list[tuple[IndicatorRef, IndicatorOutturn, Outturn | None]]:
@@ -65,7 +70,7 @@ class Ipr:
     @property
     def query(self) -> str:
         """The level and month as a query string ('?unit=RWD-MED&period=2026-09-01'), for links to the exports."""
-        pairs = [("unit", self.scorecard.unit_query), ("period", self.period.isoformat() if self.period else "")]
+        pairs = [("unit", self.scorecard.unit_query), ("period", self.period.isoformat() if self.period else ""), ("cohort", self.cohort or "")]
         return "?" + urlencode([(k, v) for k, v in pairs if v]) if any(v for _, v in pairs) else ""
 
 
@@ -102,6 +107,11 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
             scorecard = await organisation_scorecard(session, tree, unit_code=request.query_params.get("unit") or None, before=before)
         except UnknownUnit:
             return None
+        # WHSSC appendix 1: the scorecard of one patient cohort (an unknown code narrows nothing).
+        cohorts = cohorts_of(scorecard)
+        cohort = request.query_params.get("cohort") if request.query_params.get("cohort") in dict(cohorts) else None
+        if cohort is not None:
+            scorecard = only_cohort(scorecard, cohort)
         unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
         escalations = await open_escalations(session, org_id=organisation.id, unit_id=unit_id)
         actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
@@ -114,7 +124,8 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
             row.indicator.id: status_as_at(row.indicator, row.status, series.get(row.indicator.id, ()))
             for domain in scorecard.domains for row in domain.rows if row.status is not None
         })
-    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series, organisation.id, outturns)
+    return Ipr(scorecard, escalations, actions, organisation.id not in access.read_org_ids, period, months, series, organisation.id, outturns,
+               cohort, cohorts)
 
 
 # The organisation's other pages, each shown to those the matrix lets use it (the page checks again).

@@ -33,6 +33,7 @@ async def system_list(request: Request) -> Response:
 async def system_page(request: Request) -> Response:
     access = access_of(request)
     domain = request.query_params.get("domain") or None
+    cohort = request.query_params.get("cohort") or None  # a patient cohort (WHSSC appendix 1), where members declare them
     async with services_of(request).database.session(access) as session:
         system = await system_by_code(session, request.path_params["code"])
         # The system view is for people who may read every member: anything less is a 404, so
@@ -43,15 +44,16 @@ async def system_page(request: Request) -> Response:
         declared = await common_set(session, system)
         indicator_set = "all" if declared is None or request.query_params.get("set") == "all" else "common"
         common = declared if indicator_set == "common" else None
-        position = await system_position(session, system, domain_code=domain, common=common)
+        position = await system_position(session, system, domain_code=domain, common=common, cohort=cohort)
         periods = period_choices(position.latest_period)
         period = chosen_period(request.query_params.get("period"), periods)
         if period is not None:
-            position = await system_position(session, system, domain_code=domain, period=period, common=common)
+            position = await system_position(session, system, domain_code=domain, period=period, common=common, cohort=cohort)
     sort = request.query_params.get("sort") if request.query_params.get("sort") in SORTS else "framework"
     rows = sorted_rows(position, sort)
     context = {
         "position": position, "rows": [(row, row_target(row)) for row in rows], "domain_items": domain_items(position),
+        "cohort_items": cohort_items(position),
         "period_items": period_items(periods, period), "sort_items": [{"value": k, "text": v, "selected": k == sort} for k, v in SORTS.items()],
         "period": period, "sort": sort, "matrix": summary_matrix(statuses(matrix_items(position))),
         "set_items": [] if declared is None else [
@@ -121,4 +123,14 @@ def domain_items(position: SystemPosition) -> list[dict[str, object]]:
     selected = position.selected_domain.code if position.selected_domain else ""
     return [{"value": "", "text": "All domains", "selected": not selected}] + [
         {"value": domain.code, "text": domain.name, "selected": domain.code == selected} for domain in position.domains
+    ]
+
+
+def cohort_items(position: SystemPosition) -> list[dict[str, object]]:
+    """Options for the cohort select: every cohort, then each patient cohort a member's key indicators name; none when no member has one."""
+    if not position.cohorts:
+        return []
+    selected = position.selected_cohort.code if position.selected_cohort else ""
+    return [{"value": "", "text": "All cohorts", "selected": not selected}] + [
+        {"value": cohort.code, "text": cohort.name, "selected": cohort.code == selected} for cohort in position.cohorts
     ]
