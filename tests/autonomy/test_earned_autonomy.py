@@ -167,6 +167,8 @@ async def test_the_page_shows_each_division_and_records_a_review_with_errors_bes
         assert "Family Health: levels confirmed at the November review" in after.text
         assert "Autonomy: Standard delegation (confirmed). Escalation: left as it was." in after.text
         assert "18 May 2027" in after.text  # the next review, six months on
+        trail = (await client.get("/organisations/RWD/audit")).text
+        assert "Recorded an accountability review" in trail
     async with await fresh_client(app) as division:
         await login(division, DIVISION)
         page = await division.get("/organisations/RWD/autonomy")

@@ -66,6 +66,7 @@ ACTION_WORDS = {
     "spc_recalculation.record": "Recorded an SPC recalculation",
     "spc_recalculation.withdraw": "Withdrew an SPC recalculation",
     "maturity.assessed": "Recorded a maturity self-assessment",
+    "accountability_review.recorded": "Recorded an accountability review",
     "programme.milestone_achieved": "Recorded a programme milestone achieved",
     "programme.milestone_added": "Added a programme milestone",
     "programme.qipp_recorded": "Recorded a programme's QIPP saving",
@@ -76,7 +77,7 @@ ACTION_WORDS = {
 OBJECT_WORDS = {"improvement_plan": "plan", "escalation": "escalation", "meeting": "meeting", "api_token": "API token",
                 "role_assignment": "role assignment", "app_user": "account", "spc_recalculation": "SPC recalculation",
                 "programme": "programme", "programme_milestone": "programme milestone", "programme_benefit": "programme QIPP month",
-                "programme_risk": "programme risk"}
+                "programme_risk": "programme risk", "accountability_review": "accountability review"}
 FIELD_WORDS = {"user": "Person", "user_id": "Account number", "domain": "Where", "roles": "Roles", "subject": "Subject",
                "ladder": "Escalation ladder", "level": "Level", "status": "Status", "version": "Version", "reason": "Reason"}
 ROLE_FIELDS = ("roles", "role", "actor_role")
