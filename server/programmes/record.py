@@ -306,6 +306,14 @@ async def edit_programme(
                                   params={"org": org_id, "id": programme_id})).one()
     if given.version is not None and given.version != current[5]:
         return ProgrammeRefused("stale", "Someone else changed this programme after you opened the page, so nothing was saved.", "programme")
+    if given.status == "closed" and current[2] != "closed":
+        # A closed programme leaves the ladder; an exception open on it is the forum's to close, not the PMO's.
+        forum = (await session.exec(text(
+            "select level_name from escalation where org_id = :org and subject_key = :key and status <> 'closed' order by level desc limit 1"
+        ), params={"org": org_id, "key": f"programme:{programme_code}"})).scalar_one_or_none()
+        if forum is not None:
+            return ProgrammeRefused("invalid", f"The programme's exception is open with the {forum}: it closes the escalation "
+                                    "(on the escalation page) before the programme is closed", "status")
     await session.exec(text(
         "update programme set name = :name, sro_name = :sro, status = :status, starts_on = :starts, ends_on = :ends,"
         " version = version + 1, updated_at = now() where org_id = :org and id = :id"

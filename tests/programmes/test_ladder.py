@@ -99,3 +99,14 @@ async def test_who_may_record_what(database, services, org_ids, slipping):
         session, authorizer, principal, org_id=sheffield, programme_code=slipping,
         given=RiskInput(description="x", likelihood=6, impact=1, owner="x")))
     assert (bad_score.reason, bad_score.field) == ("invalid", "likelihood")  # type: ignore[union-attr]
+
+
+async def test_a_programme_in_escalation_is_not_closed_by_the_pmo(database, services, org_ids, slipping):
+    from server.programmes.record import ProgrammeInput, edit_programme
+
+    sheffield = org_ids["03N"]
+    outcome = await _as(database, services, PMO, lambda session, authorizer, principal: edit_programme(
+        session, authorizer, principal, org_id=sheffield, programme_code=slipping,
+        given=ProgrammeInput(name="Test", sro_name="Director of Delivery", status="closed", starts_on=None, ends_on=None, version=None)))
+    assert isinstance(outcome, ProgrammeRefused) and outcome.field == "status"
+    assert "open with the Integrated Performance and Delivery Board" in outcome.message

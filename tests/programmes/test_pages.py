@@ -171,3 +171,13 @@ async def test_the_pmo_adds_a_milestone_and_keeps_the_record(app, database, org_
             " and after ->> 'programme' is distinct from 'x' and (after ->> 'name' = 'Renamed programme' or after ->> 'title' = 'Business case approved')"
             " order by id"), params={"org": org_ids["03N"]})).all()
     assert actions == [("programme.milestone_added", "programme_office", None), ("programme.edited", "programme_office", "Chief Nurse")]
+
+
+async def test_closing_an_escalated_programme_is_refused_beside_the_status(app):
+    async with await fresh_client(app) as pmo:
+        await login(pmo, PMO)
+        page = await pmo.get("/organisations/03N/programmes/UEC")
+        refused = await post_form(pmo, "/organisations/03N/programmes/UEC", page.text,
+                                  {"name": "Urgent care programme", "sro": "Director of Delivery", "status": "closed", "starts_on": "", "ends_on": ""})
+    assert refused.status_code == 400 and 'href="#programme-status"' in refused.text
+    assert "closes the escalation (on the escalation page) before the programme is closed" in refused.text

@@ -78,7 +78,8 @@ async def _render(request: Request, *, errors: dict[str, str] | None = None, val
         "may_manage": record.may(services.authorizer, principal, domain, "manage"),
         "reportable_months": [(m.month.isoformat(), f"{m.month:%B %Y}") for m in months if m.month < this_month],
         "plannable_months": [(month.isoformat(), f"{month:%B %Y}") for month in (add_months(financial_year_start(this_month), i) for i in range(12))],
-        "errors": errors or {}, "values": values or {}, "form": form, "field_ids": FIELD_IDS, "options": options,
+        "errors": errors or {}, "values": values or {}, "form": form,
+        "field_ids": {**FIELD_IDS, **({"status": "programme-status"} if form == "programme" else {})}, "options": options,
         "error_for": lambda name, field: {"text": errors[field]} if errors and form == name and errors.get(field) else None,
     }
     return render(request, "pages/programmes/programme.html", context, status_code=status_code)
