@@ -223,11 +223,13 @@ async def tear_down_world(database, world: World, all_callers: list[Caller]) -> 
             await session.exec(delete(Meeting).where(Meeting.id == objects.meeting_id))
             await session.exec(delete(Escalation).where(Escalation.id == objects.escalation_id, Escalation.ladder_code == "probe"))
         await session.exec(delete(ApiToken).where(ApiToken.id.in_([o.token_id for o in world.orgs.values()])))
-    # Nobody may delete a recalculation decision or a programme record through the application's role; the owner may.
+        # Nobody deletes a programme record (row-level security has no delete policy, for the owner too): the
+        # probe's are closed, which takes them off the programme ladder; a later probe reopens them.
+        await session.exec(text("update programme set status = 'closed' where code = any(:codes)"),
+                           params={"codes": [o.programme_code for o in world.orgs.values()]})
+    # Nobody may delete a recalculation decision through the application's role; the owner may.
     async with database.owner_engine.begin() as connection:
         await connection.execute(delete(SpcRecalculation).where(SpcRecalculation.id.in_([o.recalculation_id for o in world.orgs.values()])))
-        await connection.execute(text("delete from programme where code = any(:codes)"),
-                                 {"codes": [o.programme_code for o in world.orgs.values()]})
     await remove_people(database, [caller.email for caller in all_callers if caller.kind != "anonymous"] + [member_email_of(code) for code in TENANTS])
     async with database.session() as session:
         system_id = (await session.exec(select(HealthSystem.id).where(HealthSystem.code == PROBE_SYSTEM))).scalar_one()
@@ -356,8 +358,9 @@ async def _programme_of(session, org_id: int, code: str) -> tuple[str, int, int]
     long after the demo and a low risk: nothing it holds raises an exception."""
     programme_code = f"PROBE-{code}"
     params = {"org": org_id, "code": programme_code, "name": f"Programme {MARKER} {code}"}
-    programme_id = (await session.exec(text("insert into programme (org_id, code, name, sro_name) values (:org, :code, :name, 'Probe SRO')"
-                                            " returning id"), params=params)).scalar_one()
+    programme_id = (await session.exec(text(
+        "insert into programme (org_id, code, name, sro_name) values (:org, :code, :name, 'Probe SRO')"
+        " on conflict (org_id, code) do update set status = 'active' returning id"), params=params)).scalar_one()
     milestone_id = (await session.exec(text(
         "insert into programme_milestone (org_id, programme_id, title, due_on) values (:org, :id, :title, '2031-01-01') returning id"
     ), params={"org": org_id, "id": programme_id, "title": f"Milestone {MARKER} {code}"})).scalar_one()
