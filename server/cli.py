@@ -48,6 +48,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
     from server.db.session import AccessContext
     from server.auth.authz import Authorizer
     from server.demo.generate import create_demo_users, generate_demo_measurements
+    from server.demo.contracts import generate_demo_notices
     from server.demo.programmes import generate_demo_programmes
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
@@ -60,6 +61,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
             rows = await generate_demo_measurements(session, tenants, months=months)
             rows += await generate_demo_programmes(session, tenants)
+            rows += await generate_demo_notices(session, tenants)
         if rows:
             await recompute_all(database)
     log.info("demo data: %d measurements added, %d demo users created", rows, users)

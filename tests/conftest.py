@@ -101,6 +101,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     from server.assessment_store.recompute import recompute_all
     from server.db import migrate
     from server.demo.generate import create_demo_users, generate_demo_measurements
+    from server.demo.contracts import generate_demo_notices
     from server.demo.programmes import generate_demo_programmes
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
@@ -116,6 +117,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
         tenants = validate_tenants(test_settings.tenants_dir)
         await generate_demo_measurements(session, tenants, months=TEST_MONTHS, until=dt.date(2026, 11, 1))
         await generate_demo_programmes(session, tenants)
+        await generate_demo_notices(session, tenants)
     await recompute_all(db)
     return db
 

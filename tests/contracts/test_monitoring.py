@@ -30,7 +30,9 @@ async def test_sheffield_reads_each_provider_from_its_contract_unit(database, or
     for subject in subjects.values():
         assert subject.period is not None, subject.key  # the figures recorded at the contract unit give it runs
         assert subject.evidence["recorded_at"].startswith("03N-PROV-")
-        assert subject.facts["performance_notice_issued"] is False
+        # The demo's one notice: the CMB issued it to Sheffield Teaching Hospitals and agreed its remedial plan.
+        assert subject.facts["performance_notice_issued"] is (subject.key == "contract:RHQ")
+    assert subjects["contract:RHQ"].facts["remedial_action_plan_agreed"] is True
     sth = subjects["contract:RHQ"]
     assert set(sth.evidence["latest_periods"]) == {"AE4H", "RTT18", "DM01", "CAN62", "LONGWAIT"}
 
