@@ -199,7 +199,11 @@ async def read_histories(
     # organisation of 250 indicators); the verdicts are those of its latest period.
     rows = (await session.exec(text(
         f"""
-        with newest as (select org_id, max(period) as period from assessment where org_id = any(:orgs) and is_latest group by org_id)
+        -- each organisation's newest period (a series' newest row is its latest one); per organisation, as
+        -- reading the latest rows by their partial index read every organisation's (66 ms, this 22 ms)
+        with newest as materialized (
+          select o.org_id, (select max(x.period) from assessment x where x.org_id = o.org_id) as period
+          from unnest(cast(:orgs as int[])) as o(org_id))
         select i.id, i.org_id, a.unit_id, i.code, i.name, d.code, i.is_key, i.polarity, i.frequency,
                array_agg(a.period order by a.period desc), array_agg(a.value::float8 order by a.period desc),
                array_agg(a.target::float8 order by a.period desc),
