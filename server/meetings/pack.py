@@ -35,6 +35,9 @@ from server.meetings.calendar import long_date
 from server.escalation_store.division import divisions_of
 from server.meetings.minutes import Actor, MeetingChanged, Refused, Saved
 from server.reporting.data_quality import COHORT_NAMES
+from server.autonomy.framework import autonomy_framework
+from server.autonomy.store import division_autonomy
+from server.tenants.load import framework_of
 from server.reporting.board import chart_series
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef
@@ -74,6 +77,7 @@ async def build_pack(session: AsyncSession, organisation: Organisation, meeting:
                 "failed_criteria": division.rating.failed_criteria, "months_sustained": division.months_sustained,
                 "criteria": [{"fact": c.fact, "met": c.met, "failing_indicators": [names.get(f, f) for f in c.failing_indicators], "note": c.note}
                              for c in division.rating.criteria],
+                "autonomy": await _division_autonomy(session, organisation.id, code),
             }
     elif kind == "indicator":
         scope = {"kind": "indicator", "code": code, "name": subject_name or code}
@@ -208,6 +212,18 @@ async def issue_pack(
         after={"issued_at": now.isoformat(), "indicators": len(pack["indicators"]), "concerns": pack["concerns"]},
     )
     return PackIssued(version, pack)
+
+
+async def _division_autonomy(session: AsyncSession, org_id: int, unit_code: str) -> dict | None:
+    """ULHT 5.2 and 6: the division's earned autonomy as the PRM reads it (frozen with the pack); None without a scheme."""
+    autonomy = autonomy_framework(await framework_of(session, org_id))
+    found = await division_autonomy(session, org_id, autonomy, unit_code=unit_code) if autonomy else []
+    if not found or found[0].level is None:
+        return None
+    division = found[0]
+    return {"in_force": autonomy.level_name(division.level), "earned": autonomy.level_name(division.earned_level),  # type: ignore[union-attr]
+            "powers": [p.name for p in autonomy.powers_of(division.level)],  # type: ignore[union-attr]
+            "last_review": division.last_review.held_on.isoformat() if division.last_review else None}
 
 
 # The owner's commentary on the period, as it stands when the pack is built: issuing freezes it with the rest.

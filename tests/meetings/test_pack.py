@@ -43,6 +43,10 @@ async def test_a_divisional_prm_pack_holds_the_divisions_own_assessments_and_rat
     assert [c["fact"] for c in pack["rating"]["criteria"]] == [
         "financial_plan_adhered", "key_quality_indicators_met", "key_performance_indicators_met", "policies_adhered"]
     assert pack["agenda"][0]["title"] == "Welcome, apologies and quorum"
+    # ULHT 5.2 and 6: the division's earned autonomy is read at the PRM (demo divisions hold the standard scheme).
+    autonomy = pack["rating"]["autonomy"]
+    assert (autonomy["in_force"], autonomy["earned"], autonomy["powers"]) == ("Standard delegation", "Standard delegation", [])
+    assert autonomy["last_review"] in (None, "2026-11-18")  # tests/autonomy may have recorded CSS's review first
     assert len(board_pack["indicators"]) == org_rows and board_pack["rating"] is None
 
 
