@@ -46,6 +46,10 @@ class AccordContext:
     database: Database
     authorizer: Authorizer
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Lists whose selection maps to columns may be answered as JSON built by PostgreSQL
+    # (schema/prerender.py): only where the answer is serialised by orjson (the HTTP view).
+    sql_json: bool = False
+    request_session: AsyncSession | None = None  # the request's own transaction, already given ``access``
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _shared: AbstractAsyncContextManager[AsyncSession] | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
@@ -55,11 +59,15 @@ class AccordContext:
         return self.database.session(self.access)
 
     async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` on the request's one read transaction, opened on first use."""
+        """Run ``work`` on the request's one read transaction: the one that authenticated the
+        request when the request boundary kept it (web/middleware.py), else opened on first use."""
         async with self._lock:
             if self._session is None:
-                self._shared = self.database.session(self.access)
-                self._session = await self._shared.__aenter__()
+                if self.request_session is not None:
+                    self._session = self.request_session  # ended by the request boundary, not here
+                else:
+                    self._shared = self.database.session(self.access)
+                    self._session = await self._shared.__aenter__()
             return await work(self._session)
 
     async def close(self) -> None:

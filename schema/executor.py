@@ -22,16 +22,17 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, NamedTuple
 
+import orjson
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLFloat,
     GraphQLInt,
-    GraphQLScalarType,
-    GraphQLString,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLString,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -52,6 +53,8 @@ class FastListExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, with a planned completion for lists of plain objects."""
 
     def complete_list_value(self, return_type, field_details_list, info, path, result, position_context):  # type: ignore[no-untyped-def, override]
+        if type(result) is orjson.Fragment:
+            return result  # a list PostgreSQL wrote as JSON for exactly this selection (schema/prerender.py)
         if isinstance(result, list) and result:
             plan = self._list_plan(return_type, field_details_list)
             if plan is not None:

@@ -144,6 +144,7 @@ class AccordGraphQL(GraphQL):
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=())
         self.services = services  # started by the lifespan: read settings per request, not here
         self._rate_limiter: RateLimiter | None = None
+        self.sql_json = True  # lists answered as PostgreSQL's JSON where the selection allows (schema/prerender.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +187,7 @@ class AccordGraphQL(GraphQL):
         state = request.state
         return AccordContext(
             request=request, principal=state.principal, access=state.access, database=self.services.database,
-            authorizer=self.services.authorizer,
+            authorizer=self.services.authorizer, sql_json=self.sql_json, request_session=getattr(state, "request_session", None),
         )
 
     async def get_sub_response(self, request: Request) -> Response:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import orjson
 import strawberry
 
 from schema.context import BadInput
@@ -79,9 +80,16 @@ def connection(
         page, more = list(items[:first]), len(items) > first
         total = offset + len(items) if total is None else total
     made = [Edge(cursor=encode_cursor(offset + i), node=node) for i, node in enumerate(page)] if edges else []
-    return Connection(
-        edges=made, nodes=page, total_count=total,
-        page_info=PageInfo(has_next_page=more, has_previous_page=offset > 0,
-                           start_cursor=encode_cursor(offset) if page else None,
-                           end_cursor=encode_cursor(offset + len(page) - 1) if page else None),
-    )
+    return Connection(edges=made, nodes=page, total_count=total, page_info=_page_info(offset, len(page), more))
+
+
+def prerendered_connection(page: orjson.Fragment, *, offset: int, first: int, total: int) -> Connection[Any]:
+    """A page whose nodes are already JSON (schema/prerender.py): the same page info and count as
+    ``connection`` gives for the same items; edges are never selected on this path."""
+    size = max(0, min(first, total - offset))
+    return Connection(edges=[], nodes=page, total_count=total, page_info=_page_info(offset, size, total > offset + first))  # type: ignore[arg-type]
+
+
+def _page_info(offset: int, size: int, more: bool) -> PageInfo:
+    return PageInfo(has_next_page=more, has_previous_page=offset > 0, start_cursor=encode_cursor(offset) if size else None,
+                    end_cursor=encode_cursor(offset + size - 1) if size else None)

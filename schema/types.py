@@ -24,7 +24,8 @@ from schema.governance import (
 )
 from schema.enums import DataQualityRating, EscalationStatus, Frequency, IndicatorSource, MeasureUnit, OutturnMethod, PointType, Polarity, Rollup
 from schema.ratings import Rating
-from schema.pagination import Connection, connection, page_bounds
+from schema.pagination import Connection, connection, page_bounds, prerendered_connection
+from schema.prerender import Column, Nested, nodes_plan
 from schema.programmes import Programme, organisation_programmes
 from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
@@ -168,7 +169,7 @@ class Indicator:
         return names.get(self.cohort)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, **representation: Any) -> "Indicator | None":
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Indicator | None:
         """Federation entity: authorised exactly as ``organisation(code).indicator(code)``. The
         representation arrives as the key's GraphQL names (``organisationCode``, ``code``); the
         entity union resolves its type from the object, so the record becomes an Indicator here."""
@@ -242,11 +243,11 @@ class Organisation:
     nation: str
 
     @classmethod
-    def from_row(cls, row: Any) -> "Organisation":
+    def from_row(cls, row: Any) -> Organisation:
         return cls(id=row.id, code=row.code, name=row.name, short_name=getattr(row, "short_name", None), kind=row.kind, nation=row.nation)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, code: str) -> "Organisation | None":
+    async def resolve_reference(cls, info: Info, code: str) -> Organisation | None:
         """Federation entity: the same rights as the ``organisation(code)`` root field."""
         info.context.require_principal()
         row = await info.context.read(lambda session: queries.organisation_by_code(session, code))
@@ -261,13 +262,17 @@ class Organisation:
         self, info: Info, filter: IndicatorFilter | None = None, first: int = 250, after: str | None = None,
         key_only: Annotated[bool, strawberry.argument(deprecation_reason="Use filter: {key: true}")] = False,
     ) -> Connection[Indicator]:
-        page_bounds(first, after)
+        offset, _ = page_bounds(first, after)
         key = filter.key if filter and filter.key is not strawberry.UNSET else (True if key_only else None)
+        narrowed = {"domain": _given(filter, "domain"), "key": key, "source": _given(filter, "source"),
+                    "codes": tuple(filter.codes) if filter and filter.codes else None, "cohort": _given(filter, "cohort")}
+        if info.context.sql_json and (plan := nodes_plan(info, _INDICATOR_SHAPE, offset=queries.PAGE_ROW_OFFSET)) is not None:
+            wanted = _IndicatorQuery(**narrowed, target=False, latest="latest" in plan.nested)
+            total, rows = await _indicator_pages_loader(info.context).load((self.id, wanted, plan.columns, offset, first))
+            return prerendered_connection(plan.page(rows), offset=offset, first=first, total=total)
         selected = info.selected_fields
         wanted = _IndicatorQuery(
-            domain=_given(filter, "domain"), key=key, source=_given(filter, "source"),
-            codes=tuple(filter.codes) if filter and filter.codes else None, cohort=_given(filter, "cohort"),
-            latest=selects(info, "latest", selected=selected),
+            **narrowed, latest=selects(info, "latest", selected=selected),
             target=selects_at(info, ("nodes",), "target", selected=selected) or selects_at(info, ("edges", "node"), "target", selected=selected),
         )
         found = await _indicators_loader(info.context).load((self.id, wanted))
@@ -357,6 +362,33 @@ def _cohort_names_loader(context: AccordContext) -> DataLoader:
         return [found.get(org_id, {}) for org_id in org_ids]
 
     return context.loader("cohort_names", lambda: DataLoader(load_fn=load))
+
+
+_INDICATOR_SHAPE = {
+    **{name: Column(sql) for name, sql in queries.INDICATOR_COLUMNS.items()},
+    "latest": Nested(queries.LATEST_PRESENT, {name: Column(sql) for name, sql in queries.LATEST_COLUMNS.items()}),
+}
+
+
+def _indicator_pages_loader(context: AccordContext) -> DataLoader:
+    """Pages of indicators with only the columns a selection reads (schema/prerender.py), one
+    statement per distinct filter, selection and page for every organisation asking."""
+    async def load(keys: list[tuple[int, _IndicatorQuery, tuple[str, ...], int, int]]) -> list[tuple[int, list[Any]]]:
+        by_query: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+        for org_id, *rest in keys:
+            by_query[tuple(rest)].append(org_id)
+        results: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        for (wanted, columns, offset, first), org_ids in by_query.items():
+            domain, key, source, only, _, with_latest, cohort = wanted
+            found = await context.read(lambda session: queries.indicator_page_rows(
+                session, org_ids, columns, offset=offset, first=first, domain=domain, key=key, source=source, codes=only, latest=with_latest,
+                cohort=cohort,
+            ))
+            for org_id, page in found.items():
+                results[(org_id, wanted, columns, offset, first)] = page
+        return [results[key] for key in keys]
+
+    return context.loader("indicator_pages", lambda: DataLoader(load_fn=load))
 
 
 def _units_loader(context: AccordContext) -> DataLoader:

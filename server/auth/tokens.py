@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-
 from typing import NamedTuple
 
 from sqlalchemy import update
@@ -86,6 +85,7 @@ async def find_live_token(session: AsyncSession, secret: str) -> LiveToken | Non
     now = dt.datetime.now(dt.UTC)
     if last_used_at is None or now - last_used_at > TOUCH_EVERY:
         await session.exec(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        session.info["wrote"] = True  # the request boundary commits this at once (web/middleware.py)
     return LiveToken(token_id, prefix, tuple(r for r in roles.split(",") if r), frozenset(held), domain, user_id, user_name, user_email)
 
 

@@ -30,7 +30,7 @@ class AccessContext:
     labels: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def for_orgs(cls, org_ids: Iterable[int], *, write: bool = False, user_id: int | None = None) -> "AccessContext":
+    def for_orgs(cls, org_ids: Iterable[int], *, write: bool = False, user_id: int | None = None) -> AccessContext:
         ids = frozenset(org_ids)
         return cls(read_org_ids=ids, write_org_ids=ids if write else frozenset(), user_id=user_id)
 
@@ -76,6 +76,14 @@ async def apply_access(session: AsyncSession, access: AccessContext) -> None:
     """
     own: AccessContext = session.info.get("access", NO_ACCESS)
     await session.exec(_SET_ACCESS, params=_access_settings(access, own.user_id))
+
+
+async def give_access(session: AsyncSession, access: AccessContext) -> None:
+    """Give an open transaction the request's access context for good (row-level security reads
+    it from now on, and so does any later work on the session): the request boundary
+    authenticates with none, then reads on in the same transaction (web/middleware.py)."""
+    session.info["access"] = access
+    await session.exec(_SET_ACCESS, params=_access_settings(access, access.user_id))  # type: ignore[call-overload]
 
 
 class Database:

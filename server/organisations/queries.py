@@ -8,13 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Domain, Indicator, Measurement, Organisation, OrgUnit, Target, UnitTier
+from server.db.models import (
+    Domain,
+    Indicator,
+    Measurement,
+    Organisation,
+    OrgUnit,
+    Target,
+    UnitTier,
+)
 from server.db.records import fetch_records
 from server.reporting.data_quality import COHORT_NAMES
 
@@ -200,12 +208,11 @@ order by i.org_id, d.position, i.position, i.id
 _RECORD_WIDTH = 18  # the IndicatorRecord columns before the latest assessment's
 
 
-async def indicators_of_orgs(
-    session: AsyncSession, org_ids: Sequence[int], *, domain: str | None = None, key: bool | None = None,
-    source: str | None = None, codes: Sequence[str] | None = None, target: bool = True, latest: bool = False, cohort: str | None = None,
-) -> dict[int, list[IndicatorRecord]]:
-    """Per organisation, its indicators in scorecard order, optionally filtered, with the target in
-    force (``target``) and the latest organisation-level assessment (``latest``): one statement."""
+def _indicator_filters(
+    org_ids: Sequence[int], domain: str | None, key: bool | None, source: str | None, codes: Sequence[str] | None,
+    cohort: str | None = None,
+) -> tuple[str, dict[str, object]]:
+    """The ``where`` additions and parameters narrowing an organisation's indicators (both reads below)."""
     filters, params = [], {"org_ids": list(org_ids)}  # type: ignore[var-annotated]
     if domain is not None:
         filters.append("and d.code = :domain")
@@ -222,10 +229,20 @@ async def indicators_of_orgs(
     if cohort is not None:
         filters.append("and i.cohort = :cohort")
         params["cohort"] = cohort
+    return " ".join(filters), params
+
+
+async def indicators_of_orgs(
+    session: AsyncSession, org_ids: Sequence[int], *, domain: str | None = None, key: bool | None = None,
+    source: str | None = None, codes: Sequence[str] | None = None, target: bool = True, latest: bool = False, cohort: str | None = None,
+) -> dict[int, list[IndicatorRecord]]:
+    """Per organisation, its indicators in scorecard order, optionally filtered, with the target in
+    force (``target``) and the latest organisation-level assessment (``latest``): one statement."""
+    filters, params = _indicator_filters(org_ids, domain, key, source, codes, cohort)
     statement = _INDICATORS_OF_ORGS.format(
-        filters=" ".join(filters), target=_TARGET_IN_FORCE if target else "null::float8",
+        filters=filters, target=_TARGET_IN_FORCE if target else "null::float8",
         latest_columns=f", {_LATEST_COLUMNS}" if latest else "",
-        latest_join=" left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest" if latest else "",
+        latest_join=_LATEST_JOIN if latest else "",
     )
     rows = await fetch_records(session, statement, params)
     found: dict[int, list[IndicatorRecord]] = {org_id: [] for org_id in org_ids}
@@ -247,6 +264,57 @@ async def cohort_names_of_orgs(session: AsyncSession, org_ids: Sequence[int]) ->
     found: dict[int, dict[str, str]] = {}
     for org_id, code, name in rows:
         found.setdefault(org_id, {})[code] = name
+    return found
+
+
+# The columns of indicators_of_orgs as SQL over the same aliases (i, d, o, and a for the latest
+# assessment), for reads that shape their answer in PostgreSQL (schema/prerender.py).
+INDICATOR_COLUMNS = {
+    "organisationCode": "o.code", "code": "i.code", "name": "i.name", "definition": "i.definition", "unit": "i.unit",
+    "polarity": "i.polarity", "rollup": "i.rollup", "frequency": "i.frequency", "source": "i.source", "isKey": "i.is_key",
+    "owner": "i.owner", "cohort": "i.cohort", "domainCode": "d.code", "domainName": "d.name", "target": _TARGET_IN_FORCE,
+}
+LATEST_COLUMNS = {
+    "period": "a.period", "value": "a.value", "target": "a.target", "trajectory": "a.trajectory", "rag": "a.rag",
+    "variation": "a.variation", "assurance": "a.assurance", "periodsUnderTarget": "a.periods_under_target",
+    "failureForecast": "a.failure_forecast", "maskedFailure": "a.masked_failure", "ruleSet": "a.rule_set",
+}
+LATEST_PRESENT = "a.indicator_id"  # null when the indicator has no latest assessment
+_LATEST_JOIN = " left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest"
+
+_INDICATOR_PAGE_ROWS = """
+select * from (
+    select i.org_id, row_number() over (partition by i.org_id order by d.position, i.position, i.id) as rn,
+           count(*) over (partition by i.org_id) as total, {columns}
+    from indicator i join domain d on d.id = i.domain_id join organisation o on o.id = i.org_id{latest_join}
+    where i.org_id = any(:org_ids) {filters}
+) r
+where (r.rn > :offset and r.rn <= :offset + :first) or r.rn = r.total
+order by r.org_id, r.rn
+"""
+PAGE_ROW_OFFSET = 3  # org_id, rn, total come first in each row
+
+
+async def indicator_page_rows(
+    session: AsyncSession, org_ids: Sequence[int], columns: Sequence[str], *, offset: int, first: int, domain: str | None = None,
+    key: bool | None = None, source: str | None = None, codes: Sequence[str] | None = None, latest: bool = False,
+    cohort: str | None = None,
+) -> dict[int, tuple[int, list[Any]]]:
+    """Per organisation, (how many indicators match, the rows of the page ``offset``..``offset +
+    first``) with only ``columns``: the same indicators, order and rights as indicators_of_orgs,
+    one statement. ``columns`` are SQL over INDICATOR_COLUMNS / LATEST_COLUMNS (``latest``: they
+    read the latest assessment), chosen by schema/prerender.py from those names, never from values.
+    Each row starts with org_id, rn, total (PAGE_ROW_OFFSET); the last row of each organisation
+    is always read, so the count is known even for a page past the end."""
+    filters, params = _indicator_filters(org_ids, domain, key, source, codes, cohort)
+    statement = _INDICATOR_PAGE_ROWS.format(filters=filters, columns=", ".join(columns), latest_join=_LATEST_JOIN if latest else "")
+    found: dict[int, tuple[int, list[Any]]] = {org_id: (0, []) for org_id in org_ids}
+    for row in await fetch_records(session, statement, {**params, "offset": offset, "first": first}):
+        org_id, position, total = row[0], row[1], row[2]
+        rows = found[org_id][1]
+        if offset < position <= offset + first:
+            rows.append(row)
+        found[org_id] = (total, rows)
     return found
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from urllib.parse import parse_qs
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
@@ -22,7 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.audit.trail import request_labels
 from server.auth.authz import Directory, Principal
 from server.auth.principal import authenticate_in
-from server.db.session import AccessContext
+from server.db.session import AccessContext, Database, give_access
+
+log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
@@ -78,15 +85,23 @@ class AccordMiddleware:
         if path.startswith(OPEN_PATHS):
             await self.app(scope, receive, send)
             return
+        # Who is calling and what they may touch, in one transaction (access is cached per principal).
+        # A GraphQL request goes on reading in that same transaction (RequestTransaction below).
+        async with RequestTransaction(self.state.database, held=path == GRAPHQL_PATH) as transaction:
+            await self._authenticated(scope, receive, send, transaction)
+
+    async def _authenticated(self, scope: Scope, receive: Receive, send: Send, transaction: RequestTransaction) -> None:
+        path: str = scope["path"]
         connection = HTTPConnection(scope)
         services = self.state
         ip = scope["client"][0] if scope.get("client") else None
-        # Who is calling and what they may touch, in one transaction (access is cached per principal).
-        async with services.database.session() as session:
-            authentication = await authenticate_in(session, connection, services.settings, services.authorizer)
-            principal = authentication.principal
-            if principal is not None:
-                access, directory = await services.authorizer.access_cache.resolve(session, services.authorizer, principal)
+        session = await transaction.begin()
+        authentication = await authenticate_in(session, connection, services.settings, services.authorizer)
+        principal = authentication.principal
+        if principal is not None:
+            access, directory = await services.authorizer.access_cache.resolve(session, services.authorizer, principal)
+        if principal is None or not await transaction.keep_for(access):
+            await transaction.end()
         if authentication.bad_token:
             await _bad_token(scope, receive, send)
             return
@@ -95,7 +110,7 @@ class AccordMiddleware:
         else:
             access = replace(access, labels=request_labels(ip, _roles_by_org_id(principal, directory)))
         scope.setdefault("state", {})
-        scope["state"].update(principal=principal, access=access)
+        scope["state"].update(principal=principal, access=access, request_session=transaction.session)
 
         csrf_cookie = connection.cookies.get(CSRF_COOKIE)
         new_csrf_cookie = None
@@ -144,6 +159,59 @@ class AccordMiddleware:
             await send(message)
 
         return wrapped
+
+
+class RequestTransaction:
+    """The transaction that authenticates a request, kept open for the request's reads when ``held``.
+
+    A GraphQL query then costs one transaction, not two: after authentication the same transaction
+    takes the request's access context (row-level security from then on) and AccordContext.read
+    uses it; it is committed when the response has been sent. It is not kept when authentication
+    wrote something (a token's or session's use noted, at most once a minute): that commits at once,
+    so no row stays locked while the request runs. Mutations still commit in transactions of their own.
+    """
+
+    def __init__(self, database: Database, *, held: bool) -> None:
+        self.database, self.held = database, held
+        self._manager: AbstractAsyncContextManager[AsyncSession] | None = None
+        self._begun: AsyncSession | None = None
+        self.session: AsyncSession | None = None  # set when held for the request's reads
+
+    async def begin(self) -> AsyncSession:
+        manager = self.database.session()
+        self._begun = await manager.__aenter__()
+        self._manager = manager
+        return self._begun
+
+    async def keep_for(self, access: AccessContext) -> bool:
+        """Go on with ``access`` in this transaction if it is to be held and has written nothing."""
+        session = self._begun
+        assert session is not None, "begin() first"
+        if not self.held or session.info.get("wrote") or session.new or session.dirty or session.deleted:
+            return False
+        await give_access(session, access)
+        self.session = session
+        return True
+
+    async def end(self, exc_info: tuple | None = None) -> None:  # type: ignore[type-arg]
+        manager, held = self._manager, self.session is not None
+        self._manager, self._begun, self.session = None, None, None
+        if manager is None:
+            return
+        try:
+            await manager.__aexit__(*(exc_info or (None, None, None)))
+        except (DBAPIError, asyncpg.InterfaceError):
+            if not held:
+                raise
+            # Only reads ran in it, and the answer has gone: a connection lost on the way (a query
+            # cancelled when a sibling field failed closes it) loses nothing. The pool replaces it.
+            log.warning("The request's read transaction ended with its connection lost", exc_info=True)
+
+    async def __aenter__(self) -> RequestTransaction:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:  # type: ignore[no-untyped-def]
+        await self.end(exc_info if exc_info[0] is not None else None)
 
 
 def _roles_by_org_id(principal: Principal, directory: Directory) -> dict[int, list[str]]:
