@@ -56,8 +56,8 @@ async def read_organisation_series(session: AsyncSession, org_id: int, indicator
               select u.id as unit_id, u.depth, u.parent_id, i.id as indicator_id, m.period, cast({ROLLUP_SQL} as float8) as value
               from org_unit u
               join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%'
-              join measurement m on m.unit_id = leaf.id
-              join indicator i on i.id = m.indicator_id
+              join measurement m on m.org_id = leaf.org_id and m.unit_id = leaf.id
+              join indicator i on i.org_id = m.org_id and i.id = m.indicator_id
               where u.org_id = :org {indicator_filter}
                 and (i.rollup <> 'none' or leaf.id = u.id)
               group by u.id, u.depth, u.parent_id, i.id, i.rollup, i.unit, m.period

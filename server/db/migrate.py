@@ -19,8 +19,13 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the schema; at head, also create the yearly partitions due (server/db/partitions.py)."""
+    from server.db.partitions import create_partitions_ahead
+
     async with engine.begin() as connection:
         await connection.run_sync(_run, "upgrade", revision)
+        if revision == "head":
+            await create_partitions_ahead(connection)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

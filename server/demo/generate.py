@@ -182,8 +182,8 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
             await session.exec(Measurement.__table__.insert(), params=rows[start:start + 5000])
         await session.exec(
             text(
-                "insert into measurement_revision (org_id, measurement_id, revision, value, numerator, denominator, status, source, recorded_at)"
-                " select org_id, id, revision, value, numerator, denominator, status, source, recorded_at from measurement where org_id = :org"
+                "insert into measurement_revision (org_id, measurement_id, period, revision, value, numerator, denominator, status, source,"
+                " recorded_at) select org_id, id, period, revision, value, numerator, denominator, status, source, recorded_at from measurement where org_id = :org"
             ),
             params={"org": org_id},
         )

@@ -210,12 +210,12 @@ async def read_histories(
                (array_agg(a.rag) filter (where a.is_latest))[1], (array_agg(a.variation) filter (where a.is_latest))[1],
                (array_agg(a.assurance) filter (where a.is_latest))[1], (array_agg(a.failure_forecast) filter (where a.is_latest))[1]
         from indicator i
-        join domain d on d.id = i.domain_id
+        join domain d on d.org_id = i.org_id and d.id = i.domain_id
         join newest n on n.org_id = i.org_id
-        join assessment a on a.indicator_id = i.id and {level}
+        join assessment a on a.org_id = i.org_id and a.indicator_id = i.id and {level}
         where i.org_id = any(:orgs) and i.polarity <> 'neutral' {"and i.source = 'contractual'" if contractual_only else ""} {only}
           and a.value is not null and a.period >= n.period - make_interval(years => :years)
-        group by i.id, d.id, a.unit_id
+        group by i.org_id, i.id, d.org_id, d.id, a.unit_id  -- (org_id, id): the keys, so every other column follows
         having bool_or(a.is_latest)
         order by i.position, i.id, a.unit_id
         """

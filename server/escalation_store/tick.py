@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from server.db.models import Organisation
+from server.db.partitions import create_partitions_ahead
 from server.db.session import Database
 from server.escalation_store.run import run_ladders
 from server.notifications.tick import notification_tick
@@ -56,6 +57,8 @@ async def daily_tick(database: Database, *, at: dt.datetime | None = None, force
                     "insert into ladder_tick (day, started_at) values (:day, now()) on conflict (day) do update set started_at = now(), finished_at = null"
                 ), params={"day": day})
                 org_ids = (await session.exec(select(Organisation.id).where(Organisation.is_tenant).order_by(Organisation.id))).scalars().all()
+            async with database.app_engine.begin() as connection:
+                await create_partitions_ahead(connection)  # by the real calendar (``at`` may be a simulated day): next year before its first import
             changed = 0
             for org_id in org_ids:
                 async with database.session(await runner_access(database, org_id)) as session:

@@ -35,7 +35,8 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
     -- Identical rows are left out of the upsert (skipping them there would still lock, i.e. write, each one).
     identical as (
         select same.id, same.indicator_id, same.unit_id, same.period, same.revision
-        from batch b join measurement same on same.indicator_id = b.indicator_id and same.unit_id = b.unit_id and same.period = b.period
+        from batch b join measurement same
+          on same.org_id = cast(:org_id as int) and same.indicator_id = b.indicator_id and same.unit_id = b.unit_id and same.period = b.period
         where (same.value, same.numerator, same.denominator, same.status) is not distinct from (b.value, b.numerator, b.denominator, b.status)
     ),
     changed as (
@@ -46,7 +47,7 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
         from batch b
         where not exists (select 1 from identical i where i.indicator_id = b.indicator_id and i.unit_id = b.unit_id and i.period = b.period)
         order by b.indicator_id, b.unit_id, b.period
-        on conflict on constraint measurement_one_per_period do update set
+        on conflict (org_id, indicator_id, unit_id, period) do update set  -- measurement_one_per_period
             value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, status = excluded.status,
             source = excluded.source, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, revision = m.revision + 1
         where (m.value, m.numerator, m.denominator, m.status)
@@ -54,9 +55,9 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
         returning m.id, m.indicator_id, m.unit_id, m.period, m.revision, m.value, m.numerator, m.denominator, m.status
     ),
     revisions as (
-        insert into measurement_revision (org_id, measurement_id, revision, value, numerator, denominator, status, source, recorded_by,
-                                          recorded_at, reason)
-        select cast(:org_id as int), c.id, c.revision, c.value, c.numerator, c.denominator, c.status, cast(:source as text),
+        insert into measurement_revision (org_id, measurement_id, period, revision, value, numerator, denominator, status, source,
+                                          recorded_by, recorded_at, reason)
+        select cast(:org_id as int), c.id, c.period, c.revision, c.value, c.numerator, c.denominator, c.status, cast(:source as text),
                cast(:user_id as int), cast(:now as timestamptz), cast(:reason as text)
         from changed c
     )
@@ -73,6 +74,7 @@ _CURRENT = text("""
     from measurement m
     join unnest(cast(:indicator_id as int[]), cast(:unit_id as int[]), cast(:period as date[])) as batch(indicator_id, unit_id, period)
       using (indicator_id, unit_id, period)
+    where m.org_id = :org_id
 """)
 
 
@@ -103,7 +105,7 @@ async def store_measurements(
         batch = rows[start:start + BATCH_ROWS]
         statement, columns = await stage(session, batch)
         result = await session.exec(statement.bindparams(org_id=org_id, user_id=user_id, source=source, reason=reason, now=now, **columns))
-        recorded += await _recorded(session, batch, {(i, u, p): (m, rev, changed) for m, i, u, p, rev, changed in result.all()})
+        recorded += await _recorded(session, org_id, batch, {(i, u, p): (m, rev, changed) for m, i, u, p, rev, changed in result.all()})
     return recorded
 
 
@@ -116,13 +118,13 @@ async def _staged_by_copy(session: AsyncSession, rows: list[CleanRow]):  # type:
     return _UPSERT_STAGED, {}
 
 
-async def _recorded(session: AsyncSession, rows: list[CleanRow], stored: dict) -> list[RecordedMeasurement]:  # type: ignore[type-arg]
+async def _recorded(session: AsyncSession, org_id: int, rows: list[CleanRow], stored: dict) -> list[RecordedMeasurement]:  # type: ignore[type-arg]
     """Each row's id and revision, in order. A row another transaction inserted with the same value
     while this statement ran is neither changed nor in its snapshot: it is looked up afterwards."""
     missing = [(r.indicator_id, r.unit_id, r.period) for r in rows if (r.indicator_id, r.unit_id, r.period) not in stored]
     if missing:
         current = await session.exec(_CURRENT.bindparams(
-            indicator_id=[k[0] for k in missing], unit_id=[k[1] for k in missing], period=[k[2] for k in missing]))
+            org_id=org_id, indicator_id=[k[0] for k in missing], unit_id=[k[1] for k in missing], period=[k[2] for k in missing]))
         stored.update({(i, u, p): (m, rev, False) for m, i, u, p, rev in current.all()})
     recorded = []
     for r in rows:

@@ -66,7 +66,7 @@ async def record_attendance(
     for mark in marks:
         values = {"meeting_id": meeting.id, "member": mark.member, "org_id": meeting.org_id, "present": mark.present, "deputy": mark.deputy}
         await session.exec(insert(MeetingAttendance).values(**values).on_conflict_do_update(
-            index_elements=["meeting_id", "member"], set_={"present": mark.present, "deputy": mark.deputy},
+            index_elements=["org_id", "meeting_id", "member"], set_={"present": mark.present, "deputy": mark.deputy},
         ))
     await record_event(
         session, action="meeting.attendance_recorded", object_type="meeting", object_id=str(meeting.id), org_id=meeting.org_id,

@@ -89,7 +89,7 @@ async def create_plan(session: AsyncSession, authorizer: Authorizer, principal: 
     for partner in partners:
         session.add(PlanPartner(plan_id=plan.id, org_id=partner.id, owner_org_id=owner.id))
     for period, value in trajectory.items():
-        session.add(PlanTrajectory(plan_id=plan.id, period=period, planned=value))
+        session.add(PlanTrajectory(plan_id=plan.id, owner_org_id=owner.id, period=period, planned=value))
     await session.flush()
     await record_history(session, plan, principal, "drafted", from_status=None, role=role,
                    details={"partners": [p.code for p in partners], "kind": plan.kind})

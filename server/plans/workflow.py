@@ -108,7 +108,7 @@ def _stale(plan: ImprovementPlan, seen_version: int) -> StaleForm | None:
 async def record_history(session: AsyncSession, plan: ImprovementPlan, principal: Principal, event: str, *, from_status: str | None,
                    reason: str | None = None, acting_for: int | None = None, role: str | None = None, details: dict | None = None) -> None:
     session.add(PlanEvent(
-        plan_id=plan.id, event=event, from_status=from_status, to_status=plan.status, actor_user_id=principal.user_id,
+        plan_id=plan.id, owner_org_id=plan.org_id, event=event, from_status=from_status, to_status=plan.status, actor_user_id=principal.user_id,
         actor_name=principal.name, actor_role=role, acting_for_org_id=acting_for, reason=reason, details=details or {},
         plan_version=plan.version,
     ))

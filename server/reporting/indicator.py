@@ -212,8 +212,8 @@ async def _revisions(session: AsyncSession, *, indicator_id: int, unit: UnitRef 
             """
             select m.period, u.code, u.name, r.revision, r.value, r.numerator, r.denominator, r.status, r.source, r.recorded_at, r.reason
             from measurement_revision r
-            join measurement m on m.id = r.measurement_id
-            join org_unit u on u.id = m.unit_id
+            join measurement m on m.org_id = r.org_id and m.id = r.measurement_id and m.period = r.period
+            join org_unit u on u.org_id = m.org_id and u.id = m.unit_id
             where m.indicator_id = :indicator and u.path like :path || '%'
             order by r.recorded_at desc, m.period desc, u.name, r.revision desc
             limit :limit

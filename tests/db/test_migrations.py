@@ -30,7 +30,7 @@ async def test_every_tenant_table_forces_row_level_security(database):
         rows = (await connection.execute(text(
             "select c.relname, c.relrowsecurity, c.relforcerowsecurity from pg_class c"
             " join information_schema.columns col on col.table_name = c.relname and col.column_name = 'org_id'"
-            " where c.relkind = 'r' and col.table_schema = 'public'"))).all()
+            " where c.relkind in ('r', 'p') and col.table_schema = 'public'"))).all()
     unprotected = [name for name, enabled, forced in rows if not (enabled and forced) and name not in ("role_assignment", "api_token")]
     assert rows and not unprotected, f"tables with org_id but without forced RLS: {unprotected}"
 

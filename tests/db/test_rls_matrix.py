@@ -189,10 +189,12 @@ FIXTURE_ROWS = (
 
 
 def tables_with_rls_sql() -> str:
+    """Tables and partitioned tables with row-level security; partitions are their parent's (tests/db/test_partitions.py)."""
     return (
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = 'public' and c.relkind = 'r' and c.relrowsecurity"
-        " union select tablename from pg_policies where schemaname = 'public'"
+        " where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relrowsecurity and not c.relispartition"
+        " union select p.tablename from pg_policies p join pg_class c on c.relname = p.tablename and c.relnamespace = 'public'::regnamespace"
+        " where p.schemaname = 'public' and not c.relispartition"
     )
 
 
@@ -210,7 +212,7 @@ async def test_every_tenant_table_has_a_policy_for_each_command(database):
             "  select 1 from pg_policies p where p.tablename = t.relname and p.cmd in (upper(cmd.name), 'ALL'))"
             " from pg_class t join pg_namespace n on n.oid = t.relnamespace,"
             " (values ('select'), ('insert')) cmd(name)"
-            " where n.nspname = 'public' and t.relkind = 'r' and t.relrowsecurity"))).all()
+            " where n.nspname = 'public' and t.relkind in ('r', 'p') and t.relrowsecurity"))).all()
     granted_without_policy = [table for table, granted, has_policy in rows if granted and not has_policy]
     assert not granted_without_policy
 

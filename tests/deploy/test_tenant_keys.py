@@ -2,10 +2,9 @@
 distributed by organisation (Citus: a distributed table's keys must contain its distribution column)
 and partitioned without losing uniqueness.
 
-The schema does not have that property yet. ``KEYS_WITHOUT_ORG_ID`` lists today's exceptions: the
-work left is to widen each to ``(org_id, ...)`` (with the foreign keys that point at it) and strike
-it from the list. The test fails on a *new* exception (a new tenant table keyed by ``id`` alone)
-and on a listed one that has been put right, so the list only ever shrinks.
+Migration 0020 widened the last exceptions, so ``KEYS_WITHOUT_ORG_ID`` is empty. The test fails on
+a *new* exception (a new tenant table keyed by ``id`` alone). Partitions are checked too: they carry
+their parent's keys.
 """
 from __future__ import annotations
 
@@ -18,35 +17,7 @@ REFERENCE_TABLES = frozenset({
     "web_session", "api_token", "login_attempt",
 })
 
-KEYS_WITHOUT_ORG_ID = frozenset({
-    ("action", "action_pkey"),
-    ("assessment", "assessment_one_per_period"),
-    ("assessment", "assessment_pkey"),
-    ("audit_event", "audit_event_pkey"),
-    ("domain", "domain_pkey"),
-    ("escalation", "escalation_pkey"),
-    ("escalation_event", "escalation_event_pkey"),
-    ("forum", "forum_pkey"),
-    ("improvement_plan", "improvement_plan_pkey"),
-    ("indicator", "indicator_pkey"),
-    ("judgement", "judgement_pkey"),
-    ("maturity_assessment", "maturity_assessment_pkey"),
-    ("measurement", "measurement_one_per_period"),
-    ("measurement", "measurement_pkey"),
-    ("measurement_revision", "measurement_revision_pkey"),
-    ("measurement_revision", "measurement_revision_unique"),
-    ("meeting", "meeting_one_per_forum_day_subject"),
-    ("meeting", "meeting_pkey"),
-    ("meeting_attendance", "meeting_attendance_pkey"),
-    ("org_unit", "org_unit_pkey"),
-    ("plan_agreement", "plan_agreement_pkey"),
-    ("spc_recalculation", "spc_recalculation_live"),
-    ("spc_recalculation", "spc_recalculation_pkey"),
-    ("target", "target_one_per_kind_and_start"),
-    ("target", "target_pkey"),
-    ("trajectory", "trajectory_one_per_period"),
-    ("trajectory", "trajectory_pkey"),
-})
+KEYS_WITHOUT_ORG_ID: frozenset[tuple[str, str]] = frozenset()  # migration 0020 widened the last of them
 
 # Unique indexes (constraints and plain unique indexes, partial ones too) of tables with an org_id column.
 _KEYS = text("""

@@ -34,3 +34,9 @@ def jsonb_field(default: Any = None, nullable: bool = True) -> Any:
 def org_fk() -> Any:
     """The owning organisation: the column every row-level security policy reads."""
     return Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+
+
+# Keys (migration 0020): in the database every tenant table's primary key begins with org_id
+# ((org_id, id); (org_id, id, period) for the tables partitioned by period), so the schema can be
+# distributed by organisation. The models keep ``id`` alone as the ORM's identity: ids come from one
+# sequence per table, so ``session.get(Model, id)`` still names exactly one row.

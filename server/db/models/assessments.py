@@ -25,14 +25,15 @@ class Assessment(SQLModel, table=True):
         CheckConstraint(f"assurance in {ASSURANCES}", name="assessment_assurance_known"),
         CheckConstraint("periods_under_target >= 0", name="assessment_periods_not_negative"),
         # unit_id null (organisation level) must still be unique per indicator and period.
-        Index("assessment_one_per_period", "indicator_id", "unit_id", "period", unique=True, postgresql_nulls_not_distinct=True),
+        Index("assessment_one_per_period", "org_id", "indicator_id", "unit_id", "period", unique=True, postgresql_nulls_not_distinct=True),
+        ForeignKeyConstraint(["org_id", "unit_id"], ["org_unit.org_id", "org_unit.id"], name="assessment_unit_id_fkey", ondelete="CASCADE"),
         Index("assessment_latest", "org_id", "indicator_id", "period"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
     indicator_id: int
-    unit_id: int | None = Field(default=None, foreign_key="org_unit.id", ondelete="CASCADE")
+    unit_id: int | None = None
     period: dt.date
     value: float | None = None
     target: float | None = None

@@ -21,7 +21,6 @@ TARGET_KINDS = ("national", "contractual", "local", "stretch")
 class Domain(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "code", name="domain_code_unique"),
-        UniqueConstraint("org_id", "id", name="domain_org_id_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,7 +34,6 @@ class Domain(SQLModel, table=True):
 class Indicator(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "code", name="indicator_code_unique"),
-        UniqueConstraint("org_id", "id", name="indicator_org_id_id"),
         ForeignKeyConstraint(["org_id", "domain_id"], ["domain.org_id", "domain.id"], name="indicator_domain_same_org"),
         CheckConstraint(f"polarity in {POLARITIES}", name="indicator_polarity_known"),
         CheckConstraint(f"rollup in {ROLLUPS}", name="indicator_rollup_known"),
@@ -75,7 +73,8 @@ class Target(SQLModel, table=True):
         CheckConstraint("valid_to is null or valid_from is null or valid_to >= valid_from", name="target_dates_ordered"),
         ForeignKeyConstraint(["org_id", "unit_id"], ["org_unit.org_id", "org_unit.id"], name="target_unit_same_org", ondelete="CASCADE"),
         # One per kind and start for the organisation and for each unit (null: the organisation's own).
-        UniqueConstraint("indicator_id", "unit_id", "kind", "valid_from", name="target_one_per_kind_and_start", postgresql_nulls_not_distinct=True),
+        UniqueConstraint("org_id", "indicator_id", "unit_id", "kind", "valid_from", name="target_one_per_kind_and_start",
+                         postgresql_nulls_not_distinct=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,13 +93,14 @@ class Trajectory(SQLModel, table=True):
 
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "indicator_id"], ["indicator.org_id", "indicator.id"], name="trajectory_indicator_same_org", ondelete="CASCADE"),
-        UniqueConstraint("indicator_id", "unit_id", "period", name="trajectory_one_per_period"),
+        UniqueConstraint("org_id", "indicator_id", "unit_id", "period", name="trajectory_one_per_period"),
+        ForeignKeyConstraint(["org_id", "unit_id"], ["org_unit.org_id", "org_unit.id"], name="trajectory_unit_id_fkey", ondelete="CASCADE"),
         CheckConstraint("extract(day from period) = 1", name="trajectory_period_is_month_start"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
     indicator_id: int = Field(index=True)
-    unit_id: int | None = Field(default=None, foreign_key="org_unit.id", ondelete="CASCADE")
+    unit_id: int | None = None
     period: dt.date
     value: Decimal = Field(sa_column=Column(Numeric(18, 6), nullable=False))

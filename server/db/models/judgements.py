@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, func, text
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKeyConstraint, Index, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -25,6 +25,7 @@ class Judgement(SQLModel, table=True):
         CheckConstraint("expires_at is null or expires_at > recorded_at", name="judgement_expires_after_recorded"),
         # The current judgement of each kind about each subject: the newest row.
         Index("judgement_current", "org_id", "subject_key", "kind", text("recorded_at desc"), text("id desc")),
+        ForeignKeyConstraint(["org_id", "supersedes_id"], ["judgement.org_id", "judgement.id"], name="judgement_supersedes_id_fkey", ondelete="RESTRICT"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +42,7 @@ class Judgement(SQLModel, table=True):
     recorded_role: str
     recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
     expires_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    supersedes_id: int | None = Field(default=None, foreign_key="judgement.id", ondelete="RESTRICT")
+    supersedes_id: int | None = None
     # Where it was recorded (a minuted decision of that meeting, or from that escalation): plain ids,
     # not foreign keys, so history outlives them and never has to be rewritten.
     meeting_id: int | None = None

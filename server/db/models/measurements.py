@@ -21,7 +21,8 @@ class Measurement(SQLModel, table=True):
     """The current value for indicator x unit x period; earlier values live in measurement_revision."""
 
     __table_args__ = (
-        UniqueConstraint("indicator_id", "unit_id", "period", name="measurement_one_per_period"),
+        # Keys begin with org_id (Citus) and include period (the partition key; the primary key is (org_id, id, period)).
+        UniqueConstraint("org_id", "indicator_id", "unit_id", "period", name="measurement_one_per_period"),
         ForeignKeyConstraint(["org_id", "indicator_id"], ["indicator.org_id", "indicator.id"], name="measurement_indicator_same_org", ondelete="CASCADE"),
         ForeignKeyConstraint(["org_id", "unit_id"], ["org_unit.org_id", "org_unit.id"], name="measurement_unit_same_org", ondelete="CASCADE"),
         CheckConstraint(_VALUE_SHAPE, name="measurement_value_or_fraction"),
@@ -49,14 +50,17 @@ class MeasurementRevision(SQLModel, table=True):
 
     __tablename__ = "measurement_revision"
     __table_args__ = (
-        UniqueConstraint("measurement_id", "revision", name="measurement_revision_unique"),
+        UniqueConstraint("org_id", "measurement_id", "period", "revision", name="measurement_revision_unique"),
+        ForeignKeyConstraint(["org_id", "measurement_id", "period"], ["measurement.org_id", "measurement.id", "measurement.period"],
+                             name="measurement_revision_measurement_id_fkey", ondelete="CASCADE"),
         CheckConstraint(_VALUE_SHAPE, name="measurement_revision_value_or_fraction"),
         CheckConstraint(f"status in {STATUSES}", name="measurement_revision_status_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
-    measurement_id: int = Field(foreign_key="measurement.id", index=True, ondelete="CASCADE")
+    measurement_id: int = Field(index=True)
+    period: dt.date  # the measurement's: revisions are partitioned by period as measurements are
     revision: int
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))
     numerator: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))

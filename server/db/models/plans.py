@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, CheckConstraint, Column, DateTime, Index, Integer, Numeric, UniqueConstraint, func, text
+from sqlalchemy import ARRAY, CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, Integer, Numeric, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from server.db.models._base import jsonb_field, org_fk
@@ -15,6 +15,12 @@ ACCOUNTABILITIES = ("sole", "joint", "system")
 ACTION_STATUSES = ("open", "in_progress", "done", "closed")
 
 
+def _plan_of_owner(table: str) -> ForeignKeyConstraint:
+    """A plan's row names the plan with its owner's organisation (the plan's key is (org_id, id))."""
+    return ForeignKeyConstraint(["owner_org_id", "plan_id"], ["improvement_plan.org_id", "improvement_plan.id"], name=f"{table}_plan_id_fkey",
+                                ondelete="CASCADE")
+
+
 class ImprovementPlan(SQLModel, table=True):
     __tablename__ = "improvement_plan"
     __table_args__ = (
@@ -23,6 +29,8 @@ class ImprovementPlan(SQLModel, table=True):
         CheckConstraint(f"accountability in {ACCOUNTABILITIES}", name="plan_accountability_known"),
         CheckConstraint("version >= 1", name="plan_version_positive"),
         CheckConstraint("length(trim(title)) > 0", name="plan_title_present"),
+        ForeignKeyConstraint(["org_id", "indicator_id"], ["indicator.org_id", "indicator.id"], name="improvement_plan_indicator_id_fkey",
+                             ondelete="SET NULL (indicator_id)"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,7 +43,7 @@ class ImprovementPlan(SQLModel, table=True):
     programme: str | None = None
     status: str = "draft"
     accountability: str = "sole"
-    indicator_id: int | None = Field(default=None, foreign_key="indicator.id", ondelete="SET NULL")
+    indicator_id: int | None = None
     sro: str
     leads: dict = jsonb_field(default={}, nullable=False)  # delivery, performance, informatics, clinical, finance, pmo
     pmo_support: str | None = None
@@ -57,8 +65,9 @@ class PlanPartner(SQLModel, table=True):
     """An organisation responsible for a plan: each must agree it (one sign-off per partner)."""
 
     __tablename__ = "plan_partner"
+    __table_args__ = (_plan_of_owner("plan_partner"),)
 
-    plan_id: int = Field(foreign_key="improvement_plan.id", primary_key=True, ondelete="CASCADE")
+    plan_id: int = Field(primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True, ondelete="CASCADE")
     owner_org_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
 
@@ -68,11 +77,12 @@ class PlanAgreement(SQLModel, table=True):
 
     __tablename__ = "plan_agreement"
     __table_args__ = (
-        Index("plan_agreement_one_live_per_partner", "plan_id", "org_id", unique=True, postgresql_where=text("withdrawn_at is null")),
+        Index("plan_agreement_one_live_per_partner", "owner_org_id", "plan_id", "org_id", unique=True, postgresql_where=text("withdrawn_at is null")),
+        _plan_of_owner("plan_agreement"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
+    plan_id: int = Field(index=True)
     org_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")  # the partner signed for
     owner_org_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
     user_id: int = Field(foreign_key="app_user.id", ondelete="RESTRICT")
@@ -87,9 +97,11 @@ class PlanEvent(SQLModel, table=True):
     """Append-only history of a plan: every transition, edit and sign-off."""
 
     __tablename__ = "plan_event"
+    __table_args__ = (_plan_of_owner("plan_event"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
+    plan_id: int = Field(index=True)
+    owner_org_id: int | None = None  # the plan's organisation; filled from the plan on insert when not given
     event: str
     from_status: str | None = None
     to_status: str | None = None
@@ -107,9 +119,10 @@ class PlanTrajectory(SQLModel, table=True):
     """The plan's monthly trajectory (the 'Plan' row, Apr-Mar); actuals come from measurements."""
 
     __tablename__ = "plan_trajectory"
-    __table_args__ = (CheckConstraint("extract(day from period) = 1", name="plan_trajectory_month_start"),)
+    __table_args__ = (CheckConstraint("extract(day from period) = 1", name="plan_trajectory_month_start"), _plan_of_owner("plan_trajectory"))
 
-    plan_id: int = Field(foreign_key="improvement_plan.id", primary_key=True, ondelete="CASCADE")
+    plan_id: int = Field(primary_key=True)
+    owner_org_id: int | None = None  # the plan's organisation; filled from the plan on insert when not given
     period: dt.date = Field(primary_key=True)
     planned: Decimal = Field(sa_column=Column(Numeric(18, 6), nullable=False))
 
@@ -121,12 +134,14 @@ class Action(SQLModel, table=True):
         CheckConstraint(f"status in {ACTION_STATUSES}", name="action_status_known"),
         CheckConstraint("plan_id is not null or meeting_id is not null", name="action_belongs_somewhere"),
         CheckConstraint("length(trim(description)) > 0", name="action_described"),
+        ForeignKeyConstraint(["org_id", "plan_id"], ["improvement_plan.org_id", "improvement_plan.id"], name="action_plan_id_fkey", ondelete="CASCADE"),
+        ForeignKeyConstraint(["org_id", "meeting_id"], ["meeting.org_id", "meeting.id"], name="action_meeting_id_fkey", ondelete="CASCADE"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
-    plan_id: int | None = Field(default=None, foreign_key="improvement_plan.id", index=True, ondelete="CASCADE")
-    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    plan_id: int | None = Field(default=None, index=True)
+    meeting_id: int | None = Field(default=None, index=True)
     description: str
     owner: str
     due_date: dt.date
@@ -140,12 +155,14 @@ class Meeting(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint("status in ('scheduled', 'held', 'cancelled')", name="meeting_status_known"),
-        UniqueConstraint("forum_id", "scheduled_for", "subject_key", name="meeting_one_per_forum_day_subject", postgresql_nulls_not_distinct=True),
+        UniqueConstraint("org_id", "forum_id", "scheduled_for", "subject_key", name="meeting_one_per_forum_day_subject",
+                         postgresql_nulls_not_distinct=True),
+        ForeignKeyConstraint(["org_id", "forum_id"], ["forum.org_id", "forum.id"], name="meeting_forum_id_fkey", ondelete="CASCADE"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_fk()
-    forum_id: int = Field(foreign_key="forum.id", index=True, ondelete="CASCADE")
+    forum_id: int = Field(index=True)
     subject_key: str | None = None  # e.g. "unit:RWD-MED" for a divisional PRM, "contract:RXW" for an SLA meeting
     scheduled_for: dt.date
     status: str = "scheduled"
@@ -158,9 +175,12 @@ class Meeting(SQLModel, table=True):
 
 class MeetingAttendance(SQLModel, table=True):
     __tablename__ = "meeting_attendance"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "meeting_id"], ["meeting.org_id", "meeting.id"], name="meeting_attendance_meeting_id_fkey", ondelete="CASCADE"),
+    )
 
-    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True, ondelete="CASCADE")
+    meeting_id: int = Field(primary_key=True)
     member: str = Field(primary_key=True)
-    org_id: int = org_fk()
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True, ondelete="CASCADE")
     present: bool = False
     deputy: str | None = None

@@ -22,7 +22,7 @@ class SpcRecalculation(SQLModel, table=True):
         CheckConstraint("length(btrim(reason)) > 0", name="spc_recalculation_has_reason"),
         CheckConstraint("(withdrawn_at is null) = (withdrawal_reason is null)", name="spc_recalculation_withdrawal_has_reason"),
         # One live decision per series and period; a withdrawn one may be recorded again.
-        Index("spc_recalculation_live", "indicator_id", "unit_id", "period", unique=True, postgresql_where=text("withdrawn_at is null")),
+        Index("spc_recalculation_live", "org_id", "indicator_id", "unit_id", "period", unique=True, postgresql_where=text("withdrawn_at is null")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

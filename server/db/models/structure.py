@@ -25,7 +25,6 @@ class OrgUnit(SQLModel, table=True):
     __tablename__ = "org_unit"
     __table_args__ = (
         UniqueConstraint("org_id", "code", name="org_unit_code_unique"),
-        UniqueConstraint("org_id", "id", name="org_unit_org_id_id"),  # target for same-organisation foreign keys
         # A parent must belong to the same organisation.
         ForeignKeyConstraint(["org_id", "parent_id"], ["org_unit.org_id", "org_unit.id"], name="org_unit_parent_same_org", ondelete="CASCADE"),
         ForeignKeyConstraint(["org_id", "depth"], ["unit_tier.org_id", "unit_tier.depth"], name="org_unit_tier_declared"),
