@@ -19,8 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.graphql import OperationType
 
 from server.auth.authz import Authorizer, Principal, org_domain
+from server.db.replica import Target
 from server.db.session import AccessContext, Database
 
 T = TypeVar("T")
@@ -50,6 +52,11 @@ class AccordContext:
     # (schema/prerender.py): only where the answer is serialised by orjson (the HTTP view).
     sql_json: bool = False
     request_session: AsyncSession | None = None  # the request's own transaction, already given ``access``
+    # With a read replica (server/db/replica.py): where the request boundary chose to read, and the
+    # caller's last write; a mutation's reads stay on the primary, where it wrote.
+    read_target: Target | None = None
+    read_after: int | None = None
+    primary_only: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _shared: AbstractAsyncContextManager[AsyncSession] | None = field(default=None, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
@@ -66,7 +73,8 @@ class AccordContext:
                 if self.request_session is not None:
                     self._session = self.request_session  # ended by the request boundary, not here
                 else:
-                    self._shared = self.database.session(self.access)
+                    target = "primary" if self.primary_only else self.read_target
+                    self._shared = self.database.read_session(self.access, target=target, read_after=self.read_after)
                     self._session = await self._shared.__aenter__()
             return await work(self._session)
 
@@ -101,7 +109,16 @@ class AccordContext:
 
 
 class RequestTransaction(SchemaExtension):
-    """Closes the request's read transaction when the operation has been answered."""
+    """Closes the request's read transaction when the operation has been answered; a mutation reads
+    the primary and tells the request boundary it wrote (read-your-writes, server/db/replica.py)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context.context
+        if isinstance(context, AccordContext) and self.execution_context.operation_type == OperationType.MUTATION:
+            context.primary_only = True
+            if context.request is not None:
+                context.request.state.wrote = True
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         try:

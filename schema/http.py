@@ -188,6 +188,7 @@ class AccordGraphQL(GraphQL):
         return AccordContext(
             request=request, principal=state.principal, access=state.access, database=self.services.database,
             authorizer=self.services.authorizer, sql_json=self.sql_json, request_session=getattr(state, "request_session", None),
+            read_target=getattr(state, "read_target", None), read_after=getattr(state, "read_after", None),
         )
 
     async def get_sub_response(self, request: Request) -> Response:

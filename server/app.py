@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
             return
         urls, embedded = resolve_database(settings)
-        database = Database(urls, pool_size=settings.database_pool_size)
+        database = Database(urls, pool_size=settings.database_pool_size, max_replica_lag_seconds=settings.read_replica_max_lag_seconds)
         watcher = None
         ticking = delivering = None
         try:

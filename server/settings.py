@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # Optional separate login for the application role; by default the app connects with
     # database_url and assumes the ``accord_app`` role, which neither owns tables nor bypasses RLS.
     app_database_url: SecretStr | None = None
+    # Optional streaming replica for GraphQL queries and report pages (server/db/replica.py), with the
+    # same logins as the primary's; writes, sign-in and whoever just saved read the primary.
+    read_database_url: SecretStr | None = None
+    # A replica further behind than this (or unreachable) is not used: reads go to the primary.
+    read_replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=60)
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("accord")))
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     host: str = "127.0.0.1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +29,7 @@ class DatabaseUrls:
     owner: str  # SQLAlchemy async URL for migrations
     app: str  # SQLAlchemy async URL for requests
     assume_app_role: bool  # True: connect with the owner login, then SET ROLE accord_app
+    read: str | None = None  # SQLAlchemy async URL of a streaming replica for reads, if any
 
 
 def to_async_url(url: str) -> str:
@@ -92,10 +93,11 @@ class EmbeddedPostgres:
 
 def resolve_database(settings: Settings) -> tuple[DatabaseUrls, EmbeddedPostgres | None]:
     """The URLs to use, starting the embedded server when no ``ACCORD_DATABASE_URL`` is set."""
+    read = to_async_url(settings.read_database_url.get_secret_value()) if settings.read_database_url else None
     if settings.database_url is None:
         embedded = EmbeddedPostgres(settings.data_dir)
-        return embedded.start(), embedded
+        return replace(embedded.start(), read=read), embedded
     owner = to_async_url(settings.database_url.get_secret_value())
     if settings.app_database_url is not None:
-        return DatabaseUrls(owner, to_async_url(settings.app_database_url.get_secret_value()), False), None
-    return DatabaseUrls(owner, owner, True), None
+        return DatabaseUrls(owner, to_async_url(settings.app_database_url.get_secret_value()), False, read), None
+    return DatabaseUrls(owner, owner, True, read), None

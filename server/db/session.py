@@ -7,15 +7,19 @@ request may change). With no access context all three are empty and every policy
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import asyncpg
 import sqlmodel
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db.replica import ReplicaRouter, Target, current_wal_lsn
 from server.db.server import APP_ROLE, DatabaseUrls
 
 
@@ -87,9 +91,10 @@ async def give_access(session: AsyncSession, access: AccessContext) -> None:
 
 
 class Database:
-    """The owner engine (migrations, role set-up) and the application engine (every request)."""
+    """The owner engine (migrations, role set-up), the application engine (every request) and, when
+    configured, a read replica for GraphQL queries and report pages (``read_session``)."""
 
-    def __init__(self, urls: DatabaseUrls, *, pool_size: int = 10):
+    def __init__(self, urls: DatabaseUrls, *, pool_size: int = 10, max_replica_lag_seconds: float = 5.0):
         self.urls = urls
         connect_args = {"server_settings": {"role": APP_ROLE}} if urls.assume_app_role else {}
         # pool_timeout: a request waits this long for a connection, then is answered 503 (not 500).
@@ -100,6 +105,12 @@ class Database:
         self._sessions = async_sessionmaker(
             self.app_engine, class_=AsyncSession, sync_session_class=AccordSession, expire_on_commit=False
         )
+        self.reads: Counter[str] = Counter()  # read_session transactions by target (Prometheus: server/observability)
+        self.replica: ReplicaRouter | None = None
+        if urls.read is not None:
+            self.replica = ReplicaRouter(
+                urls.read, connect_args=connect_args, pool_size=pool_size, max_lag_seconds=max_replica_lag_seconds, session_class=AccordSession,
+            )
 
     @property
     def owner_engine(self) -> AsyncEngine:
@@ -115,11 +126,65 @@ class Database:
             async with session.begin():
                 yield session
 
+    async def read_target(self, read_after: int | None = None) -> Target:
+        """Where a read-only request should read: the replica when one is configured, usable and has
+        replayed the caller's last write (``read_after``, a WAL position), else the primary."""
+        if self.replica is None:
+            return "primary"
+        return await self.replica.target(read_after)
+
+    @asynccontextmanager
+    async def read_session(self, access: AccessContext = NO_ACCESS, *, target: Target | None = None,
+                           read_after: int | None = None) -> AsyncIterator[AsyncSession]:
+        """One read-only transaction with ``access``: on the replica when ``target`` (or, unset, the
+        replica's position against ``read_after``) says so, otherwise on the primary. Never write in it."""
+        if self.replica is None:
+            self.reads["primary"] += 1
+            async with self.session(access) as session:
+                yield session
+            return
+        if target is None:
+            target = await self.replica.target(read_after)
+        if target == "replica":
+            try:
+                manager = self._replica_session(access)
+                session = await manager.__aenter__()
+            except (DBAPIError, OSError, asyncpg.PostgresError) as error:  # it went away since the last check
+                self.replica.unreachable(error)
+            else:
+                self.reads["replica"] += 1
+                try:
+                    yield session
+                except BaseException as error:
+                    await manager.__aexit__(type(error), error, error.__traceback__)
+                    raise
+                else:
+                    await manager.__aexit__(None, None, None)
+                return
+        self.reads["primary"] += 1
+        async with self.session(access) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _replica_session(self, access: AccessContext) -> AsyncIterator[AsyncSession]:
+        assert self.replica is not None
+        async with self.replica.sessions() as session:
+            session.info["access"] = access
+            async with session.begin():
+                await session.connection()  # BEGIN (and the access context) now: a dead replica fails here
+                yield session
+
+    async def current_wal_lsn(self) -> int:
+        """The primary's WAL position now (read-your-writes: server/db/replica.py)."""
+        return await current_wal_lsn(self.app_engine)
+
     def session_factory(self, access: AccessContext):  # type: ignore[no-untyped-def]
         """For strawberry DataLoaders: each batch gets its own session, with the same access."""
         return lambda: self.session(access)
 
     async def dispose(self) -> None:
         await self.app_engine.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()
         if self._owner_engine is not None:
             await self._owner_engine.dispose()

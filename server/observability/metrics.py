@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -62,7 +62,7 @@ class ServiceGauges(Collector):
     def __init__(self, services: Callable[[], object | None]) -> None:
         self.services = services
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         services = self.services()
         if services is None:
             return
@@ -73,6 +73,17 @@ class ServiceGauges(Collector):
         connections.add_metric(["overflow"], max(pool.overflow(), 0))
         connections.add_metric(["size"], pool.size())
         yield connections
+        database = services.database  # type: ignore[attr-defined]
+        reads = CounterMetricFamily(
+            "accord_db_reads", "Read-only transactions of GraphQL queries and report pages, by where they read (server/db/replica.py)",
+            labels=["target"],
+        )
+        for target in ("primary", "replica"):
+            reads.add_metric([target], database.reads[target])
+        yield reads
+        replica = GaugeMetricFamily("accord_read_replica_usable", "1 while this process reads from the read replica (configured, reachable, not too far behind)")
+        replica.add_metric([], 1.0 if database.replica is not None and database.replica.last_state.usable else 0.0)
+        yield replica
         watcher = getattr(services, "access_watcher", None)
         listening = GaugeMetricFamily(
             "accord_access_watcher_listening", "1 while this process hears role and directory changes (LISTEN/NOTIFY)"

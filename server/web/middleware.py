@@ -10,7 +10,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import secrets
+import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from urllib.parse import parse_qs
@@ -27,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.audit.trail import request_labels
 from server.auth.authz import Directory, Principal
 from server.auth.principal import authenticate_in
+from server.db.replica import READ_AFTER_COOKIE, read_after_from, sign_read_after
 from server.db.session import AccessContext, Database, give_access
 
 log = logging.getLogger(__name__)
@@ -98,8 +101,15 @@ class AccordMiddleware:
         session = await transaction.begin()
         authentication = await authenticate_in(session, connection, services.settings, services.authorizer)
         principal = authentication.principal
+        read_after = read_target = None
+        replicated = services.database.replica is not None
         if principal is not None:
             access, directory = await services.authorizer.access_cache.resolve(session, services.authorizer, principal)
+            if replicated:  # read-your-writes: the caller's last write, if recent (server/db/replica.py)
+                read_after = read_after_from(_secret(services.settings), principal.subject, connection.cookies.get(READ_AFTER_COOKIE))
+                if transaction.held:  # a GraphQL query reads the replica in a transaction of its own
+                    read_target = await services.database.read_target(read_after)
+                    transaction.held = read_target == "primary"
         if principal is None or not await transaction.keep_for(access):
             await transaction.end()
         if authentication.bad_token:
@@ -110,7 +120,7 @@ class AccordMiddleware:
         else:
             access = replace(access, labels=request_labels(ip, _roles_by_org_id(principal, directory)))
         scope.setdefault("state", {})
-        scope["state"].update(principal=principal, access=access, request_session=transaction.session)
+        scope["state"].update(principal=principal, access=access, request_session=transaction.session, read_after=read_after, read_target=read_target)
 
         csrf_cookie = connection.cookies.get(CSRF_COOKIE)
         new_csrf_cookie = None
@@ -136,6 +146,8 @@ class AccordMiddleware:
 
         if new_csrf_cookie:
             send = self._with_cookie(send, new_csrf_cookie)
+        if replicated and principal is not None:
+            send = self._noting_writes(scope, send, principal.subject)
         await self.app(scope, receive, send)
 
     def _with_security_headers(self, send: Send) -> Send:
@@ -146,6 +158,26 @@ class AccordMiddleware:
                     headers.setdefault(name, value)
                 if self.state.settings.secure_cookies:
                     headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
+            await send(message)
+
+        return wrapped
+
+    def _noting_writes(self, scope: Scope, send: Send, subject: str) -> Send:
+        """After a request that wrote (a form posted, a GraphQL mutation), the primary's WAL position
+        goes back in a signed cookie before the response does: the caller's next requests read the
+        primary until the replica has replayed it (server/db/replica.py)."""
+        settings, database = self.state.settings, self.state.database
+
+        async def wrapped(message: Message) -> None:
+            state = scope["state"]
+            wrote = state.get("wrote") if scope["path"] == GRAPHQL_PATH else scope["method"] in UNSAFE_METHODS
+            if message["type"] == "http.response.start" and wrote:
+                lifetime = read_after_lifetime(settings.read_replica_max_lag_seconds)
+                expires = int(time.time() + lifetime)
+                value = sign_read_after(_secret(settings), subject, await database.current_wal_lsn(), expires)
+                secure = "; Secure" if settings.secure_cookies else ""
+                MutableHeaders(scope=message).append(
+                    "set-cookie", f"{READ_AFTER_COOKIE}={value}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}")
             await send(message)
 
         return wrapped
@@ -212,6 +244,16 @@ class RequestTransaction:
 
     async def __aexit__(self, *exc_info) -> None:  # type: ignore[no-untyped-def]
         await self.end(exc_info if exc_info[0] is not None else None)
+
+
+def _secret(settings) -> bytes:  # type: ignore[no-untyped-def]
+    return settings.secret_key.get_secret_value().encode()
+
+
+def read_after_lifetime(max_lag_seconds: float) -> int:
+    """Seconds the read-after cookie lives: past that the write is older than any lag the replica is
+    allowed (a replica further behind is not used), so it has been replayed wherever reads go."""
+    return max(30, math.ceil(max_lag_seconds) * 2)
 
 
 def _roles_by_org_id(principal: Principal, directory: Directory) -> dict[int, list[str]]:

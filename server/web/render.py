@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import quote
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -30,6 +32,15 @@ def access_of(request: Request) -> AccessContext:
 
 def services_of(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.services
+
+
+def read_session(request: Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """A report's read-only transaction with the request's access: on the read replica when one is
+    configured and has replayed the caller's last write (server/db/replica.py), else the primary.
+    A request that writes (a form posted) reads the primary, where it wrote."""
+    target = "primary" if request.method not in ("GET", "HEAD") else None
+    return services_of(request).database.read_session(
+        access_of(request), target=target, read_after=getattr(request.state, "read_after", None))
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200, block: str | None = None) -> Response:

@@ -65,7 +65,8 @@ async def _run(request: Request, schema, query: str, variables_text: str) -> tup
         return None, "The variables must be a JSON object, such as {\"system\": \"STW\"}."
     services = services_of(request)
     context = AccordContext(request=request, principal=principal_of(request), access=access_of(request),
-                            database=services.database, authorizer=services.authorizer)
+                            database=services.database, authorizer=services.authorizer,
+                            read_after=getattr(request.state, "read_after", None))
     result = await schema.execute(query, variable_values=variables, context_value=context)
     body: dict = {}
     if result.errors:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from server.benchmarking.service import benchmark
 from server.reporting.words import period_label
 from server.web.charts.benchmark import build_benchmark_chart
-from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
 
@@ -22,7 +22,7 @@ async def benchmark_page(request: Request) -> Response:
     if period is False:
         return not_found(request, "There is no such period: give it as a date, for example 2026-10-01")
     access = access_of(request)
-    async with services_of(request).database.session(access) as session:
+    async with read_session(request) as session:
         found = await benchmark(
             session, organisation_code=request.path_params["code"], indicator_code=request.path_params["indicator_code"],
             readable_org_ids=access.read_org_ids | access.contract_org_ids, group=request.query_params.get("group") or None,

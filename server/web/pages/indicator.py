@@ -13,7 +13,7 @@ from server.web.charts.board import UNIT_TITLES
 from server.web.charts.spc import build_spc_chart
 from server.web.pages.commentary import commentary_context
 from server.web.pages.recalculations import recalculation_context
-from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
 
@@ -40,7 +40,7 @@ async def indicator_page_for(request: Request, session, code: str, indicator_cod
 async def render_indicator(
     request: Request, code: str, indicator_code: str, unit_code: str | None, *, extra: dict[str, object] | None = None, status_code: int = 200,
 ) -> Response:
-    async with services_of(request).database.session(access_of(request)) as session:
+    async with read_session(request) as session:
         found = await indicator_page_for(request, session, code, indicator_code, unit_code)
         if isinstance(found, Response):
             return found
@@ -73,7 +73,7 @@ async def render_indicator(
 async def series_csv_download(request: Request) -> Response:
     """The indicator's whole series at the organisation or a unit, as CSV (what the chart and the data table show)."""
     code, indicator_code = request.path_params["code"], request.path_params["indicator_code"]
-    async with services_of(request).database.session(access_of(request)) as session:
+    async with read_session(request) as session:
         found = await indicator_page_for(request, session, code, indicator_code, request.query_params.get("unit") or None)
     if isinstance(found, Response):
         return found

@@ -39,7 +39,7 @@ from server.meetings.schedule import schedule_meetings
 from server.organisations.queries import visible_organisations
 from server.tenants.load import framework_of
 from server.web.listing import choose
-from server.web.render import access_of, form_date, form_day_month_year, login_required, not_found, principal_of, readable_organisation, render, services_of
+from server.web.render import access_of, form_date, form_day_month_year, login_required, not_found, principal_of, read_session, readable_organisation, render, services_of
 from server.web.templating import format_number
 
 SCHEDULE_MONTHS = 3  # "schedule the next 3 months"
@@ -202,7 +202,7 @@ async def _judgement_form(session: AsyncSession, request: Request, organisation:
 
 async def _readable_meeting_context(request: Request):  # type: ignore[no-untyped-def]
     """(organisation, meeting, page context) for the path's meeting if readable; None answers 404."""
-    async with services_of(request).database.session(access_of(request)) as session:
+    async with read_session(request) as session:
         organisation = await _readable(session, request)
         found = await _meeting(session, request, organisation)
         if organisation is None or not found:

@@ -31,7 +31,7 @@ from server.reporting.summary import statuses, summary_matrix
 from server.tenants.load import framework_of
 from server.web.charts.board import card_chart
 from server.web.charts.sparkline import build_sparkline
-from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
 
@@ -98,7 +98,7 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
     except NoSuchPeriod:
         return None
     before = add_periods(period, 1, "monthly") if period else None
-    async with services_of(request).database.session(access) as session:
+    async with read_session(request) as session:
         tree = await organisation_tree(session, request.path_params["code"])
         if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
             return None
@@ -165,7 +165,7 @@ async def organisation_page(request: Request) -> Response:
             previous[row.indicator.id] = observed[-2]
         sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
     if related:
-        async with services_of(request).database.session(access_of(request)) as session:
+        async with read_session(request) as session:
             if await has_programmes(session, scorecard.organisation_code):  # Sheffield 3.1: its programme records
                 related.insert(1, (f"/organisations/{scorecard.organisation_code}/programmes", "Programmes and QIPP"))
     link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?unit={quote(scorecard.unit_query)}" if scorecard.unit_query else "")
@@ -175,7 +175,7 @@ async def organisation_page(request: Request) -> Response:
         {"value": month.isoformat(), "text": month.strftime("%B %Y"), "selected": month == ipr.period} for month in months]
     autonomy, division = None, None
     if not ipr.contractual_only:  # ULHT 5.2: the division's earned autonomy, on its own IPR
-        async with services_of(request).database.session(access_of(request)) as session:
+        async with read_session(request) as session:
             autonomy = autonomy_framework(await framework_of(session, ipr.organisation_id))
             if autonomy is not None and scorecard.unit is not None and scorecard.unit.depth == 1:
                 division = next(iter(await division_autonomy(session, ipr.organisation_id, autonomy, unit_code=scorecard.unit.code)), None)
@@ -204,7 +204,7 @@ async def ipr_pdf(request: Request) -> Response:
     ipr = await load_ipr(request)
     if ipr is None:
         return not_found(request)
-    async with services_of(request).database.session(access_of(request)) as session:
+    async with read_session(request) as session:
         paper = await board_paper(session, ipr)
     templates = services_of(request).templates
     html = templates.env.get_template("pages/organisation_print.html").render(

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from server.reporting.summary import statuses, summary_matrix
 from server.reporting.system import MatrixRow, SystemPosition, common_set, system_by_code, system_position, visible_systems
-from server.web.render import access_of, login_required, not_found, render, services_of
+from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
 PERIOD_CHOICES = 12  # the latest period and the eleven before it
@@ -24,7 +24,7 @@ RAG_WEIGHT = {"red": 3, "amber": 1}
 @login_required
 async def system_list(request: Request) -> Response:
     access = access_of(request)
-    async with services_of(request).database.session(access) as session:
+    async with read_session(request) as session:
         systems = await visible_systems(session, access.read_org_ids)
     return render(request, "pages/system_list.html", {"systems": systems})
 
@@ -34,7 +34,7 @@ async def system_page(request: Request) -> Response:
     access = access_of(request)
     domain = request.query_params.get("domain") or None
     cohort = request.query_params.get("cohort") or None  # a patient cohort (WHSSC appendix 1), where members declare them
-    async with services_of(request).database.session(access) as session:
+    async with read_session(request) as session:
         system = await system_by_code(session, request.path_params["code"])
         # The system view is for people who may read every member: anything less is a 404, so
         # that a member's staff cannot learn what the system holds about its neighbours.
