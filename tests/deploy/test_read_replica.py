@@ -232,7 +232,7 @@ async def test_a_stopped_replica_sends_reads_to_the_primary(replicated, replica,
         assert (await reader.get("/readyz")).status_code == 200
 
 
-async def test_the_read_after_cookie_is_signed_for_its_caller_and_expires(database):
+def test_the_read_after_cookie_is_signed_for_its_caller_and_expires():
     secret = b"s" * 32
     value = sign_read_after(secret, "user:1", 123456, int(time.time()) + 30)
     assert read_after_from(secret, "user:1", value) == 123456
