@@ -72,6 +72,7 @@ class Principal:
     csrf_token: str | None = None
     home_org_code: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    read_after: int | None = field(default=None, compare=False)  # a token's last write (server/db/replica.py)
 
     def domains(self) -> list[str]:
         return sorted({a.domain for a in self.assignments})

@@ -32,6 +32,7 @@ async def authenticate_in(session: AsyncSession, connection: HTTPConnection, set
         principal = Principal(
             subject=f"token:{token.id}", user_id=token.user_id, name=f"{token.user_name} (token {token.prefix}…)",
             email=token.user_email, assignments=tuple(Assignment(role, token.domain) for role in allowed), via="token",
+            read_after=token.read_after,
         )
     else:
         cookie = connection.cookies.get(SESSION_COOKIE)

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import ApiToken
@@ -53,12 +53,13 @@ class LiveToken(NamedTuple):
     user_id: int
     user_name: str
     user_email: str
+    read_after: int | None = None  # its last write's WAL position (server/db/replica.py)
 
 
 # The token, its account (active), its one scope as a Casbin domain, and the roles the account
 # holds in exactly that scope: one statement where a token request used to take four.
 _LIVE_TOKEN = """
-select t.id, t.prefix, t.roles, t.last_used_at, u.id, u.name, u.email,
+select t.id, t.prefix, t.roles, t.last_used_at, u.id, u.name, u.email, t.read_after_lsn,
        case when t.national then 'national' else coalesce('org:' || o.code, 'system:' || s.code, 'region:' || r.code) end,
        array(select ra.role from role_assignment ra
              where ra.user_id = t.user_id and ra.org_id is not distinct from t.org_id and ra.system_id is not distinct from t.system_id
@@ -81,12 +82,20 @@ async def find_live_token(session: AsyncSession, secret: str) -> LiveToken | Non
     rows = await fetch_records(session, _LIVE_TOKEN, {"token_hash": _hash(secret)})
     if not rows:
         return None
-    token_id, prefix, roles, last_used_at, user_id, user_name, user_email, domain, held = rows[0]
+    token_id, prefix, roles, last_used_at, user_id, user_name, user_email, read_after, domain, held = rows[0]
     now = dt.datetime.now(dt.UTC)
     if last_used_at is None or now - last_used_at > TOUCH_EVERY:
         await session.exec(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.info["wrote"] = True  # the request boundary commits this at once (web/middleware.py)
-    return LiveToken(token_id, prefix, tuple(r for r in roles.split(",") if r), frozenset(held), domain, user_id, user_name, user_email)
+    return LiveToken(token_id, prefix, tuple(r for r in roles.split(",") if r), frozenset(held), domain, user_id, user_name, user_email, read_after)
+
+
+async def note_token_write(database, token_id: int, lsn: int) -> None:  # type: ignore[no-untyped-def]
+    """Keep the primary's WAL position after a request made with this token wrote: whichever app
+    process answers the tool next reads the primary until the replica has replayed it."""
+    async with database.session() as session:
+        await session.exec(update(ApiToken).where(ApiToken.id == token_id).values(
+            read_after_lsn=func.greatest(func.coalesce(ApiToken.read_after_lsn, 0), lsn)))
 
 
 async def revoke_token(session: AsyncSession, token_id: int) -> None:

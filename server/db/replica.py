@@ -5,8 +5,8 @@ the same schema, roles and row-level security (it replays the primary's WAL), an
 the request's access context after BEGIN exactly as the primary's do (server/db/session.py).
 
 Read-your-writes: a request that wrote notes the primary's ``pg_current_wal_lsn()`` after its commit
-and hands it to the caller in a signed, short-lived cookie (``READ_AFTER_COOKIE``), so it holds
-across app processes. The caller's next requests read the replica only once its
+and hands it to the caller in a signed, short-lived cookie (``READ_AFTER_COOKIE``) and, for a
+token, keeps it on the token's row (``api_token.read_after_lsn``), so it holds across app processes. The caller's next requests read the replica only once its
 ``pg_last_wal_replay_lsn()`` has reached that position; until then they read the primary.
 
 Each process asks the replica where it is at most every ``REFRESH_SECONDS`` (concurrent requests

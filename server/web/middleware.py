@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.audit.trail import request_labels
 from server.auth.authz import Directory, Principal
 from server.auth.principal import authenticate_in
+from server.auth.tokens import note_token_write
 from server.db.replica import READ_AFTER_COOKIE, read_after_from, sign_read_after
 from server.db.session import AccessContext, Database, give_access
 
@@ -106,7 +107,8 @@ class AccordMiddleware:
         if principal is not None:
             access, directory = await services.authorizer.access_cache.resolve(session, services.authorizer, principal)
             if replicated:  # read-your-writes: the caller's last write, if recent (server/db/replica.py)
-                read_after = read_after_from(_secret(services.settings), principal.subject, connection.cookies.get(READ_AFTER_COOKIE))
+                signed = read_after_from(_secret(services.settings), principal.subject, connection.cookies.get(READ_AFTER_COOKIE))
+                read_after = max((lsn for lsn in (signed, principal.read_after) if lsn is not None), default=None)
                 if transaction.held:  # a GraphQL query reads the replica in a transaction of its own
                     read_target = await services.database.read_target(read_after)
                     transaction.held = read_target == "primary"
@@ -147,7 +149,7 @@ class AccordMiddleware:
         if new_csrf_cookie:
             send = self._with_cookie(send, new_csrf_cookie)
         if replicated and principal is not None:
-            send = self._noting_writes(scope, send, principal.subject)
+            send = self._noting_writes(scope, send, principal)
         await self.app(scope, receive, send)
 
     def _with_security_headers(self, send: Send) -> Send:
@@ -162,10 +164,11 @@ class AccordMiddleware:
 
         return wrapped
 
-    def _noting_writes(self, scope: Scope, send: Send, subject: str) -> Send:
+    def _noting_writes(self, scope: Scope, send: Send, principal: Principal) -> Send:
         """After a request that wrote (a form posted, a GraphQL mutation), the primary's WAL position
-        goes back in a signed cookie before the response does: the caller's next requests read the
-        primary until the replica has replayed it (server/db/replica.py)."""
+        goes back in a signed cookie before the response does, and for a token onto its row too (a
+        tool may not keep cookies): the caller's next requests read the primary until the replica
+        has replayed it (server/db/replica.py)."""
         settings, database = self.state.settings, self.state.database
 
         async def wrapped(message: Message) -> None:
@@ -174,7 +177,10 @@ class AccordMiddleware:
             if message["type"] == "http.response.start" and wrote:
                 lifetime = read_after_lifetime(settings.read_replica_max_lag_seconds)
                 expires = int(time.time() + lifetime)
-                value = sign_read_after(_secret(settings), subject, await database.current_wal_lsn(), expires)
+                lsn = await database.current_wal_lsn()
+                if principal.via == "token":
+                    await note_token_write(database, int(principal.subject.partition(":")[2]), lsn)
+                value = sign_read_after(_secret(settings), principal.subject, lsn, expires)
                 secure = "; Secure" if settings.secure_cookies else ""
                 MutableHeaders(scope=message).append(
                     "set-cookie", f"{READ_AFTER_COOKIE}={value}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}")

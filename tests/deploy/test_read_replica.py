@@ -31,7 +31,8 @@ from tests.conftest import csrf_from, login
 
 WRITER = "sath.performance@accord.example"  # enters RXW's data
 READER = "sath.exec@accord.example"  # reads RXW's reports
-PERIOD = "2014-07-01"  # a month the demo data does not reach, so only this test writes it
+PERIOD = "2014-07-01"  # months the demo data does not reach, so only these tests write them
+TOOL_PERIOD = "2014-08-01"
 
 
 def _bin(name: str) -> str:
@@ -192,6 +193,41 @@ async def test_queries_and_report_pages_read_the_replica_and_the_writer_reads_th
         assert PERIOD in (await writer.get(series_csv)).text
         assert PERIOD in (await reader.get(series_csv)).text
         assert db.reads["replica"] == on_replica + 2
+
+
+async def test_a_tool_that_keeps_no_cookies_reads_its_write_at_once(replicated, database, org_ids, replica):
+    """A token's last write is kept on its row, so a tool needs no cookie jar (and any process knows)."""
+    from tests.graphql.test_slice import RECORD, _leaf_and_indicator, make_token
+
+    db, app, _ = replicated
+    token = await make_token(database, WRITER, "RXW", ["performance_manager", "data_submitter"])
+    indicator, unit = await _leaf_and_indicator(database, org_ids, "sum")
+    query = series_query(indicator, unit).replace(PERIOD, TOOL_PERIOD)
+    headers = {"authorization": f"Bearer {token}"}
+
+    async def ask(document: str, variables: dict | None = None) -> dict:  # type: ignore[type-arg]
+        async with client_for(app) as tool:  # a new client each time: nothing carried between requests
+            return (await tool.post("/graphql", json={"query": document, "variables": variables}, headers=headers)).json()
+
+    await caught_up(db)
+    assert (await ask(query))["data"]["organisation"]["indicator"]["series"] == []
+    standby = await replica.superuser()
+    try:
+        await standby.execute("select pg_wal_replay_pause()")
+        row = {"indicatorCode": indicator, "unitCode": unit, "period": TOOL_PERIOD, "value": 12}
+        assert (await ask(RECORD, {"org": "RXW", "rows": [row]}))["data"]["recordMeasurements"]["__typename"] == "MeasurementsRecorded"
+        on_replica = db.reads["replica"]
+        assert (await ask(query))["data"]["organisation"]["indicator"]["series"] == [{"period": TOOL_PERIOD}]
+        assert db.reads["replica"] == on_replica  # read on the primary: the replica has not replayed it
+        async with database.session() as session:
+            kept = (await session.exec(text("select read_after_lsn from api_token where read_after_lsn is not null"))).scalars().all()
+        assert kept, "the token's row keeps its last write's WAL position"
+    finally:
+        await standby.execute("select pg_wal_replay_resume()")
+        await standby.close()
+    await caught_up(db)
+    assert (await ask(query))["data"]["organisation"]["indicator"]["series"] == [{"period": TOOL_PERIOD}]
+    assert db.reads["replica"] == on_replica + 1
 
 
 async def test_a_mutation_reads_the_primary_and_tells_the_caller_it_wrote(replicated):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db.models._base import created_at_field, timestamp_field
@@ -85,6 +85,8 @@ class ApiToken(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: dt.datetime | None = timestamp_field()
     last_used_at: dt.datetime | None = timestamp_field()
+    # The primary's WAL position after the tool's last write (read-your-writes: server/db/replica.py).
+    read_after_lsn: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class LoginAttempt(SQLModel, table=True):
