@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from server.db.replica import READ_AFTER_COOKIE, lag_of, read_after_from, sign_read_after
 from server.db.server import APP_ROLE, EmbeddedPostgres
 from server.db.session import NO_ACCESS, AccessContext, Database
+from server.demo.users import DEMO_PASSWORD
 from server.observability.metrics import ServiceGauges
 from tests.conftest import csrf_from, login
 
@@ -33,6 +34,7 @@ WRITER = "sath.performance@accord.example"  # enters RXW's data
 READER = "sath.exec@accord.example"  # reads RXW's reports
 PERIOD = "2014-07-01"  # months the demo data does not reach, so only these tests write them
 TOOL_PERIOD = "2014-08-01"
+PROCESS_PERIOD = "2014-09-01"
 
 
 def _bin(name: str) -> str:
@@ -228,6 +230,42 @@ async def test_a_tool_that_keeps_no_cookies_reads_its_write_at_once(replicated, 
     await caught_up(db)
     assert (await ask(query))["data"]["organisation"]["indicator"]["series"] == [{"period": TOOL_PERIOD}]
     assert db.reads["replica"] == on_replica + 1
+
+
+async def test_read_your_writes_holds_across_app_processes(replica, database, org_ids, tmp_path):
+    """Two real `accord serve` processes with ACCORD_READ_DATABASE_URL: a person saves through one and
+    reads through the other at once (the signed cookie), while the replica has not replayed it."""
+    from tests.deploy.replicas import replica_environment, running_replicas
+
+    indicator, unit = await leaf_rate_indicator(database, org_ids["RXW"])
+    series_csv = f"/organisations/RXW/indicators/{indicator}/series.csv?unit={unit}"
+    environment = replica_environment(
+        database.urls, tmp_path, read_database_url=replica.app_url(make_url(database.urls.app).database),
+        read_replica_max_lag_seconds="60", background_tasks="false", metrics_enabled="true",
+    )
+    with running_replicas(["a", "b"], environment, tmp_path) as (a, b):
+        async with httpx.AsyncClient(timeout=30) as writer, httpx.AsyncClient(timeout=30) as reader:
+            for client in (writer, reader):
+                page = await client.get(f"{a.url}/login")
+                email = WRITER if client is writer else READER
+                signed_in = await client.post(f"{a.url}/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf_from(page.text), "next": "/"})
+                assert signed_in.status_code == 303
+            standby = await replica.superuser()
+            try:
+                await standby.execute("select pg_wal_replay_pause()")
+                page = await writer.get(f"{a.url}/organisations/RXW/measurements/new")
+                saved = await writer.post(f"{a.url}/organisations/RXW/measurements", data={
+                    "csrf_token": csrf_from(page.text), "indicator": indicator, "unit": unit, "period": PROCESS_PERIOD,
+                    "numerator": "45", "denominator": "50"})
+                assert saved.status_code == 303
+                assert PROCESS_PERIOD in (await writer.get(f"{b.url}{series_csv}")).text  # the other process, at once
+                assert PROCESS_PERIOD not in (await reader.get(f"{b.url}{series_csv}")).text  # the replica, not replayed yet
+            finally:
+                await standby.execute("select pg_wal_replay_resume()")
+                await standby.close()
+            metrics = (await reader.get(f"{b.url}/metrics")).text
+    assert 'accord_db_reads_total{target="replica"} 1.0' in metrics and 'accord_db_reads_total{target="primary"} 1.0' in metrics
+    assert "accord_read_replica_usable 1.0" in metrics
 
 
 async def test_a_mutation_reads_the_primary_and_tells_the_caller_it_wrote(replicated):
