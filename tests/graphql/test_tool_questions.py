@@ -229,8 +229,14 @@ async def test_plans_with_partners_trajectory_and_actions(client, system_token, 
     assert [h["event"] for h in ours["history"]][:1] == ["drafted"]
 
 
-async def test_a_page_of_plans_costs_the_same_statements_as_one_plan(client, system_token, database):
+async def test_a_page_of_plans_costs_the_same_statements_as_one_plan(client, system_token, database, services):
+    from server.plans.create import PlanDraft, create_plan
+    from tests.plans.test_workflow import LEAD, run
+
     query = "query($n: Int!) { plans(first: $n) { nodes { id partners { organisationCode } trajectory { period } actions { id } history { event } } } }"
+    for title in ("Urgent care recovery for tools", "Diagnostics recovery for tools"):  # several plans whatever ran before
+        await run(database, services, LEAD, create_plan, draft=PlanDraft(
+            owner_code="STW", kind="spip", title=title, sro="COO", partner_codes=["RXW"], trajectory={"2026-04-01": "0.7"}))
     await ask(client, system_token, query, {"n": 1})
     with counted_statements(database) as one:
         single = await ask(client, system_token, query, {"n": 1})
