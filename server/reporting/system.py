@@ -18,8 +18,10 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.records import fetch_records
+from server.reporting.indicator import SeriesPoint
 from server.reporting.spectrum import SpectrumInput, SpectrumView, rate_spectrum
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
+from server.reporting.words import period_label
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class MatrixCell:
     indicator_name: str
     unit: str
     status: IndicatorStatus | None  # None: the member reports the indicator but has no assessment yet
+    indicator_id: int = 0  # the member's own indicator: its series draws the cell's sparkline
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ async def system_position(
                    maturity.level as maturity_level,
                    maturity.assessed_on as maturity_assessed_on,
                    i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, d.code as domain_code, d.name as domain_name, i.cohort,
+                   i.id as indicator_id,
                    {LATEST_STATUS_COLUMNS}
             from organisation o
             left join lateral (
@@ -206,6 +210,7 @@ class _PositionRow(NamedTuple):
     domain_code: str | None
     domain_name: str | None
     cohort: str | None
+    indicator_id: int | None
     period: dt.date | None  # LATEST_STATUS_COLUMNS from here
     value: float | None
     target: float | None
@@ -219,7 +224,7 @@ class _PositionRow(NamedTuple):
     masked_failure: bool | None
 
 
-STATUS_START = 15  # where LATEST_STATUS_COLUMNS begin in the row
+STATUS_START = 16  # where LATEST_STATUS_COLUMNS begin in the row
 
 
 def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
@@ -263,13 +268,46 @@ def _shape(  # type: ignore[no-untyped-def]
     for column, org_id in enumerate(order):
         for row in by_org[org_id]:
             if shown(row) and row.code in in_domain:
-                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, status[id(row)])
+                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, status[id(row)], row.indicator_id)
     system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
     matrix_rows = tuple(
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
         for code, cells in matrix.items()
     )
     return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common, cohorts, chosen)
+
+
+TREND_PERIODS = 12  # a cell's sparkline: the member's last twelve organisation-level values
+
+_CELL_TRENDS = """
+select s.indicator_id, i.frequency, s.period, s.value, s.target, s.trajectory, s.rag
+from (select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag,
+             row_number() over (partition by a.indicator_id order by a.period desc) as from_end
+      from assessment a
+      where a.indicator_id = any(:ids) and a.unit_id is null and a.period <= coalesce(cast(:upto as date), 'infinity')) s
+join indicator i on i.id = s.indicator_id
+where s.from_end <= :periods
+order by s.indicator_id, s.period
+"""
+
+
+async def cell_trends(
+    session: AsyncSession, position: SystemPosition, *, upto: dt.date | None = None, periods: int = TREND_PERIODS,
+) -> dict[int, tuple[SeriesPoint, ...]]:
+    """Every matrix cell's last ``periods`` organisation-level values to ``upto`` (None: all), oldest
+    first, by the member's indicator id: one set-based statement, whatever the number of cells."""
+    ids = sorted({cell.indicator_id for row in position.rows for cell in row.cells if cell is not None})
+    if not ids:
+        return {}
+    rows = (await session.exec(text(_CELL_TRENDS), params={"ids": ids, "upto": upto, "periods": periods})).all()
+    series: dict[int, list[SeriesPoint]] = {}
+    for indicator_id, frequency, period, value, target, trajectory, rag in rows:
+        series.setdefault(indicator_id, []).append(SeriesPoint(
+            index=None, period=period, label=period_label(period, frequency), value=None if value is None else float(value),
+            target=None if target is None else float(target), trajectory=None if trajectory is None else float(trajectory),
+            rag=rag or "none", masked_failure=False,
+        ))
+    return {indicator_id: tuple(points) for indicator_id, points in series.items()}
 
 
 def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:

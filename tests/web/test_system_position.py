@@ -2,6 +2,7 @@
 position, the summary matrix, compact cells linking to each member's series, in few statements."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from tests.conftest import login
@@ -60,7 +61,30 @@ async def test_the_page_costs_a_fixed_number_of_statements(client, database):
         await client.get("/systems/STW", params={"set": "all", "period": re.findall(r'<option value="(\d{4}-\d{2})"', page)[0]})
     # An earlier period reads the position twice (the latest, for the choices, then the month).
     assert len(earlier) - len(latest) == 2
-    assert len(latest) <= 12
+    assert len(latest) <= 13
+
+
+async def test_every_cell_shows_its_trend_read_in_one_statement(client, database):
+    """Each member x indicator cell carries a sparkline of the member's last twelve values, with its
+    words; the series of every cell come from one set-based statement, whatever the matrix's size."""
+    await login(client, LEAD)
+    trend_reads = []
+    for params in ({"set": "all"}, {}):
+        with counted_statements(database) as statements:
+            page = (await client.get("/systems/STW", params=params)).text
+        trend_reads.append([s for s in statements if "from_end <= " in s and "a.unit_id is null" in s])
+        cells = page.split("<tbody")[1].split("</tbody>")[0].count("accord-cell--compact")
+        drawn = page.count('<svg class="accord-sparkline__svg"')
+        assert cells > 0 and drawn > cells // 2
+        assert drawn == page.count("Trend, ")  # every picture has its text alternative
+    assert [len(reads) for reads in trend_reads] == [1, 1]
+    # At an earlier period, each monthly trend ends at that month.
+    earlier = re.findall(r'<option value="(\d{4}-\d{2})"', page)[-1]
+    page = (await client.get("/systems/STW", params={"set": "all", "period": earlier})).text
+    ends = re.findall(r"Trend, [^:]* to ([A-Z][a-z]{2} \d{4}):", page)
+    label = dt.date.fromisoformat(earlier + "-01").strftime("%b %Y")
+    assert ends and label in ends
+    assert all(dt.datetime.strptime(end, "%b %Y").date() <= dt.date.fromisoformat(earlier + "-01") for end in ends)
 
 
 async def test_the_system_position_shows_the_common_set_full_for_every_provider(client):

@@ -7,12 +7,15 @@ the worst position, and the Making Data Count summary matrix of every cell. Filt
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.reporting.indicator import SeriesPoint
 from server.reporting.summary import statuses, summary_matrix
-from server.reporting.system import MatrixRow, SystemPosition, common_set, system_by_code, system_position, visible_systems
+from server.reporting.system import MatrixRow, SystemPosition, cell_trends, common_set, system_by_code, system_position, visible_systems
+from server.web.charts.sparkline import Sparkline, build_sparkline
 from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
@@ -49,6 +52,7 @@ async def system_page(request: Request) -> Response:
         period = chosen_period(request.query_params.get("period"), periods)
         if period is not None:
             position = await system_position(session, system, domain_code=domain, period=period, common=common, cohort=cohort)
+        trends = await cell_trends(session, position, upto=period)
     sort = request.query_params.get("sort") if request.query_params.get("sort") in SORTS else "framework"
     rows = sorted_rows(position, sort)
     context = {
@@ -56,6 +60,7 @@ async def system_page(request: Request) -> Response:
         "cohort_items": cohort_items(position),
         "period_items": period_items(periods, period), "sort_items": [{"value": k, "text": v, "selected": k == sort} for k, v in SORTS.items()],
         "period": period, "sort": sort, "matrix": summary_matrix(statuses(matrix_items(position))),
+        "sparklines": cell_sparklines(position, trends),
         "set_items": [] if declared is None else [
             {"value": "common", "text": f"Common to every provider ({len(declared.codes)})", "selected": indicator_set == "common"},
             {"value": "all", "text": "Every key indicator", "selected": indicator_set == "all"}],
@@ -98,6 +103,14 @@ def sorted_rows(position: SystemPosition, sort: str) -> list[MatrixRow]:
     if sort == "reported":
         return sorted(rows, key=lambda row: (-sum(1 for cell in row.cells if cell), row.name))
     return rows
+
+
+def cell_sparklines(position: SystemPosition, trends: dict[int, tuple[SeriesPoint, ...]]) -> dict[int, Sparkline | None]:
+    """Each cell's trend, by the member's indicator id (None: fewer than two values)."""
+    return {
+        cell.indicator_id: build_sparkline(trends.get(cell.indicator_id, ()), partial(format_number, unit=cell.unit))
+        for row in position.rows for cell in row.cells if cell is not None
+    }
 
 
 def row_target(row: MatrixRow) -> str:
