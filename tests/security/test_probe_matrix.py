@@ -92,7 +92,7 @@ async def test_no_caller_reads_or_changes_another_organisations_data(app, databa
     leaks = frozenset(s for s in world.leak_strings(caller) if s not in world.boilerplate)
     assert target.leak_strings & leaks, f"nothing identifies {target.code}: the leak check would be vacuous"
     problems: list[str] = []
-    async with _client(app) as http:
+    async with _client(app, CALLERS.index(caller)) as http:
         authority = await _authenticate(http, database, caller)
         before = await fingerprint(database, world, target.id)
         probes = route_probes(page_routes(), target, own) + graphql_probes(GRAPHQL_SCHEMA, target, own)
@@ -159,8 +159,10 @@ def _check(probe: Probe, response: httpx.Response, leaks: frozenset[str]) -> lis
     return found
 
 
-def _client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50002))
+def _client(app, caller_index: int = 0) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    """Each caller from an address of its own: the probes' refused sign-ins count against the
+    per-address login throttle, and the callers together would exhaust one address's allowance."""
+    transport = httpx.ASGITransport(app=app, client=(f"127.0.{caller_index // 250}.{caller_index % 250 + 2}", 50002))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False)
 
 
