@@ -1,5 +1,6 @@
-"""The IPR scorecard as CSV (one row per indicator at the selected level) and one indicator's whole
-series as CSV (one row per period, with its SPC limits and rules), values as stored.
+"""The IPR scorecard as CSV (one row per indicator at the selected level), one indicator's whole
+series as CSV (one row per period, with its SPC limits and rules), and a data pack as CSV (one row
+per indicator, the frozen figures and words its PDF prints), values as stored.
 
 Numbers are written as stored (percentages as fractions, 0.953 = 95.3%) with the indicator's unit
 beside them, so a spreadsheet or BI tool can format them without parsing "95.3%" back.
@@ -12,6 +13,7 @@ import io
 from collections.abc import Sequence
 
 from server.reporting.indicator import SeriesPoint
+from server.reporting.pack_paper import PackPaper
 from server.reporting.outturn import IndicatorOutturn
 from server.reporting.scorecard import IndicatorRef, Scorecard
 
@@ -72,6 +74,36 @@ def series_csv(
             at.year_start.isoformat() if at else "", _number(at.ytd_actual if at else None), _number(at.ytd_plan if at else None),
             _number(at.forecast if at else None), _number(at.annual_plan if at else None),
         ])
+    return buffer.getvalue()
+
+
+PACK_HEADER = (
+    "domain", "indicator_code", "indicator_name", "unit_of_measure", "period", "latest", "previous_period", "previous", "target",
+    "rating", "rating_words", "variation", "assurance", "commentary", "commentary_author", "commentary_written_on",
+)
+
+
+def pack_csv(paper: PackPaper) -> str:
+    """The pack's indicators by domain as its PDF prints them, from what the pack froze (an issued
+    pack) or built (a draft): latest and previous value, target, the rating and its sentence, the
+    variation and assurance in words, the owner's commentary."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(PACK_HEADER)
+    for domain in paper.domains:
+        for item in domain.indicators:
+            values, status = item.values, item.status
+            previous = item.card.previous if item.card else None
+            comment = values.get("commentary") or {}
+            written = comment.get("written_at")
+            writer.writerow([
+                _text(domain.name), _text(values["code"]), _text(values["name"]), values.get("unit") or "",
+                status.period.isoformat() if status else "", _number(status.value if status else None),
+                previous.period.isoformat() if previous else "", _number(previous.value if previous else None),
+                _number(status.target if status else None), status.rag_words if status else "", _text(item.sentence),
+                status.variation_words if status else "", status.assurance_words if status else "",
+                _text(comment.get("body") or ""), _text(comment.get("author") or ""), written[:10] if written else "",
+            ])
     return buffer.getvalue()
 
 

@@ -110,6 +110,7 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/meetings/{meeting_id}/actions/{action_id}", meetings.update_meeting_action, methods=["POST"]),
         Route("/organisations/{code}/meetings/{meeting_id}/pack", meetings.issue_meeting_pack, methods=["POST"]),
         Route("/organisations/{code}/meetings/{meeting_id}/pack.pdf", meetings.meeting_pack_pdf, methods=["GET"]),
+        Route("/organisations/{code}/meetings/{meeting_id}/pack.csv", meetings.meeting_pack_csv, methods=["GET"]),
         Route("/organisations/{code}/reports", meetings.reports_page, methods=["GET"]),
         Route("/organisations/{code}/reports/issued", meetings.report_issued, methods=["POST"]),
     ]

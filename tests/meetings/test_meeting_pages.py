@@ -75,7 +75,8 @@ async def test_another_organisations_meetings_are_not_found(client, database, or
     assert own.status_code == 200
     token = csrf_from(own.text)
     for path in ("/organisations/RWD/meetings", f"/organisations/RWD/meetings/{meeting_id}", f"/organisations/RWD/meetings/{meeting_id}/pack.pdf",
-                 "/organisations/RWD/reports", f"/organisations/RXW/meetings/{meeting_id}", f"/organisations/RXW/meetings/{meeting_id}/pack.pdf"):
+                 f"/organisations/RWD/meetings/{meeting_id}/pack.csv", "/organisations/RWD/reports", f"/organisations/RXW/meetings/{meeting_id}",
+                 f"/organisations/RXW/meetings/{meeting_id}/pack.pdf", f"/organisations/RXW/meetings/{meeting_id}/pack.csv"):
         response = await client.get(path)
         assert response.status_code == 404, path
         assert "United Lincolnshire" not in response.text and "Finance, Performance and Estates" not in response.text

@@ -2,7 +2,9 @@
 page is rendered to an image and checked for content, OFFICIAL marking and page numbers."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from server.db.session import AccessContext
 from server.meetings.minutes import Actor
 from server.meetings.pack import PackIssued, issue_pack
 from server.reporting.board import change_sentence, rating_sentence
+from server.reporting.export import pack_csv
+from server.reporting.pack_paper import pack_paper
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
 from server.reporting.status import IndicatorStatus
@@ -219,3 +223,66 @@ async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_va
     assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">Previous</th>' in page
     assert len(re.findall(r'accord-value">[^<]+<span class="accord-cell-note">[A-Z][a-z]{2} \d{4}</span>', page)) >= 10
     assert sum("jsonb_path_query_array" in s for s in statements) == 1
+
+
+async def test_an_issued_data_packs_csv_carries_its_frozen_figures_and_does_not_change_with_the_data(client, database, org_ids):
+    ulht = org_ids["RWD"]
+    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+        meeting = await create_meeting(session, ulht, "PRM", dt.date(2026, 12, 9), subject_key="unit:RWD-MED", subject_name="Medicine")
+        organisation = await session.get(Organisation, ulht)
+        forum = await session.get(Forum, meeting.forum_id)
+        issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, now=dt.datetime.now(dt.UTC),
+                                  actor=Actor(None, "Mark Wilson", "performance_manager"))
+        assert isinstance(issued, PackIssued)
+    await login(client, ULHT)
+    page = await client.get(f"/organisations/RWD/meetings/{meeting.id}")
+    assert f'href="/organisations/RWD/meetings/{meeting.id}/pack.csv"' in page.text
+    path = f"/organisations/RWD/meetings/{meeting.id}/pack.csv"
+    before = await client.get(path)
+    assert before.status_code == 200 and before.headers["content-type"].startswith("text/csv")
+    assert before.headers["content-disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(before.text)))
+    frozen = {values["code"]: values for values in issued.pack["indicators"]}
+    assert sorted(row["indicator_code"] for row in rows) == sorted(frozen)
+    reported = [row for row in rows if row["period"]]
+    assert reported
+    for row in rows:
+        values = frozen[row["indicator_code"]]
+        assert row["indicator_name"] == values["name"] and row["unit_of_measure"] == (values.get("unit") or "")
+        assert row["period"] == (values.get("period") or "")
+        assert row["latest"] == ("" if values.get("value") is None else repr(float(values["value"])))
+        assert row["target"] == ("" if values.get("target") is None or not values.get("period") else repr(float(values["target"])))
+        assert row["commentary"] == ((values.get("commentary") or {}).get("body") or "")
+    with_previous = [row for row in reported if row["previous"]]
+    assert with_previous, "the frozen series gives the previous value"
+    for row in with_previous:
+        observed = [p for p in frozen[row["indicator_code"]]["series"] if p.get("value") is not None]
+        assert row["previous_period"] == observed[-2]["period"] and row["previous"] == repr(float(observed[-2]["value"]))
+    assert all(row["rating"] and row["rating_words"] and row["variation"] and row["assurance"] for row in reported)
+
+    code = reported[0]["indicator_code"]
+    shift = text(
+        "update assessment set value = value + :by from indicator i, org_unit u where i.id = assessment.indicator_id and u.id = assessment.unit_id"
+        " and i.code = :code and u.code = 'RWD-MED' and assessment.org_id = :o"
+    )
+    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+        await session.exec(shift, params={"by": 500, "code": code, "o": ulht})
+    try:
+        after = await client.get(path)
+    finally:
+        async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
+            await session.exec(shift, params={"by": -500, "code": code, "o": ulht})
+    assert after.content == before.content
+
+
+def test_a_packs_csv_defuses_formula_like_text_as_the_ipr_csv_does():
+    pack = {"indicators": [{
+        "code": "X1", "name": "=HYPERLINK(\"http://evil\")", "unit": "count", "domain": "+Domain", "polarity": "higher_is_better",
+        "period": "2026-11-01", "value": 3.0, "target": 5.0, "rag": "red", "variation": "common_cause", "assurance": "hit_and_miss",
+        "commentary": {"body": "@SUM(A1)", "author": "-Owner", "written_at": "2026-11-20T10:00:00+00:00"},
+    }]}
+    text_out = pack_csv(pack_paper(pack, format_number))
+    row = next(csv.DictReader(io.StringIO(text_out)))
+    assert row["indicator_name"] == "'=HYPERLINK(\"http://evil\")" and row["domain"] == "'+Domain"
+    assert row["commentary"] == "'@SUM(A1)" and row["commentary_author"] == "'-Owner"
+    assert row["latest"] == "3.0" and row["target"] == "5.0" and row["commentary_written_on"] == "2026-11-20"

@@ -29,6 +29,7 @@ from server.meetings.deadlines import UK, pack_deadlines, uk_time
 from server.meetings.minutes import Actor, MeetingChanged, Refused, record_attendance, record_decision
 from server.meetings.pack import build_pack, issue_pack
 from server.meetings.pdf import render_pack_pdf
+from server.reporting.export import pack_csv
 from server.reporting.pack_paper import cadence_words, pack_paper
 from server.web.charts.board import PORTRAIT_HEIGHT, card_chart
 from server.meetings.queries import (
@@ -343,6 +344,19 @@ async def meeting_pack_pdf(request: Request) -> Response:
     filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.pdf"
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'inline; filename="{filename}"', "cache-control": "no-store",
+    })
+
+
+@login_required
+async def meeting_pack_csv(request: Request) -> Response:
+    """The pack's indicators as CSV: the figures and words the PDF prints, under the same authorisation."""
+    loaded = await _readable_meeting_context(request)
+    if loaded is None:
+        return not_found(request)
+    organisation, found, context = loaded
+    filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.csv"
+    return Response(pack_csv(pack_paper(context["pack"], format_number)), media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store",
     })
 
 
