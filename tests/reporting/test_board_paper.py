@@ -162,19 +162,20 @@ async def test_data_pack_pdf_is_a_board_paper_with_the_matrix_and_reasons_in_wor
     save_pages(response.content, "data-pack-pdf")
 
 
-async def test_an_issued_data_packs_pdf_does_not_change_when_the_data_does(client, database, org_ids):
-    ulht = org_ids["RWD"]
+async def issue_medicine_pack(database, ulht: int, day: dt.date):  # type: ignore[no-untyped-def]
+    """A Medicine performance review meeting at ULHT with its data pack issued: (meeting, issued)."""
     async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
-        meeting = await create_meeting(session, ulht, "PRM", dt.date(2026, 12, 8), subject_key="unit:RWD-MED", subject_name="Medicine")
+        meeting = await create_meeting(session, ulht, "PRM", day, subject_key="unit:RWD-MED", subject_name="Medicine")
         organisation = await session.get(Organisation, ulht)
         forum = await session.get(Forum, meeting.forum_id)
         issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, now=dt.datetime.now(dt.UTC),
                                   actor=Actor(None, "Mark Wilson", "performance_manager"))
         assert isinstance(issued, PackIssued)
-    await login(client, ULHT)
-    path = f"/organisations/RWD/meetings/{meeting.id}/pack.pdf"
-    before = await client.get(path)
-    code = issued.pack["indicators"][0]["code"]
+    return meeting, issued
+
+
+async def get_after_the_data_changes(client, database, ulht: int, code: str, path: str):  # type: ignore[no-untyped-def]
+    """GET ``path`` while Medicine's stored values of indicator ``code`` are shifted by 500 (restored after)."""
     shift = text(
         "update assessment set value = value + :by from indicator i, org_unit u where i.id = assessment.indicator_id and u.id = assessment.unit_id"
         " and i.code = :code and u.code = 'RWD-MED' and assessment.org_id = :o"
@@ -182,10 +183,18 @@ async def test_an_issued_data_packs_pdf_does_not_change_when_the_data_does(clien
     async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
         await session.exec(shift, params={"by": 500, "code": code, "o": ulht})
     try:
-        after = await client.get(path)
+        return await client.get(path)
     finally:
         async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
             await session.exec(shift, params={"by": -500, "code": code, "o": ulht})
+
+
+async def test_an_issued_data_packs_pdf_does_not_change_when_the_data_does(client, database, org_ids):
+    meeting, issued = await issue_medicine_pack(database, org_ids["RWD"], dt.date(2026, 12, 8))
+    await login(client, ULHT)
+    path = f"/organisations/RWD/meetings/{meeting.id}/pack.pdf"
+    before = await client.get(path)
+    after = await get_after_the_data_changes(client, database, org_ids["RWD"], issued.pack["indicators"][0]["code"], path)
     pages_before, pages_after = pdf_pages(before.content), pdf_pages(after.content)
     assert pages_after == pages_before  # every word and figure on every page, the chart axes among them
     body = " ".join(" ".join(pages_before).split())
@@ -226,14 +235,7 @@ async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_va
 
 
 async def test_an_issued_data_packs_csv_carries_its_frozen_figures_and_does_not_change_with_the_data(client, database, org_ids):
-    ulht = org_ids["RWD"]
-    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
-        meeting = await create_meeting(session, ulht, "PRM", dt.date(2026, 12, 9), subject_key="unit:RWD-MED", subject_name="Medicine")
-        organisation = await session.get(Organisation, ulht)
-        forum = await session.get(Forum, meeting.forum_id)
-        issued = await issue_pack(session, organisation, meeting, forum, expected_version=1, now=dt.datetime.now(dt.UTC),
-                                  actor=Actor(None, "Mark Wilson", "performance_manager"))
-        assert isinstance(issued, PackIssued)
+    meeting, issued = await issue_medicine_pack(database, org_ids["RWD"], dt.date(2026, 12, 9))
     await login(client, ULHT)
     page = await client.get(f"/organisations/RWD/meetings/{meeting.id}")
     assert f'href="/organisations/RWD/meetings/{meeting.id}/pack.csv"' in page.text
@@ -260,18 +262,7 @@ async def test_an_issued_data_packs_csv_carries_its_frozen_figures_and_does_not_
         assert row["previous_period"] == observed[-2]["period"] and row["previous"] == repr(float(observed[-2]["value"]))
     assert all(row["rating"] and row["rating_words"] and row["variation"] and row["assurance"] for row in reported)
 
-    code = reported[0]["indicator_code"]
-    shift = text(
-        "update assessment set value = value + :by from indicator i, org_unit u where i.id = assessment.indicator_id and u.id = assessment.unit_id"
-        " and i.code = :code and u.code = 'RWD-MED' and assessment.org_id = :o"
-    )
-    async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
-        await session.exec(shift, params={"by": 500, "code": code, "o": ulht})
-    try:
-        after = await client.get(path)
-    finally:
-        async with database.session(AccessContext.for_orgs([ulht], write=True)) as session:
-            await session.exec(shift, params={"by": -500, "code": code, "o": ulht})
+    after = await get_after_the_data_changes(client, database, org_ids["RWD"], reported[0]["indicator_code"], path)
     assert after.content == before.content
 
 

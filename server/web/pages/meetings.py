@@ -341,9 +341,8 @@ async def meeting_pack_pdf(request: Request) -> Response:
     pdf = await run_in_threadpool(render_pack_pdf, environment, {
         **context, "paper": paper, "charts": charts, "cadence": cadence, "printed_at": dt.datetime.now(UK), "date_from_iso": dt.date.fromisoformat,
     })
-    filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.pdf"
     return Response(pdf, media_type="application/pdf", headers={
-        "content-disposition": f'inline; filename="{filename}"', "cache-control": "no-store",
+        "content-disposition": f'inline; filename="{_pack_filename(organisation, found, "pdf")}"', "cache-control": "no-store",
     })
 
 
@@ -354,10 +353,13 @@ async def meeting_pack_csv(request: Request) -> Response:
     if loaded is None:
         return not_found(request)
     organisation, found, context = loaded
-    filename = f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.csv"
     return Response(pack_csv(pack_paper(context["pack"], format_number)), media_type="text/csv; charset=utf-8", headers={
-        "content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store",
+        "content-disposition": f'attachment; filename="{_pack_filename(organisation, found, "csv")}"', "cache-control": "no-store",
     })
+
+
+def _pack_filename(organisation: Organisation, found, extension: str) -> str:  # type: ignore[no-untyped-def]
+    return f"{organisation.code}-{found.forum.code}-{found.meeting.scheduled_for.isoformat()}-pack.{extension}"
 
 
 # --- reporting schedule ----------------------------------------------------------------------------
