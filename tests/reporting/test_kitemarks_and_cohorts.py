@@ -111,8 +111,9 @@ async def test_the_system_position_offers_a_cohort_only_where_members_name_one(c
 
 
 def _position_row(org_id: int, code: str, cohort: str | None) -> _PositionRow:
-    return _PositionRow(org_id, f"O{org_id}", f"Org {org_id}", None, None, None, code, code, "count", "lower_is_better", "monthly", True,
-                        "quantitative", "Quantitative", cohort, *([None] * 11))
+    named = (org_id, f"O{org_id}", f"Org {org_id}", None, None, None, code, code, "count", "lower_is_better", "monthly", True,
+             "quantitative", "Quantitative", cohort)
+    return _PositionRow(*named, *([None] * (len(_PositionRow._fields) - len(named))))  # the indicator id and latest status: none
 
 
 def test_a_cohort_narrows_the_system_matrix_to_the_codes_any_member_files_for_it():
