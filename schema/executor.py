@@ -166,14 +166,15 @@ def _compile_object(object_type: GraphQLObjectType, fields: list[_PlannedField])
             lines.append("    else:")
             lines.append(f"        {value} = n{index}[{value}]")
     lines.append("    return {" + ", ".join(entries) + "}")
-    exec(_compiled("\n".join(lines)), namespace)  # noqa: S102 - the source is built here from schema names, never from input
+    exec(compiled("\n".join(lines)), namespace)  # noqa: S102 - the source is built here from schema names, never from input
     return namespace["complete_object"]  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1024)
-def _compiled(source: str) -> CodeType:
-    """Compiled once per shape (plans are made per request; compiling each time cost a third of a small query's completion)."""
-    return compile(source, "<accord completer>", "exec")
+def compiled(source: str, filename: str = "<accord completer>") -> CodeType:
+    """Compiled once per shape (plans are made per request; compiling each time cost a third of a
+    small query's completion). Also compiles schema/prerender.py's row builders."""
+    return compile(source, filename, "exec")
 
 
 def _inline_check(output_type: Any, value: str, namespace: dict[str, Any], index: int) -> str | None:
@@ -187,7 +188,7 @@ def _inline_check(output_type: Any, value: str, namespace: dict[str, Any], index
     if output_type is GraphQLFloat:
         return f"type({value}) is float and isfinite({value})"
     if isinstance(output_type, GraphQLEnumType):
-        namespace[f"n{index}"] = _enum_names(output_type)
+        namespace[f"n{index}"] = enum_names(output_type)
         return f"{value}.__hash__ is not None and {value} in n{index}"
     return None
 
@@ -251,7 +252,7 @@ def _built_in_scalar(scalar: GraphQLScalarType) -> Completer:
     return lambda value: value if type(value) is float and math.isfinite(value) else coerce(value)
 
 
-def _enum_names(enum_type: GraphQLEnumType) -> dict[Any, str]:
+def enum_names(enum_type: GraphQLEnumType) -> dict[Any, str]:
     """Each value (and, for strawberry enums, each Python member) a record may hold, to its name."""
     names: dict[Any, str] = {definition.value: name for name, definition in enum_type.values.items()}
     for member in getattr(enum_type, "wrapped_cls", ()):
@@ -263,7 +264,7 @@ def _enum_names(enum_type: GraphQLEnumType) -> dict[Any, str]:
 def _enum(enum_type: GraphQLEnumType) -> Completer:
     """An enum's name by dictionary lookup of the value (or the Python member) a record holds;
     strawberry's own coercion scans the values for a member and costs several microseconds a cell."""
-    names = _enum_names(enum_type)
+    names = enum_names(enum_type)
     coerce = _leaf(enum_type.coerce_output_value)
 
     def complete(value: Any) -> Any:

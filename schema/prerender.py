@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from types import CodeType
 from typing import Any
 
 import orjson
@@ -39,6 +37,8 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
 from graphql.execution.values import VariableValues
+
+from schema.executor import compiled, enum_names
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _plan(raw: Any, shape: Shape, offset: int) -> RowPlan | None:
         return None
     source = f"def build(r):\n    return {expression}\n"
     namespace = dict(planner.names)
-    exec(_compiled(source), namespace)  # noqa: S102 - built here from shape columns and GraphQL names, never from input values
+    exec(compiled(source, "<accord row plan>"), namespace)  # noqa: S102 - built here from shape columns and GraphQL names, never from input values
     return RowPlan(tuple(planner.columns), source, namespace["build"], frozenset(planner.nested))
 
 
@@ -185,7 +185,7 @@ class _Planner:
         """The column as the GraphQL serialiser would write it: enums by name, Float as float8."""
         if isinstance(output, GraphQLEnumType):
             name = f"enum_{output.name}"
-            self.names[name] = {getattr(definition.value, "value", definition.value): value for value, definition in output.values.items()}
+            self.names[name] = enum_names(output)
             value = self.column(sql)
             return f"(None if {value} is None else {name}[{value}])"
         if output is GraphQLFloat:
@@ -195,8 +195,3 @@ class _Planner:
         if isinstance(output, GraphQLScalarType) and output.name == "Date":
             return self.column(f"({sql})::date")  # a date: orjson writes YYYY-MM-DD, as the Date scalar does
         return None
-
-
-@lru_cache(maxsize=256)
-def _compiled(source: str) -> CodeType:
-    return compile(source, "<accord row plan>", "exec")

@@ -87,7 +87,7 @@ async def give_access(session: AsyncSession, access: AccessContext) -> None:
     it from now on, and so does any later work on the session): the request boundary
     authenticates with none, then reads on in the same transaction (web/middleware.py)."""
     session.info["access"] = access
-    await session.exec(_SET_ACCESS, params=_access_settings(access, access.user_id))  # type: ignore[call-overload]
+    await apply_access(session, access)
 
 
 class Database:
