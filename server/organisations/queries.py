@@ -6,6 +6,7 @@ already narrowed what these queries can see; the functions never widen it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -198,7 +199,7 @@ _LATEST_COLUMNS = (
     "a.indicator_id, a.unit_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,"
     " a.periods_under_target, a.failure_forecast, a.masked_failure, a.rule_set"
 )
-_INDICATORS_OF_ORGS = """
+_INDICATORS_OF_ORGS = """{latest_with}
 select i.id, i.org_id, o.code, i.code, i.name, i.definition, i.unit, i.polarity, i.rollup, i.frequency, i.source, i.is_key,
        i.owner, i.cohort, i.kitemark, d.code, d.name, {target}{latest_columns}
 from indicator i join domain d on d.id = i.domain_id join organisation o on o.id = i.org_id{latest_join}
@@ -242,7 +243,7 @@ async def indicators_of_orgs(
     statement = _INDICATORS_OF_ORGS.format(
         filters=filters, target=_TARGET_IN_FORCE if target else "null::float8",
         latest_columns=f", {_LATEST_COLUMNS}" if latest else "",
-        latest_join=_LATEST_JOIN if latest else "",
+        latest_join=_LATEST_JOIN if latest else "", latest_with=_LATEST_WITH if latest else "",
     )
     rows = await fetch_records(session, statement, params)
     found: dict[int, list[IndicatorRecord]] = {org_id: [] for org_id in org_ids}
@@ -280,18 +281,27 @@ LATEST_COLUMNS = {
     "failureForecast": "a.failure_forecast", "maskedFailure": "a.masked_failure", "ruleSet": "a.rule_set",
 }
 LATEST_PRESENT = "a.indicator_id"  # null when the indicator has no latest assessment
-_LATEST_JOIN = " left join assessment a on a.indicator_id = i.id and a.unit_id is null and a.is_latest"
+# The latest organisation-level assessments of the organisations asked, read once as a set and
+# joined by indicator. Joined per indicator instead, PostgreSQL looked each indicator up in every
+# yearly partition of assessment (1,250 indicators x 8 partitions for a system of five: 13.9 ms of
+# its CPU against 4.4 ms this way, measured on the national data set).
+_LATEST_WITH = """with a as materialized (
+    select indicator_id, unit_id, period, value, target, trajectory, rag, variation, assurance, periods_under_target,
+           failure_forecast, masked_failure, rule_set
+    from assessment where is_latest and unit_id is null and org_id = any(:org_ids))"""
+_LATEST_JOIN = " left join a on a.indicator_id = i.id"
 
-_INDICATOR_PAGE_ROWS = """
+_INDICATOR_PAGE_ROWS = """{latest_with}
 select * from (
     select i.org_id, row_number() over (partition by i.org_id order by d.position, i.position, i.id) as rn,
            count(*) over (partition by i.org_id) as total, {columns}
-    from indicator i join domain d on d.id = i.domain_id join organisation o on o.id = i.org_id{latest_join}
+    from indicator i join domain d on d.id = i.domain_id{organisation_join}{latest_join}
     where i.org_id = any(:org_ids) {filters}
 ) r
 where (r.rn > :offset and r.rn <= :offset + :first) or r.rn = r.total
 order by r.org_id, r.rn
 """
+_ORGANISATION_COLUMN = re.compile(r"\bo\.")
 PAGE_ROW_OFFSET = 3  # org_id, rn, total come first in each row
 
 
@@ -307,7 +317,11 @@ async def indicator_page_rows(
     Each row starts with org_id, rn, total (PAGE_ROW_OFFSET); the last row of each organisation
     is always read, so the count is known even for a page past the end."""
     filters, params = _indicator_filters(org_ids, domain, key, source, codes, cohort)
-    statement = _INDICATOR_PAGE_ROWS.format(filters=filters, columns=", ".join(columns), latest_join=_LATEST_JOIN if latest else "")
+    statement = _INDICATOR_PAGE_ROWS.format(
+        filters=filters, columns=", ".join(columns), latest_join=_LATEST_JOIN if latest else "", latest_with=_LATEST_WITH if latest else "",
+        # The organisation is joined only for a column of its own (its code): the join cost a nested loop.
+        organisation_join=" join organisation o on o.id = i.org_id" if any(_ORGANISATION_COLUMN.search(column) for column in columns) else "",
+    )
     found: dict[int, tuple[int, list[Any]]] = {org_id: (0, []) for org_id in org_ids}
     for row in await fetch_records(session, statement, {**params, "offset": offset, "first": first}):
         org_id, position, total = row[0], row[1], row[2]
