@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from sqlalchemy import text
@@ -94,8 +95,9 @@ class SystemPosition:
     # Patient cohorts (WHSSC appendix 1) that members' key indicators name, and the one chosen.
     cohorts: tuple[DomainOption, ...] = ()
     selected_cohort: DomainOption | None = None
+    member_ids: tuple[int, ...] = ()  # the system's organisations (their indicators are the cells')
 
-    @property
+    @cached_property  # the matrix template asks once per cell
     def latest_period(self) -> dt.date | None:
         periods = [cell.status.period for row in self.rows for cell in row.cells if cell and cell.status]
         return max(periods, default=None)
@@ -150,9 +152,20 @@ async def system_position(
     variation and assurance belong to a series' latest point, so earlier periods show RAG only).
     Given the system's ``common`` set: its codes (key or not) for its members only, a full matrix."""
     assessment_at = "a.is_latest" if period is None else "a.period = :period"
+    # The members' organisation-level ratings first, by organisation (a few index probes per
+    # partition: assessment_latest_organisation_level_by_org), then joined by indicator; probing by indicator
+    # instead cost one probe per indicator and partition (10,000 at national scale). The stored
+    # evidence is carried only where LATEST_STATUS_COLUMNS reads it (a neutral verdict's side).
     records = await fetch_records(
         session,
         f"""
+            with a as materialized (
+              select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,
+                     a.periods_under_target, a.failure_forecast, a.masked_failure,
+                     case when a.variation = 'special_cause_neutral' then a.evidence end as evidence
+              from assessment a
+              where a.org_id = any(:member_ids) and a.unit_id is null and {assessment_at}
+            )
             select o.id as org_id, o.code as org_code, o.name as org_name, o.short_name,
                    maturity.level as maturity_level,
                    maturity.assessed_on as maturity_assessed_on,
@@ -165,8 +178,8 @@ async def system_position(
               where m.org_id = o.id and m.programme is null order by m.assessed_on desc, m.id desc limit 1
             ) maturity on true
             left join indicator i on i.org_id = o.id
-            left join domain d on d.id = i.domain_id
-            left join assessment a on a.indicator_id = i.id and a.unit_id is null and {assessment_at}
+            left join domain d on d.org_id = i.org_id and d.id = i.domain_id
+            left join a on a.indicator_id = i.id
             where o.id = any(:member_ids)
             order by d.position, i.position
             """,
@@ -274,20 +287,25 @@ def _shape(  # type: ignore[no-untyped-def]
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
         for code, cells in matrix.items()
     )
-    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common, cohorts, chosen)
+    return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common, cohorts, chosen, system.member_ids)
 
 
 TREND_PERIODS = 12  # a cell's sparkline: the member's last twelve organisation-level values
 
+# Each indicator's newest organisation-level values, read backwards from its own index entries
+# (org_id, indicator_id, unit_id, period): a window over every period of every indicator read all
+# sixty months and joined the whole readable indicator table (tens of thousands of rows for a
+# national reader).
 _CELL_TRENDS = """
-select s.indicator_id, i.frequency, s.period, s.value, s.target, s.trajectory, s.rag
-from (select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag,
-             row_number() over (partition by a.indicator_id order by a.period desc) as from_end
-      from assessment a
-      where a.indicator_id = any(:ids) and a.unit_id is null and a.period <= coalesce(cast(:upto as date), 'infinity')) s
-join indicator i on i.id = s.indicator_id
-where s.from_end <= :periods
-order by s.indicator_id, s.period
+select i.id, i.frequency, t.period, t.value, t.target, t.trajectory, t.rag
+from indicator i
+cross join lateral (
+  select a.period, a.value, a.target, a.trajectory, a.rag from assessment a
+  where a.org_id = i.org_id and a.indicator_id = i.id and a.unit_id is null and a.period <= coalesce(cast(:upto as date), 'infinity')
+  order by a.period desc limit :periods
+) t
+where i.org_id = any(:org_ids) and i.id = any(:ids)
+order by i.id, t.period
 """
 
 
@@ -299,11 +317,15 @@ async def cell_trends(
     ids = sorted({cell.indicator_id for row in position.rows for cell in row.cells if cell is not None})
     if not ids:
         return {}
-    rows = (await session.exec(text(_CELL_TRENDS), params={"ids": ids, "upto": upto, "periods": periods})).all()
+    rows = await fetch_records(session, _CELL_TRENDS, {"org_ids": list(position.member_ids), "ids": ids, "upto": upto, "periods": periods})
     series: dict[int, list[SeriesPoint]] = {}
+    labels: dict[tuple[dt.date, str], str] = {}  # the same dozen months label every cell's points
     for indicator_id, frequency, period, value, target, trajectory, rag in rows:
+        label = labels.get((period, frequency))
+        if label is None:
+            label = labels[period, frequency] = period_label(period, frequency)
         series.setdefault(indicator_id, []).append(SeriesPoint(
-            index=None, period=period, label=period_label(period, frequency), value=None if value is None else float(value),
+            index=None, period=period, label=label, value=None if value is None else float(value),
             target=None if target is None else float(target), trajectory=None if trajectory is None else float(trajectory),
             rag=rag or "none", masked_failure=False,
         ))
