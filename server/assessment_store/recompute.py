@@ -20,6 +20,7 @@ from server.assessment.spc import compute_spc
 from server.assessment.forecast import forecast_failure
 from server.assessment.improvement import improvement_since_plan
 from server.assessment.underperformance import consecutive_periods_under_target
+from server.assessment_store.derived import remember
 from server.assessment_store.locks import lock_derivation
 from server.assessment_store.members import compose_system_figures
 from server.assessment_store.rebase import live_recalculation_periods, rebase_mask
@@ -101,6 +102,8 @@ async def recompute_organisation(
     selected = scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods)
     records = derivation.records(selected, stored.digests)
     await store_records(session, org_id, records, scope)
+    # The ladders that follow read these series from here rather than from the rows just stored.
+    remember(session, derivation, affected, every_indicator=not indicator_ids)
     return len(records)
 
 

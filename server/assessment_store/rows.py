@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -38,6 +38,17 @@ StoredDigests = Mapping[tuple[int, int | None, dt.date], str]  # (indicator, uni
 _RAG_WORDS = np.array(codes.RAGS, dtype=object)
 _VARIATION_WORDS = np.array(codes.VARIATIONS, dtype=object)
 _ASSURANCE_WORDS = np.array(codes.ASSURANCES, dtype=object)
+
+
+class OrganisationLevelSeries(NamedTuple):
+    indicator_id: int
+    periods: list[dt.date]  # observed periods, newest first
+    values: list[float]
+    target: float | None  # the same on every row of a series
+    rag: str  # the latest row's verdicts
+    variation: str
+    assurance: str
+    failure_forecast: bool
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,23 @@ class Derivation:
         observed = self.observed
         last = observed.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1) if observed.shape[1] else np.zeros(len(observed), dtype=int)
         return np.where(observed.any(axis=1), last, -1)
+
+    def organisation_level(self) -> list[OrganisationLevelSeries]:
+        """Each organisation-level series as its stored rows say it (every observed period, newest first)."""
+        found = []
+        latest = self.latest.tolist()
+        for s, key in enumerate(self.series.keys):
+            t = latest[s]
+            if key.depth != 0 or t < 0:
+                continue
+            columns = np.flatnonzero(self.observed[s])[::-1].tolist()
+            target = float(self.target[s])
+            found.append(OrganisationLevelSeries(
+                key.indicator_id, [self.series.periods[c] for c in columns], self.series.values[s, columns].tolist(),
+                None if target != target else target, str(_RAG_WORDS[self.rag[s, t]]), str(_VARIATION_WORDS[self.variation[s]]),
+                str(_ASSURANCE_WORDS[self.assurance[s]]), bool(self.failure_forecast[s]),
+            ))
+        return found
 
     def records(self, selected: np.ndarray | None = None, stored: StoredDigests | None = None) -> list[tuple]:  # type: ignore[type-arg]
         """One tuple per observed (and, if given, ``selected``) cell, in ``COLUMNS`` order, series by series.

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.derived import forget
 from server.assessment_store.rows import COLUMNS, as_record
 from server.assessment_store.scope import Scope, everything
 from server.assessment_store.staging import stage_by_copy
@@ -105,6 +106,7 @@ async def store_assessments(session: AsyncSession, org_id: int, indicator_ids: l
 
 async def store_records(session: AsyncSession, org_id: int, records: list[tuple], scope: Scope) -> StoredChanges:  # type: ignore[type-arg]
     """Make the stored rows in ``scope`` equal ``records`` (rows.COLUMNS order: every row the scope should have)."""
+    forget(session, org_id)
     await stage_by_copy(session, "assessment_batch", COLUMNS, records)
     full, scope_indicator, scope_period = scope.as_arrays()
     if full:
