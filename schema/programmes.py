@@ -25,6 +25,7 @@ _ARGUMENT = {
     "programme": "programmeCode", "milestone": "milestoneId", "achieved_on": "achievedOn", "title": "title", "due_on": "dueOn",
     "month": "month", "realised": "realised", "planned": "planned", "description": "description", "likelihood": "likelihood",
     "impact": "impact", "owner": "owner", "mitigation": "mitigation", "status": "status", "risk": "riskId",
+    "code": "programmeCode", "name": "name", "sro": "sroUserId", "starts_on": "startsOn", "ends_on": "endsOn", "qipp_target": "qippTarget",
 }
 
 
@@ -79,6 +80,8 @@ class Programme:
     name: str
     status: str
     sro: str | None
+    sro_user_id: int | None = strawberry.field(description="The Senior Responsible Owner chosen from Organisation.programmeSponsors; "
+                                               "null while only the tenant file's post names one")
     starts_on: dt.date | None
     ends_on: dt.date | None
     milestones_overdue: int | None = strawberry.field(description="Null when nothing is recorded to judge the programme by")
@@ -100,7 +103,8 @@ class Programme:
         facts: dict[str, Any] = assessment.facts if assessment else {}
         ytd = assessment.year_to_date if assessment else None
         return cls(
-            code=found.code, name=found.name, status=found.status, sro=found.sro_name, starts_on=found.starts_on, ends_on=found.ends_on,
+            code=found.code, name=found.name, status=found.status, sro=found.sro_name, sro_user_id=found.sro_user_id,
+            starts_on=found.starts_on, ends_on=found.ends_on,
             milestones_overdue=facts.get("milestones_overdue"), qipp_planned_ytd=float(ytd.planned) if ytd else None,
             qipp_realised_ytd=float(ytd.realised) if ytd else None, qipp_shortfall_ytd=facts.get("qipp_shortfall_ytd"),
             qipp_shortfall_percent_ytd=facts.get("qipp_shortfall_percent_ytd"), qipp_year_to_date_through=ytd.through if ytd else None,
@@ -141,6 +145,28 @@ async def organisation_programmes(info: Info, org_id: int, code: str | None, inc
             if (code is None or r.code == code) and (include_closed or r.status != "closed")]
 
 
+@strawberry.type(description="A person who may be a programme's Senior Responsible Owner (createProgramme's sroUserId).")
+class ProgrammeSponsor:
+    user_id: int
+    name: str
+
+
+def _sponsors_loader(context: AccordContext) -> DataLoader:
+    async def load(org_ids: list[int]) -> list[list[record.Sponsor]]:
+        found = await context.read(lambda session: record.sro_candidates_of_orgs(session, context.authorizer, list(org_ids)))
+        return [found.get(org_id, []) for org_id in org_ids]
+
+    return context.loader("programme_sponsors", lambda: DataLoader(load_fn=load))
+
+
+async def organisation_programme_sponsors(info: Info, org_id: int) -> list[ProgrammeSponsor]:
+    """Organisation.programmeSponsors: one statement for every organisation asked about in the request. People are
+    identity rows (no row-level security): only an organisation the caller reads lists its own (not one it contracts with)."""
+    if org_id not in info.context.access.read_org_ids:
+        return []
+    return [ProgrammeSponsor(user_id=person.user_id, name=person.name) for person in await _sponsors_loader(info.context).load(org_id)]
+
+
 @strawberry.type
 class ProgrammeRecorded:
     message: str
@@ -170,7 +196,7 @@ async def _record(info: Info, organisation_code: str, programme_code: str, work:
         if isinstance(outcome, record.ProgrammeRefused):
             await session.rollback()
             return ProgrammeRefused(reason=outcome.reason, message=outcome.message, argument=_ARGUMENT.get(outcome.field or ""))
-        found = await read_programmes(session, organisation.id, code=programme_code)
+        found = await read_programmes(session, organisation.id, code=outcome.programme_code)
     return ProgrammeRecorded(message=outcome.message, programme=Programme.from_record(found[0], _today()))
 
 
@@ -180,6 +206,18 @@ def _money(value: float | None) -> Decimal | None:
 
 @strawberry.type
 class ProgrammeMutation:
+    @strawberry.mutation(description="Open a programme record (the PMO): its Senior Responsible Owner one of Organisation.programmeSponsors, "
+                                     "its start (and end), and the QIPP saving (pounds) to deliver in the financial year it starts in, "
+                                     "planned evenly by month. Refusals name the argument.")
+    async def create_programme(
+        self, info: Info, organisation_code: str, programme_code: str, name: str, sro_user_id: int, starts_on: dt.date, qipp_target: float,
+        ends_on: dt.date | None = None,
+    ) -> ProgrammeResult:
+        given = record.NewProgrammeInput(code=programme_code, name=name, sro_user_id=sro_user_id, starts_on=starts_on, ends_on=ends_on,
+                                         qipp_target=_money(qipp_target))
+        return await _record(info, organisation_code, programme_code, lambda session, authorizer, principal, org_id: record.create_programme(
+            session, authorizer, principal, org_id=org_id, given=given))
+
     @strawberry.mutation(description="Record a programme milestone achieved on a day (today or earlier); the programme ladder re-runs.")
     async def record_programme_milestone_achieved(
         self, info: Info, organisation_code: str, programme_code: str, milestone_id: int, achieved_on: dt.date,

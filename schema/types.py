@@ -26,7 +26,7 @@ from schema.enums import DataQualityRating, EscalationStatus, Frequency, Indicat
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds, prerendered_connection
 from schema.prerender import Column, Nested, nodes_plan
-from schema.programmes import Programme, organisation_programmes
+from schema.programmes import Programme, ProgrammeSponsor, organisation_programme_sponsors, organisation_programmes
 from schema.selection import selects, selects_at
 from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
@@ -310,6 +310,11 @@ class Organisation:
                                   "one by code, and closed ones only when asked.", metadata={"max_items": 50})
     async def programmes(self, info: Info, code: str | None = None, include_closed: bool = False) -> list[Programme]:
         return await organisation_programmes(info, self.id, code, include_closed)
+
+    @strawberry.field(description="People who may be a programme's Senior Responsible Owner: active holders of a role the policy lets "
+                                  "sponsor a programme (createProgramme's sroUserId)", metadata={"max_items": 500})
+    async def programme_sponsors(self, info: Info) -> list[ProgrammeSponsor]:
+        return await organisation_programme_sponsors(info, self.id)
 
     @strawberry.field(description="Escalations raised by this organisation's ladders, highest level first.")
     async def escalations(

@@ -40,7 +40,27 @@ async def _load_tenants(settings: Settings) -> None:
 
     async with open_database(settings) as database:
         summary = await load_tenants(database, settings.tenants_dir)
+        rederived = await _rederive_rollup_changes(database, summary.rollup_changed)
     log.info("loaded %d tenants: %d units, %d indicators, %d forums", summary.organisations, summary.units, summary.indicators, summary.forums)
+    if rederived:
+        log.info("derived %d organisations again: their units' roll-up changed", rederived)
+
+
+async def _rederive_rollup_changes(database: "Database", org_ids: frozenset[int]) -> int:  # type: ignore[name-defined]  # noqa: F821
+    """A unit now in or out of its parent's figures (``rolls_up``): derive its organisation, and the systems it is a member of, again."""
+    from sqlalchemy import text
+
+    from server.assessment_store.recompute import recompute_one
+
+    if not org_ids:
+        return 0
+    async with database.session() as session:
+        systems = (await session.exec(text(
+            "select distinct h.organisation_id from system_membership m join health_system h on h.id = m.system_id"
+            " where m.organisation_id = any(:orgs) and h.organisation_id is not null"), params={"orgs": sorted(org_ids)})).scalars().all()
+    for org_id in [*sorted(org_ids), *sorted(set(systems) - org_ids)]:
+        await recompute_one(database, org_id)
+    return len(org_ids) + len(set(systems) - org_ids)
 
 
 async def _demo_data(settings: Settings, months: int) -> None:
@@ -53,7 +73,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     async with open_database(settings) as database:
-        await load_tenants(database, settings.tenants_dir)
+        loaded = await load_tenants(database, settings.tenants_dir)
         tenants = validate_tenants(settings.tenants_dir)
         async with database.session() as session:
             ids = await organisation_ids(session)
@@ -64,6 +84,8 @@ async def _demo_data(settings: Settings, months: int) -> None:
             rows += await generate_demo_notices(session, tenants)
         if rows:
             await recompute_all(database)
+        else:
+            await _rederive_rollup_changes(database, loaded.rollup_changed)
     log.info("demo data: %d measurements added, %d demo users created", rows, users)
 
 

@@ -3,7 +3,8 @@
 A series is indicator x unit, where the unit is any node of the tree (the organisation level is
 the root). Each node's value per period is the roll-up of the leaf measurements beneath it, by
 the indicator's method (DOMAIN 4.2): sum, sum(numerator)/sum(denominator), max or min; an
-indicator that cannot be rolled up keeps only the value recorded at that node.
+indicator that cannot be rolled up keeps only the value recorded at that node. A unit declared
+``rolls_up: false`` (a commissioner's contract units) counts at itself and below, never above.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class SeriesKey:
     indicator_id: int
     unit_id: int
     depth: int
-    parent_unit_id: int | None
+    parent_unit_id: int | None  # the unit its figures roll up into (None: the root, or a unit that does not roll up)
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,12 @@ async def read_organisation_series(session: AsyncSession, org_id: int, indicator
             -- The unit tree's (node, leaf beneath it) pairs first, then the measurements by index and each
             -- node's roll-up grouped in the order the series are returned (one sort: 46 -> 31 ms for a
             -- national trust, where joining each measurement to its leaf and sorting twice cost the rest).
+            -- A leaf counts at the units above it up to its roll-up boundary (rolls_up, migration 0023), and a
+            -- unit that does not roll up has no parent total (masking).
             with tree as materialized (
-              select u.id as unit_id, u.depth, u.parent_id, leaf.id as leaf_id, leaf.id = u.id as own
-              from org_unit u join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%'
+              select u.id as unit_id, u.depth, case when u.rolls_up then u.parent_id end as parent_id, leaf.id as leaf_id, leaf.id = u.id as own
+              from org_unit u
+              join org_unit leaf on leaf.org_id = u.org_id and leaf.path like u.path || '%' and u.path like leaf.rollup_top_path || '%'
               where u.org_id = :org
             )
             select unit_id, depth, parent_id, indicator_id, array_agg(period - date '{EPOCH.isoformat()}'), array_agg(value)

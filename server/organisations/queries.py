@@ -41,13 +41,6 @@ ROLLUP_SQL = """
 """
 
 
-@dataclass(frozen=True)
-class OrganisationValue:
-    indicator_id: int
-    period: dt.date
-    value: float | None
-
-
 async def visible_organisations(session: AsyncSession, org_ids: Sequence[int]) -> list[Organisation]:
     """Organisations among org_ids, by name. Directory rows: the caller passes what access allows."""
     if not org_ids:
@@ -112,28 +105,6 @@ async def targets_in_force(session: AsyncSession, indicator_ids: Sequence[int], 
         if best is None or sign * target.value > sign * best.value:
             chosen[key] = target
     return chosen
-
-
-async def latest_organisation_values(session: AsyncSession, indicator_ids: Sequence[int]) -> dict[int, OrganisationValue]:
-    """Each indicator's organisation-level value for its latest period with data."""
-    if not indicator_ids:
-        return {}
-    rows = await session.exec(
-        text(
-            f"""
-            with latest as (
-              select indicator_id, max(period) as period from measurement
-              where indicator_id = any(:ids) group by indicator_id
-            )
-            select i.id, l.period, {ROLLUP_SQL} as value
-            from latest l join indicator i on i.id = l.indicator_id
-            join measurement m on m.indicator_id = l.indicator_id and m.period = l.period
-            group by i.id, i.rollup, i.unit, l.period
-            """
-        ),
-        params={"ids": list(indicator_ids)},
-    )
-    return {row[0]: OrganisationValue(row[0], row[1], float(row[2]) if row[2] is not None else None) for row in rows.all()}
 
 
 async def recent_measurements(session: AsyncSession, *, indicator_id: int, limit: int = 12) -> list[Measurement]:

@@ -9,8 +9,9 @@ programme's escalation (PMO -> PMDG -> IPDB -> CET) moves with it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -21,14 +22,20 @@ from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.audit.trail import record_event
 from server.auth.authz import Authorizer, Principal, acting_domain
 from server.escalation_store.run import RunSummary, run_ladders
-from server.programmes.facts import month_start
+from server.notifications.recipients import named_people_holding
+from server.programmes.facts import add_months, financial_year_start, month_start
 
 UK = ZoneInfo("Europe/London")
 TEXT_LIMIT = 2000
 MONEY_LIMIT = Decimal("1000000000")  # a month's saving above £1bn is a typing error
 RefusalReason = Literal["not_found", "not_allowed", "stale", "invalid"]
-Action = Literal["record", "manage"]
+Action = Literal["record", "manage", "create"]
 STATUSES = ("active", "paused", "closed")
+# The policy's word for whom a programme may have as its Senior Responsible Owner (Sheffield 3.1: an
+# executive director is accountable for each programme): holders of a role that may ``sponsor`` one.
+SPONSOR = "sponsor"
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+RESERVED_CODES = ("new",)  # /programmes/new is the form
 
 
 @dataclass(frozen=True)
@@ -67,34 +74,74 @@ class RiskInput:
 @dataclass(frozen=True)
 class ProgrammeInput:
     name: str
-    sro_name: str
+    sro_user_id: int | None  # None: the Senior Responsible Owner stays as recorded
     status: str
     starts_on: dt.date | None
     ends_on: dt.date | None
     version: int | None
 
 
+@dataclass(frozen=True)
+class NewProgrammeInput:
+    code: str
+    name: str
+    sro_user_id: int | None
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    qipp_target: Decimal | None  # the saving planned for the financial year it starts in, in pounds
+
+
+@dataclass(frozen=True)
+class Sponsor:
+    """A person who may be a programme's Senior Responsible Owner."""
+
+    user_id: int
+    name: str
+
+
 def may(authorizer: Authorizer, principal: Principal | None, domain: str, action: Action) -> bool:
     return authorizer.allows(principal, domain, "programme", action)
+
+
+_WHO_MAY = {"manage": ("keep this programme's record", "the PMO"), "record": ("record this programme's progress", "the PMO and programme leads"),
+            "create": ("create a programme", "the PMO")}
+
+
+def _acting_role(authorizer: Authorizer, principal: Principal, domain: str, action: Action) -> str | ProgrammeRefused:
+    """The role the person makes this change in, or the refusal naming who may."""
+    granting = set(authorizer.roles_granting("programme", action))
+    roles = [role for role in principal.roles_in(domain) if role in granting]
+    if not roles or not may(authorizer, principal, domain, action):
+        what, who = _WHO_MAY[action]
+        return ProgrammeRefused("not_allowed", f"Your role does not allow you to {what} ({who} may)")
+    return roles[0]
+
+
+async def sro_candidates(session: AsyncSession, authorizer: Authorizer, org_id: int) -> list[Sponsor]:
+    """The organisation's people who may be a programme's Senior Responsible Owner, by name."""
+    return (await sro_candidates_of_orgs(session, authorizer, [org_id]))[org_id]
+
+
+async def sro_candidates_of_orgs(session: AsyncSession, authorizer: Authorizer, org_ids: list[int]) -> dict[int, list[Sponsor]]:
+    """Per organisation, in one statement: active holders (for the organisation, or for the system it is) of a
+    role the policy lets ``sponsor`` a programme."""
+    found = await named_people_holding(session, org_ids, authorizer.roles_granting("programme", SPONSOR))
+    return {org_id: [Sponsor(user_id, name) for user_id, name in people] for org_id, people in found.items()}
 
 
 async def _programme(session: AsyncSession, authorizer: Authorizer, principal: Principal, org_id: int, code: str,
                      action: Action) -> tuple[int, str, str] | ProgrammeRefused:
     """The programme's id and name, locked for this change, and the role it is made in, once the person may make it."""
-    domain = await acting_domain(session, org_id)
-    granting = set(authorizer.roles_granting("programme", action))
-    roles = [role for role in principal.roles_in(domain) if role in granting]
-    if not roles or not may(authorizer, principal, domain, action):
-        what = "keep this programme's record" if action == "manage" else "record this programme's progress"
-        return ProgrammeRefused("not_allowed", f"Your role does not allow you to {what} "
-                                f"(the PMO{' and programme leads' if action == 'record' else ''} may)")
+    role = _acting_role(authorizer, principal, await acting_domain(session, org_id), action)
+    if isinstance(role, ProgrammeRefused):
+        return role
     # One writer of an organisation's ladders at a time: the run below reads this change.
     await lock_for_transaction(session, LADDERS, [org_id])
     row = (await session.exec(text("select id, name from programme where org_id = :org and code = :code for update"),
                               params={"org": org_id, "code": code})).first()
     if row is None:
         return ProgrammeRefused("not_found", "This organisation has no programme with that code", "programme")
-    return row[0], row[1], roles[0]
+    return row[0], row[1], role
 
 
 async def _done(session: AsyncSession, org_id: int, code: str, message: str, now: dt.datetime) -> ProgrammeSaved:
@@ -283,29 +330,42 @@ async def save_risk(
     return await _done(session, org_id, programme_code, f"Risk of {name} {word} (score {after['score']}).", now)
 
 
+async def _sponsor(session: AsyncSession, authorizer: Authorizer, org_id: int, user_id: int | None) -> Sponsor | ProgrammeRefused:
+    """The person chosen as Senior Responsible Owner, once they are one of those who may be."""
+    chosen = next((person for person in await sro_candidates(session, authorizer, org_id) if person.user_id == user_id), None)
+    if chosen is None:
+        return ProgrammeRefused("invalid", "Choose the Senior Responsible Owner from the organisation's people who may hold the role", "sro")
+    return chosen
+
+
 async def edit_programme(
     session: AsyncSession, authorizer: Authorizer, principal: Principal, *, org_id: int, programme_code: str, given: ProgrammeInput,
     now: dt.datetime | None = None,
 ) -> ProgrammeOutcome:
-    """The PMO keeps the record itself: name, Senior Responsible Owner, status and dates."""
+    """The PMO keeps the record itself: name, Senior Responsible Owner (one of those who may be), status and dates."""
     now = now or dt.datetime.now(dt.UTC)
     found = await _programme(session, authorizer, principal, org_id, programme_code, "manage")
     if isinstance(found, ProgrammeRefused):
         return found
     programme_id, _, role = found
-    name, sro = (given.name or "").strip(), (given.sro_name or "").strip()
+    name = (given.name or "").strip()
     if not name or len(name) > 200:
         return ProgrammeRefused("invalid", "Enter the programme's name, in 200 characters or fewer", "name")
-    if not sro or len(sro) > 200:
-        return ProgrammeRefused("invalid", "Name the Senior Responsible Owner", "sro")
     if given.status not in STATUSES:
         return ProgrammeRefused("invalid", "Choose active, paused or closed", "status")
     if given.starts_on and given.ends_on and given.ends_on < given.starts_on:
         return ProgrammeRefused("invalid", "The end date must be on or after the start date", "ends_on")
-    current = (await session.exec(text("select name, sro_name, status, starts_on, ends_on, version from programme where org_id = :org and id = :id"),
-                                  params={"org": org_id, "id": programme_id})).one()
+    current = (await session.exec(text(
+        "select name, sro_name, status, starts_on, ends_on, version, sro_user_id from programme where org_id = :org and id = :id"
+    ), params={"org": org_id, "id": programme_id})).one()
     if given.version is not None and given.version != current[5]:
         return ProgrammeRefused("stale", "Someone else changed this programme after you opened the page, so nothing was saved.", "programme")
+    sro_user_id, sro = current[6], current[1]
+    if given.sro_user_id is not None and given.sro_user_id != current[6]:
+        chosen = await _sponsor(session, authorizer, org_id, given.sro_user_id)
+        if isinstance(chosen, ProgrammeRefused):
+            return chosen
+        sro_user_id, sro = chosen.user_id, chosen.name
     if given.status == "closed" and current[2] != "closed":
         # A closed programme leaves the ladder; an exception open on it is the forum's to close, not the PMO's.
         forum = (await session.exec(text(
@@ -315,12 +375,74 @@ async def edit_programme(
             return ProgrammeRefused("invalid", f"The programme's exception is open with the {forum}: it closes the escalation "
                                     "(on the escalation page) before the programme is closed", "status")
     await session.exec(text(
-        "update programme set name = :name, sro_name = :sro, status = :status, starts_on = :starts, ends_on = :ends,"
+        "update programme set name = :name, sro_user_id = :sro_user, sro_name = :sro, status = :status, starts_on = :starts, ends_on = :ends,"
         " version = version + 1, updated_at = now() where org_id = :org and id = :id"
-    ), params={"name": name, "sro": sro, "status": given.status, "starts": given.starts_on, "ends": given.ends_on, "org": org_id, "id": programme_id})
+    ), params={"name": name, "sro_user": sro_user_id, "sro": sro, "status": given.status, "starts": given.starts_on, "ends": given.ends_on,
+               "org": org_id, "id": programme_id})
     iso = (lambda day: day.isoformat() if day else None)
     await record_event(session, action="programme.edited", object_type="programme", object_id=str(programme_id), org_id=org_id,
                        actor_user_id=principal.user_id, actor_role=role,
-                       before={"name": current[0], "sro": current[1], "status": current[2], "starts_on": iso(current[3]), "ends_on": iso(current[4])},
-                       after={"name": name, "sro": sro, "status": given.status, "starts_on": iso(given.starts_on), "ends_on": iso(given.ends_on)})
+                       before={"name": current[0], "sro": current[1], "sro_user_id": current[6], "status": current[2],
+                               "starts_on": iso(current[3]), "ends_on": iso(current[4])},
+                       after={"name": name, "sro": sro, "sro_user_id": sro_user_id, "status": given.status,
+                              "starts_on": iso(given.starts_on), "ends_on": iso(given.ends_on)})
     return await _done(session, org_id, programme_code, f"{name} saved.", now)
+
+
+def qipp_plan(target: Decimal, starts_on: dt.date, ends_on: dt.date | None) -> list[tuple[dt.date, Decimal]]:
+    """The year's QIPP target as a monthly plan: spread evenly over the months the programme runs in the
+    financial year it starts in (the pennies left over on the last month), for the PMO to reshape month by month."""
+    first = month_start(starts_on)
+    year_end = add_months(financial_year_start(first), 11)
+    last = min(year_end, month_start(ends_on)) if ends_on else year_end
+    months = [add_months(first, i) for i in range((last.year - first.year) * 12 + last.month - first.month + 1)]
+    share = (target / len(months)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return [(month, share) for month in months[:-1]] + [(months[-1], target - share * (len(months) - 1))]
+
+
+async def create_programme(
+    session: AsyncSession, authorizer: Authorizer, principal: Principal, *, org_id: int, given: NewProgrammeInput, now: dt.datetime | None = None,
+) -> ProgrammeOutcome:
+    """The PMO opens a programme record (Sheffield 3.1): its code and name, its Senior Responsible Owner (one of
+    the organisation's people who may be), when it runs, and the QIPP saving it must deliver in its first
+    financial year, planned month by month. Audited; the ladders run, so it is on the programme route at once."""
+    now = now or dt.datetime.now(dt.UTC)
+    role = _acting_role(authorizer, principal, await acting_domain(session, org_id), "create")
+    if isinstance(role, ProgrammeRefused):
+        return role
+    code, name = (given.code or "").strip(), (given.name or "").strip()
+    if not name or len(name) > 200:
+        return ProgrammeRefused("invalid", "Enter the programme's name, in 200 characters or fewer", "name")
+    if not CODE_PATTERN.fullmatch(code) or code.lower() in RESERVED_CODES:
+        return ProgrammeRefused("invalid", "Enter a short code of letters, digits, dots, dashes or underscores (up to 40), like UEC", "code")
+    if given.sro_user_id is None:
+        return ProgrammeRefused("invalid", "Choose the Senior Responsible Owner", "sro")
+    chosen = await _sponsor(session, authorizer, org_id, given.sro_user_id)
+    if isinstance(chosen, ProgrammeRefused):
+        return chosen
+    if given.starts_on is None:
+        return ProgrammeRefused("invalid", "Enter the date the programme starts", "starts_on")
+    if given.ends_on is not None and given.ends_on < given.starts_on:
+        return ProgrammeRefused("invalid", "The end date must be on or after the start date", "ends_on")
+    if given.qipp_target is None or not (0 <= given.qipp_target < MONEY_LIMIT):
+        return ProgrammeRefused("invalid", "Enter the QIPP saving to deliver in the financial year, in pounds (0 if none)", "qipp_target")
+    await lock_for_transaction(session, LADDERS, [org_id])
+    if (await session.exec(text("select 1 from programme where org_id = :org and code = :code"), params={"org": org_id, "code": code})).first():
+        return ProgrammeRefused("invalid", f"This organisation already has a programme with the code {code}", "code")
+    programme_id = (await session.exec(text(
+        "insert into programme (org_id, code, name, sro_user_id, sro_name, starts_on, ends_on)"
+        " values (:org, :code, :name, :sro_user, :sro, :starts, :ends) returning id"
+    ), params={"org": org_id, "code": code, "name": name, "sro_user": chosen.user_id, "sro": chosen.name, "starts": given.starts_on,
+               "ends": given.ends_on})).scalar_one()
+    plan = qipp_plan(given.qipp_target, given.starts_on, given.ends_on)
+    await session.exec(text(
+        "insert into programme_benefit (org_id, programme_id, month, planned)"
+        " select :org, :programme, month, planned from unnest(cast(:months as date[]), cast(:planned as numeric[])) as plan(month, planned)"
+    ), params={"org": org_id, "programme": programme_id, "months": [month for month, _ in plan], "planned": [amount for _, amount in plan]})
+    await record_event(session, action="programme.created", object_type="programme", object_id=str(programme_id), org_id=org_id,
+                       actor_user_id=principal.user_id, actor_role=role,
+                       after={"programme": code, "name": name, "sro": chosen.name, "sro_user_id": chosen.user_id,
+                              "starts_on": given.starts_on.isoformat(), "ends_on": given.ends_on.isoformat() if given.ends_on else None,
+                              "qipp_target": str(given.qipp_target), "qipp_months": [month.isoformat() for month, _ in plan]})
+    return await _done(session, org_id, code, f"{name} created, {chosen.name} its Senior Responsible Owner, with a QIPP plan of "
+                       f"£{given.qipp_target:,.0f} from {plan[0][0]:%B %Y} to {plan[-1][0]:%B %Y}.", now)

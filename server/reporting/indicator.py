@@ -214,7 +214,7 @@ async def _revisions(session: AsyncSession, *, indicator_id: int, unit: UnitRef 
             from measurement_revision r
             join measurement m on m.org_id = r.org_id and m.id = r.measurement_id and m.period = r.period
             join org_unit u on u.org_id = m.org_id and u.id = m.unit_id
-            where m.indicator_id = :indicator and u.path like :path || '%'
+            where m.indicator_id = :indicator and u.path like :path || '%' and :path like u.rollup_top_path || '%'
             order by r.recorded_at desc, m.period desc, u.name, r.revision desc
             limit :limit
             """

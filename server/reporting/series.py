@@ -67,10 +67,15 @@ where s.period >= :start and s.period <= :end
 order by s.indicator_id, s.period
 """
 
+# The units whose measurements make the figure: the organisation's (those that roll up to it) or
+# those below the unit up to their roll-up boundary (rolls_up, migration 0023), as derivation counts them.
+_ORGANISATION_UNITS = """
+  and not exists (select 1 from org_unit leaf where leaf.org_id = m.org_id and leaf.id = m.unit_id and leaf.rollup_top_path <> '')
+"""
 _UNIT_SUBTREE = """
   and m.unit_id in (
-    with recursive below(id) as (select cast(:unit as int) union all select u.id from org_unit u join below b on u.parent_id = b.id)
-    select id from below)
+    select leaf.id from org_unit top join org_unit leaf on leaf.org_id = top.org_id and leaf.path like top.path || '%'
+    where top.id = cast(:unit as int) and top.path like leaf.rollup_top_path || '%')
 """
 
 
@@ -82,7 +87,7 @@ async def indicator_series(
     if not indicator_ids:
         return {}
     unit_filter = "a.unit_id is null" if unit_id is None else "a.unit_id = :unit"
-    statement = _SERIES.format(unit_filter=unit_filter, measurement_unit_filter="" if unit_id is None else _UNIT_SUBTREE)
+    statement = _SERIES.format(unit_filter=unit_filter, measurement_unit_filter=_ORGANISATION_UNITS if unit_id is None else _UNIT_SUBTREE)
     params: dict[str, object] = {"ids": list(indicator_ids), "start": start or dt.date.min, "end": end or dt.date.max}
     if unit_id is not None:
         params["unit"] = unit_id

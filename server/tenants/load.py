@@ -35,6 +35,8 @@ class LoadSummary:
     units: int
     indicators: int
     forums: int
+    # Organisations whose roll-up boundaries (units' ``rolls_up``) changed: their stored figures need deriving again.
+    rollup_changed: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,14 +139,14 @@ async def load_tenants(database: Database, directory: Path) -> LoadSummary:
     tenants = [_Tenant(file, tenant, org_ids[code]) for code, (file, tenant) in files.items()]
     access = AccessContext.for_orgs(org_ids.values(), write=True)
     async with database.session(access) as session:
-        units = await _load_structure(session, tenants)
+        units, rollup_changed = await _load_structure(session, tenants)
         indicators = await _load_indicators(session, tenants)
         forums = await _load_forums(session, tenants)
         await _load_contracts(session, tenants, org_ids)
         await _load_programmes(session, tenants)
         await _store_frameworks(session, tenants)
         await _load_systems(session, tenants, org_ids)
-    return LoadSummary(organisations=len(tenants), units=units, indicators=indicators, forums=forums)
+    return LoadSummary(organisations=len(tenants), units=units, indicators=indicators, forums=forums, rollup_changed=rollup_changed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,13 +242,19 @@ _UNIT_COLUMNS = (("org_id", "int"), ("code", "text"), ("name", "text"), ("depth"
 _UPSERT_UNITS = _unnest_upsert(
     "org_unit", _UNIT_COLUMNS, "on constraint org_unit_code_unique", ["name", "depth", "parent_id"], "org_id, code, id"
 )
+# The path and the roll-up boundary (migration 0023); answers the organisations whose boundary moved.
 _SET_UNIT_PATHS = text(
-    "update org_unit set path = batch.path from unnest(cast(:ids as int[]), cast(:paths as text[])) as batch(id, path)"
-    " where org_unit.id = batch.id and org_unit.path is distinct from batch.path"
+    "update org_unit set path = batch.path, rolls_up = batch.rolls_up, rollup_top_path = batch.top"
+    " from unnest(cast(:ids as int[]), cast(:paths as text[]), cast(:rolls_up as boolean[]), cast(:tops as text[]))"
+    " as batch(id, path, rolls_up, top), org_unit before"
+    " where org_unit.id = batch.id and before.id = org_unit.id"
+    " and (org_unit.path, org_unit.rolls_up, org_unit.rollup_top_path) is distinct from (batch.path, batch.rolls_up, batch.top)"
+    " returning org_unit.org_id, before.rollup_top_path is distinct from batch.top"
 )
 
 
-async def _load_structure(session: AsyncSession, tenants: Sequence[_Tenant]) -> int:
+async def _load_structure(session: AsyncSession, tenants: Sequence[_Tenant]) -> tuple[int, frozenset[int]]:
+    """Tiers and units; answers the units written and the organisations whose roll-up boundary moved."""
     tiers = [(t.org_id, depth, name) for t in tenants for depth, name in enumerate(t.spec.tiers)]
     if tiers:
         await session.exec(_UPSERT_TIERS, params=_arrays(_TIER_COLUMNS, tiers))
@@ -265,6 +273,8 @@ async def _load_structure(session: AsyncSession, tenants: Sequence[_Tenant]) -> 
             collect(tenant.org_id, root, 0, None)
     unit_ids: dict[tuple[int, str], int] = {}
     paths: dict[tuple[int, str], str] = {}
+    tops: dict[tuple[int, str], str] = {}  # rollup_top_path: the deepest path at or above the unit that does not roll up
+    rolls_up: dict[tuple[int, str], bool] = {}
     for depth, level in enumerate(levels):
         rows = []
         for org_id, unit, parent_code in level:
@@ -274,11 +284,17 @@ async def _load_structure(session: AsyncSession, tenants: Sequence[_Tenant]) -> 
         result = await session.exec(_UPSERT_UNITS, params=_arrays(_UNIT_COLUMNS, rows))
         unit_ids.update({(org_id, code): unit_id for org_id, code, unit_id in result.all()})
         for org_id, unit, parent_code in level:
+            key = (org_id, unit.code)
             parent_path = paths[(org_id, parent_code)] if parent_code is not None else "/"
-            paths[(org_id, unit.code)] = f"{parent_path}{unit_ids[(org_id, unit.code)]}/"
-    if paths:
-        await session.exec(_SET_UNIT_PATHS, params={"ids": [unit_ids[key] for key in paths], "paths": list(paths.values())})
-    return len(paths)
+            paths[key] = f"{parent_path}{unit_ids[key]}/"
+            rolls_up[key] = unit.rolls_up
+            tops[key] = paths[key] if not unit.rolls_up else tops[(org_id, parent_code)] if parent_code is not None else ""
+    if not paths:
+        return 0, frozenset()
+    moved = (await session.exec(_SET_UNIT_PATHS, params={
+        "ids": [unit_ids[key] for key in paths], "paths": list(paths.values()), "rolls_up": list(rolls_up.values()), "tops": list(tops.values()),
+    })).all()
+    return len(paths), frozenset(org_id for org_id, boundary_moved in moved if boundary_moved)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -104,6 +104,9 @@ class UnitSpec(Strict):
     code: Code
     name: str
     tier: str
+    # False: the unit's figures (and those below it) stay out of its parent's and the organisation's
+    # own: a commissioner's contract units hold its providers' figures, not its own (issue 15).
+    rolls_up: bool = True
     children: list["UnitSpec"] = []
 
 
@@ -639,8 +642,14 @@ class TenantFile(Strict):
         errors: list[str] = []
         tiers = set(self.tiers)
         seen_units: set[str] = set()
+        rolls_into_organisation: set[str] = set()
 
-        def walk(unit: UnitSpec, depth: int, path: str) -> None:
+        def walk(unit: UnitSpec, depth: int, path: str, rolls_in: bool = True) -> None:
+            if depth == 0 and not unit.rolls_up:
+                errors.append(f"{path}.rolls_up: the organisation's own unit has no parent to stay out of")
+            rolls_in = rolls_in and unit.rolls_up
+            if rolls_in:
+                rolls_into_organisation.add(unit.code)
             if unit.tier not in tiers:
                 errors.append(f"{path}.tier: '{unit.tier}' is not one of tiers {self.tiers}")
             elif self.tiers.index(unit.tier) != depth:
@@ -649,7 +658,7 @@ class TenantFile(Strict):
                 errors.append(f"{path}.code: duplicate unit code '{unit.code}'")
             seen_units.add(unit.code)
             for index, child in enumerate(unit.children):
-                walk(child, depth + 1, f"{path}.children[{index}]")
+                walk(child, depth + 1, f"{path}.children[{index}]", rolls_in)
 
         for index, unit in enumerate(self.units):
             walk(unit, 0, f"units[{index}]")
@@ -701,6 +710,10 @@ class TenantFile(Strict):
                 continue
             if contract.monitoring.unit not in seen_units:
                 errors.append(f"contracts[{index}].monitoring.unit: '{contract.monitoring.unit}' is not a declared unit")
+            elif contract.monitoring.unit in rolls_into_organisation:
+                # The provider's figures are not the commissioner's: they must never add to its own totals.
+                errors.append(f"contracts[{index}].monitoring.unit: '{contract.monitoring.unit}' would roll the provider's figures up into "
+                              "the organisation's own: declare rolls_up: false on it or on a unit above it")
             for i_index, code in enumerate(contract.monitoring.indicators):
                 if code not in indicators:
                     errors.append(f"contracts[{index}].monitoring.indicators[{i_index}]: '{code}' is not a declared indicator")

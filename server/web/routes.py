@@ -80,6 +80,8 @@ def page_routes() -> list[Route]:
         Route("/organisations/{code}/autonomy", autonomy.autonomy_page, methods=["GET"]),
         Route("/organisations/{code}/autonomy/reviews", autonomy.record, methods=["POST"]),
         Route("/organisations/{code}/programmes", programmes.programmes_page, methods=["GET"]),
+        Route("/organisations/{code}/programmes", programmes.programme_created, methods=["POST"]),
+        Route("/organisations/{code}/programmes/new", programmes.new_programme_page, methods=["GET"]),
         Route("/organisations/{code}/programmes/{programme}", programmes.programme_page, methods=["GET"]),
         Route("/organisations/{code}/programmes/{programme}", programmes.programme_edited, methods=["POST"]),
         Route("/organisations/{code}/programmes/{programme}/milestones", programmes.milestone_added, methods=["POST"]),

@@ -41,3 +41,37 @@ async def test_a_lead_adds_a_risk_without_javascript(page_as: OpenPage, database
         assert "15 high" in await page.locator("table", has_text="Clinical leadership capacity").inner_text()
     finally:
         await retire(database, org_ids["03N"], code)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+async def test_the_create_programme_form_is_accessible_and_works_without_javascript(page_as: OpenPage, database, org_ids, width):
+    """The PMO's create form at desktop and phone widths: axe-clean, then an error beside the field and in the
+    summary, then the programme created, all without JavaScript."""
+    page = await page_as(PMO, javascript=True)
+    await page.set_viewport_size({"width": width, "height": 900})
+    response = await page.goto("/organisations/03N/programmes/new")
+    assert response is not None and response.status == 200
+    await screenshot(page, f"programme-new-{width}")
+    await assert_accessible(page)
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    plain = await page_as(PMO, javascript=False)
+    await plain.set_viewport_size({"width": width, "height": 900})
+    await plain.goto("/organisations/03N/programmes/new")
+    code = f"BR{width}{org_ids['03N']}"
+    await plain.get_by_label("Programme name").fill("Ageing well programme")
+    await plain.get_by_label("Short code").fill(code)
+    await plain.get_by_label("Senior Responsible Owner").select_option(label="Tom Hale")
+    await plain.get_by_label("Starts").fill("2026-12-01")
+    async with plain.expect_navigation():
+        await plain.get_by_role("button", name="Create programme").click()
+    assert "There is a problem" in await plain.locator(".nhsuk-error-summary").inner_text()
+    assert "QIPP saving" in await plain.locator("#programme-qipp-error").inner_text()
+    await screenshot(plain, f"programme-new-error-{width}")
+    try:
+        await plain.get_by_label("QIPP target for the financial year, in pounds").fill("48000")
+        async with plain.expect_navigation():
+            await plain.get_by_role("button", name="Create programme").click()
+        assert await plain.locator("h1").inner_text() == "Ageing well programme"
+        assert "Tom Hale its Senior Responsible Owner" in await plain.locator("[role=status]").inner_text()
+    finally:
+        await retire(database, org_ids["03N"], code)

@@ -107,6 +107,6 @@ async def test_a_programme_in_escalation_is_not_closed_by_the_pmo(database, serv
     sheffield = org_ids["03N"]
     outcome = await _as(database, services, PMO, lambda session, authorizer, principal: edit_programme(
         session, authorizer, principal, org_id=sheffield, programme_code=slipping,
-        given=ProgrammeInput(name="Test", sro_name="Director of Delivery", status="closed", starts_on=None, ends_on=None, version=None)))
+        given=ProgrammeInput(name="Test", sro_user_id=None, status="closed", starts_on=None, ends_on=None, version=None)))
     assert isinstance(outcome, ProgrammeRefused) and outcome.field == "status"
     assert "open with the Integrated Performance and Delivery Board" in outcome.message

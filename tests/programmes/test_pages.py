@@ -155,22 +155,23 @@ async def test_the_pmo_adds_a_milestone_and_keeps_the_record(app, database, org_
         added = await post_form(pmo, f"/organisations/03N/programmes/{slipping}/milestones", page.text,
                                 {"title": "Business case approved", "due_on": (dt.date.today() + dt.timedelta(days=60)).isoformat()})
         assert added.status_code == 303
+        director = re.search(r'<option value="(\d+)"[^>]*>Tom Hale</option>', page.text).group(1)  # an executive: one who may be SRO
         backwards = await post_form(pmo, f"/organisations/03N/programmes/{slipping}", page.text,
-                                    {"version": "1", "name": "Renamed", "sro": "Chief Nurse", "status": "active",
+                                    {"version": "1", "name": "Renamed", "sro": director, "status": "active",
                                      "starts_on": "2026-06-01", "ends_on": "2026-01-01"})
         assert backwards.status_code == 400 and 'href="#programme-ends"' in backwards.text
         saved = await post_form(pmo, f"/organisations/03N/programmes/{slipping}", page.text,
-                                {"version": "1", "name": "Renamed programme", "sro": "Chief Nurse", "status": "paused",
+                                {"version": "1", "name": "Renamed programme", "sro": director, "status": "paused",
                                  "starts_on": "2026-04-01", "ends_on": "2027-03-31"})
         assert saved.status_code == 303
         after = _text((await pmo.get(saved.headers["location"])).text)
-    assert "Renamed programme" in after and "Chief Nurse" in after and "Paused" in after and "Business case approved" in after
+    assert "Renamed programme" in after and "Tom Hale" in after and "Paused" in after and "Business case approved" in after
     async with database.session(AccessContext.for_orgs([org_ids["03N"]])) as session:
         actions = (await session.exec(text(
             "select action, actor_role, after ->> 'sro' from audit_event where org_id = :org and action in ('programme.edited', 'programme.milestone_added')"
             " and after ->> 'programme' is distinct from 'x' and (after ->> 'name' = 'Renamed programme' or after ->> 'title' = 'Business case approved')"
             " order by id"), params={"org": org_ids["03N"]})).all()
-    assert actions == [("programme.milestone_added", "programme_office", None), ("programme.edited", "programme_office", "Chief Nurse")]
+    assert actions == [("programme.milestone_added", "programme_office", None), ("programme.edited", "programme_office", "Tom Hale")]
 
 
 async def test_closing_an_escalated_programme_is_refused_beside_the_status(app):
@@ -178,6 +179,6 @@ async def test_closing_an_escalated_programme_is_refused_beside_the_status(app):
         await login(pmo, PMO)
         page = await pmo.get("/organisations/03N/programmes/UEC")
         refused = await post_form(pmo, "/organisations/03N/programmes/UEC", page.text,
-                                  {"name": "Urgent care programme", "sro": "Director of Delivery", "status": "closed", "starts_on": "", "ends_on": ""})
+                                  {"name": "Urgent care programme", "sro": "", "status": "closed", "starts_on": "", "ends_on": ""})
     assert refused.status_code == 400 and 'href="#programme-status"' in refused.text
     assert "closes the escalation (on the escalation page) before the programme is closed" in refused.text

@@ -139,6 +139,9 @@ FORM_FIELDS: dict[str, Entry] = {
     "likelihood": Entry(lambda o: "2"),
     "impact": Entry(lambda o: "2"),
     "mitigation": Entry(lambda o: "probe"),
+    # The create-programme form (issue 15): a new code in the organisation in the URL; the SRO is a person chosen by id.
+    "code": Entry(lambda o: "probe"),
+    "qipp_target": Entry(lambda o: "1000"),
     "starts_on": Entry(lambda o: "2026-01-01"),
     "ends_on": Entry(lambda o: "2027-01-01"),
     # Contract performance notices (issue 15): the indicators named, a step and its texts.
@@ -350,6 +353,13 @@ GRAPHQL: dict[str, Entry] = {
         "recordProgrammeMilestoneAchieved", "addProgrammeMilestone", "recordProgrammeQipp", "saveProgrammeRisk")},
     **{f"Mutation.{field}(programmeCode)": Entry(lambda o: o.programme_code, names_object=True) for field in (
         "recordProgrammeMilestoneAchieved", "addProgrammeMilestone", "recordProgrammeQipp", "saveProgrammeRisk")},
+    "Mutation.createProgramme(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Mutation.createProgramme(programmeCode)": Entry(lambda o: o.programme_code),
+    "Mutation.createProgramme(name)": Entry(lambda o: "probe"),
+    "Mutation.createProgramme(sroUserId)": Entry(lambda o: 0),
+    "Mutation.createProgramme(startsOn)": Entry(lambda o: "2026-01-01"),
+    "Mutation.createProgramme(endsOn)": Entry(lambda o: None),
+    "Mutation.createProgramme(qippTarget)": Entry(lambda o: 1000.0),
     "Mutation.recordProgrammeMilestoneAchieved(milestoneId)": Entry(lambda o: o.programme_milestone_id, names_object=True),
     "Mutation.recordProgrammeMilestoneAchieved(achievedOn)": Entry(lambda o: "2026-01-01"),
     "Mutation.addProgrammeMilestone(title)": Entry(lambda o: "probe"),

@@ -77,6 +77,11 @@ TABLE = [
     ("programme_lead", HOME_ORG, "programme", "manage", DENY),
     ("programme_office", SIBLING, "programme", "record", DENY),
     ("executive", HOME_ORG, "programme", "record", DENY),
+    ("programme_office", HOME_ORG, "programme", "create", ALLOW),
+    ("programme_lead", HOME_ORG, "programme", "create", DENY),
+    ("executive", HOME_ORG, "programme", "create", DENY),
+    ("executive", HOME_ORG, "programme", "sponsor", ALLOW),  # may be a programme's Senior Responsible Owner
+    ("programme_office", HOME_ORG, "programme", "sponsor", DENY),
     ("viewer", HOME_ORG, "programme", "record", DENY),
     ("performance_manager", HOME_ORG, "programme", "manage", DENY),
     ("executive", SIBLING, "improvement_plan", "sign_partner", DENY),

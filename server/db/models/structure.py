@@ -40,3 +40,8 @@ class OrgUnit(SQLModel, table=True):
     parent_id: int | None = Field(default=None, index=True)
     # Materialised path of unit ids from the root, for cheap subtree roll-ups.
     path: str = Field(index=True)
+    # False: the unit's figures stay out of its parent's (a commissioner's contract unit, migration 0023).
+    rolls_up: bool = True
+    # The path of the deepest unit at or above this one that does not roll up ('' if none): a measurement
+    # here counts at a unit whose path begins with it (the loader keeps it with ``path``).
+    rollup_top_path: str = ""
