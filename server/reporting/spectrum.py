@@ -59,11 +59,34 @@ class SpectrumView:
         return SPECTRUM_WORDS.get(self.level or "", "Not rated")
 
 
+@dataclass(frozen=True)
+class SpectrumColumns:
+    """An organisation's assessed indicators (a latest value recorded) as columns, one entry per
+    indicator: a system position rates every member from its rows without an object per indicator."""
+
+    domains: Sequence[str]
+    key: Sequence[bool]
+    polarity: Sequence[str]
+    values: Sequence[float]
+    targets: Sequence[float | None]
+    variations: Sequence[str]
+
+
 def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None, *, maturity_level: int | None = None) -> SpectrumView:
     """Rate one organisation; ``tenant_rules`` is the raw ``assessment.spectrum`` list (or None);
     ``maturity_level`` its latest self-assessment, when one is recorded."""
     assessed = [i for i in indicators if i.status is not None and i.status.value is not None]
-    facts = _facts(assessed)
+    columns = SpectrumColumns(
+        domains=[i.domain for i in assessed], key=[i.is_key for i in assessed], polarity=[i.polarity for i in assessed],
+        values=[i.status.value for i in assessed], targets=[i.status.target for i in assessed],  # type: ignore[union-attr, misc]
+        variations=[i.status.variation for i in assessed],  # type: ignore[union-attr]
+    )
+    return rate_spectrum_columns(columns, tenant_rules, maturity_level=maturity_level)
+
+
+def rate_spectrum_columns(columns: SpectrumColumns, tenant_rules: Any = None, *, maturity_level: int | None = None) -> SpectrumView:
+    """``rate_spectrum`` over the assessed indicators' columns."""
+    facts = _facts(columns)
     reason = _reason(facts)
     thresholds = _parse_rules(tenant_rules)
     if thresholds:
@@ -71,7 +94,7 @@ def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None,
             "kpi_targets_missed": facts.kpi_targets_missed,
             "domains_with_missed_targets": facts.domains_with_missed_targets,
             "all_targets_exceeded": facts.all_targets_exceeded,
-            "continued_improvement": continued_improvement(assessed),
+            "continued_improvement": continued_improvement(columns),
         }
         if maturity_level is not None:
             known["maturity_level"] = maturity_level
@@ -90,25 +113,24 @@ def rate_spectrum(indicators: Sequence[SpectrumInput], tenant_rules: Any = None,
     return SpectrumView(result.level, reason, "Accord's default spectrum thresholds", detail, facts)
 
 
-def continued_improvement(indicators: Sequence[SpectrumInput]) -> bool:
+def continued_improvement(columns: SpectrumColumns) -> bool:
     """Special-cause improvement on at least one indicator, and special-cause concern on no key one."""
-    variations = [(i.is_key, i.status.variation) for i in indicators if i.status is not None]
-    improving = any(variation == "special_cause_improving" for _, variation in variations)
-    return improving and not any(is_key and variation == "special_cause_concerning" for is_key, variation in variations)
+    improving = "special_cause_improving" in columns.variations
+    return improving and not any(
+        is_key and variation == "special_cause_concerning" for is_key, variation in zip(columns.key, columns.variations, strict=True))
 
 
-def _facts(indicators: Sequence[SpectrumInput]) -> SpectrumFacts:
-    statuses = [i.status for i in indicators if i.status is not None]
-    values = np.array([s.value for s in statuses], dtype=float)
-    targets = np.array([np.nan if s.target is None else s.target for s in statuses], dtype=float)
-    polarity = np.array([POLARITY_SIGN.get(i.polarity, 0) for i in indicators], dtype=int)
-    key = np.array([i.is_key for i in indicators], dtype=bool)
+def _facts(columns: SpectrumColumns) -> SpectrumFacts:
+    values = np.array(columns.values, dtype=float)
+    targets = np.array(columns.targets, dtype=float)  # None: NaN
+    polarity = np.array([POLARITY_SIGN.get(p, 0) for p in columns.polarity], dtype=int)
+    key = np.array(columns.key, dtype=bool)
     missed = fails_target(values, targets, polarity)
     exceeding = meets_target(values, targets, polarity) & (values != targets)
-    improving = np.array([s.variation == "special_cause_improving" for s in statuses], dtype=bool)
+    improving = np.array([variation == "special_cause_improving" for variation in columns.variations], dtype=bool)
     # The registry's all_targets_exceeded speaks of KPI targets: key indicators with a target.
     has_key_target = key & ~np.isnan(targets) & (polarity != 0)
-    return spectrum_facts([i.domain for i in indicators], key, missed, exceeding, improving, has_key_target)
+    return spectrum_facts(columns.domains, key, missed, exceeding, improving, has_key_target)
 
 
 def _parse_rules(raw: Any) -> list[SpectrumThreshold]:

@@ -10,7 +10,7 @@ maturity in one set-based read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.records import fetch_records
 from server.reporting.indicator import SeriesPoint
-from server.reporting.spectrum import SpectrumInput, SpectrumView, rate_spectrum
+from server.reporting.spectrum import SpectrumColumns, SpectrumView, rate_spectrum_columns
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
 from server.reporting.words import period_label
 
@@ -186,7 +186,7 @@ async def system_position(
         {"member_ids": list(system.member_ids), **({} if period is None else {"period": period})},
     )
     rules, cohort_names = await member_settings(session, system.member_ids)
-    return _shape(system, [_PositionRow(*record) for record in records], domain_code, rules, common, cohort, cohort_names)
+    return _shape(system, records, domain_code, rules, common, cohort, cohort_names)
 
 
 async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, str]]:
@@ -205,8 +205,8 @@ async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tupl
 
 
 class _PositionRow(NamedTuple):
-    """One member indicator (or a member without any) with its latest status columns: read by
-    attribute, made from a record in a fraction of a SQLAlchemy row's cost."""
+    """One member indicator (or a member without any) with its latest status columns: the
+    statement's columns in order (``_shape`` reads records by these positions)."""
 
     org_id: int
     org_code: str
@@ -237,51 +237,59 @@ class _PositionRow(NamedTuple):
     masked_failure: bool | None
 
 
-STATUS_START = 16  # where LATEST_STATUS_COLUMNS begin in the row
+# Where each column sits in a row (records are read by index: a named tuple per row cost more than
+# everything else _shape does with it).
+(ORG_ID, ORG_CODE, ORG_NAME, SHORT_NAME, MATURITY_LEVEL, MATURITY_ASSESSED_ON, CODE, NAME, UNIT, POLARITY, FREQUENCY, IS_KEY,
+ DOMAIN_CODE, DOMAIN_NAME, COHORT, INDICATOR_ID, PERIOD, VALUE, TARGET, TRAJECTORY, RAG, VARIATION) = range(22)
+STATUS_START = PERIOD  # where LATEST_STATUS_COLUMNS begin in the row
 
 
 def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
-    return IndicatorStatus.from_columns(row[STATUS_START:], row.frequency)
+    return IndicatorStatus.from_columns(row[STATUS_START:], row[FREQUENCY])
 
 
 def _shape(  # type: ignore[no-untyped-def]
-    system: SystemRecord, rows: list, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None,  # type: ignore[type-arg]
+    system: SystemRecord, rows: Sequence, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None,  # type: ignore[type-arg]
     cohort: str | None = None, cohort_names: dict[str, str] | None = None,
 ) -> SystemPosition:
+    """The position from the statement's rows (records, or ``_PositionRow``): every member's spectrum
+    from all its indicators' columns, and a status object only for the cells the matrix shows."""
     by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
     heads: dict[int, Any] = {}
-    status: dict[int, IndicatorStatus | None] = {}  # per row (by id): read once, used by the spectrum and the matrix
     for row in rows:
-        heads.setdefault(row.org_id, row)
-        if row.code is not None:
-            by_org[row.org_id].append(row)
-            status[id(row)] = _status(row)
+        org_id = row[ORG_ID]
+        if org_id not in heads:
+            heads[org_id] = row
+        if row[CODE] is not None:
+            by_org[org_id].append(row)
     # The system's own organisation first, then members by name.
-    others = sorted((org_id for org_id in heads if org_id != system.organisation_id), key=lambda org_id: heads[org_id].org_name)
+    others = sorted((org_id for org_id in heads if org_id != system.organisation_id), key=lambda org_id: heads[org_id][ORG_NAME])
     everyone = [org_id for org_id in [system.organisation_id, *others] if org_id in heads]
-    members = tuple(_member(heads[org_id], by_org[org_id], status, org_id == system.organisation_id, rules.get(org_id)) for org_id in everyone)
+    members = tuple(_member(heads[org_id], by_org[org_id], org_id == system.organisation_id, rules.get(org_id)) for org_id in everyone)
     # The matrix's columns: every member, or the members the common set names.
-    order = everyone if common is None else [org_id for org_id in everyone if heads[org_id].org_code in common.members]
+    order = everyone if common is None else [org_id for org_id in everyone if heads[org_id][ORG_CODE] in common.members]
     columns = tuple(member for org_id, member in zip(everyone, members) if org_id in order)
 
-    domains = _domain_options(row for org_id in order for row in by_org[org_id] if (row.code in common.codes if common else row.is_key))
+    # The rows the matrix may show, by column: the common set's codes, or each member's key indicators.
+    codes = frozenset(common.codes) if common is not None else None
+    shown = [[row for row in by_org[org_id] if (row[CODE] in codes if codes is not None else row[IS_KEY])] for org_id in order]
+    domains = _domain_options(row for column in shown for row in column)
     selected = next((d for d in domains if d.code == domain_code), None)
     # Members file the same indicator under their own domains (SaTH's cancer standards sit in
     # "Operational performance", the system's in "Cancer"): a domain selects the indicator codes
     # any member files there, and the row then shows every member that reports the code.
-    shown = (lambda row: row.code in common.codes) if common is not None else (lambda row: row.is_key)
     # A cohort (WHSSC appendix 1) selects likewise the codes any member files for that cohort.
     names = cohort_names or {}
     cohorts = tuple(DomainOption(code, names.get(code, code)) for code in dict.fromkeys(
-        row.cohort for org_id in order for row in by_org[org_id] if shown(row) and row.cohort))
+        row[COHORT] for column in shown for row in column if row[COHORT]))
     chosen = next((c for c in cohorts if c.code == cohort), None)
-    in_domain = {row.code for org_id in order for row in by_org[org_id] if shown(row) and (selected is None or row.domain_code == selected.code)
-                 and (chosen is None or row.cohort == chosen.code)}
+    in_domain = {row[CODE] for column in shown for row in column if (selected is None or row[DOMAIN_CODE] == selected.code)
+                 and (chosen is None or row[COHORT] == chosen.code)}
     matrix: dict[str, dict[int, MatrixCell]] = {}
-    for column, org_id in enumerate(order):
-        for row in by_org[org_id]:
-            if shown(row) and row.code in in_domain:
-                matrix.setdefault(row.code, {})[column] = MatrixCell(row.name, row.unit, status[id(row)], row.indicator_id)
+    for index, column in enumerate(shown):
+        for row in column:
+            if row[CODE] in in_domain:
+                matrix.setdefault(row[CODE], {})[index] = MatrixCell(row[NAME], row[UNIT], _status(row), row[INDICATOR_ID])
     system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
     matrix_rows = tuple(
         MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
@@ -338,20 +346,26 @@ def _row_name(cells: dict[int, MatrixCell], system_column: int) -> str:
     return (member_names or [cell.indicator_name for _, cell in sorted(cells.items())])[0]
 
 
-def _member(head, rows: list, status: dict[int, IndicatorStatus | None], is_system: bool, tenant_rules: Any) -> Member:  # type: ignore[no-untyped-def, type-arg]
-    spectrum = rate_spectrum(
-        [SpectrumInput(row.domain_name, row.is_key, row.polarity, status[id(row)]) for row in rows],
-        tenant_rules=tenant_rules, maturity_level=head.maturity_level,
+def _member(head, rows: list, is_system: bool, tenant_rules: Any) -> Member:  # type: ignore[no-untyped-def, type-arg]
+    """The member and its place on the spectrum, rated from the columns of its assessed indicators."""
+    assessed = [row for row in rows if row[PERIOD] is not None and row[VALUE] is not None]
+    spectrum = rate_spectrum_columns(
+        SpectrumColumns(
+            domains=[row[DOMAIN_NAME] for row in assessed], key=[row[IS_KEY] for row in assessed],
+            polarity=[row[POLARITY] for row in assessed], values=[row[VALUE] for row in assessed],
+            targets=[row[TARGET] for row in assessed], variations=[row[VARIATION] or "none" for row in assessed],
+        ),
+        tenant_rules=tenant_rules, maturity_level=head[MATURITY_LEVEL],
     )
-    return Member(code=head.org_code, name=head.org_name, short_name=head.short_name, is_system=is_system, spectrum=spectrum,
-                  maturity_level=head.maturity_level, maturity_assessed_on=head.maturity_assessed_on)
+    return Member(code=head[ORG_CODE], name=head[ORG_NAME], short_name=head[SHORT_NAME], is_system=is_system, spectrum=spectrum,
+                  maturity_level=head[MATURITY_LEVEL], maturity_assessed_on=head[MATURITY_ASSESSED_ON])
 
 
 def _domain_options(key_rows: Iterable[Any]) -> tuple[DomainOption, ...]:
     """Domains that hold at least one key indicator, by code; differing names are joined."""
     names: dict[str, list[str]] = {}
     for row in key_rows:
-        seen = names.setdefault(row.domain_code, [])
-        if row.domain_name not in seen:
-            seen.append(row.domain_name)
+        seen = names.setdefault(row[DOMAIN_CODE], [])
+        if row[DOMAIN_NAME] not in seen:
+            seen.append(row[DOMAIN_NAME])
     return tuple(DomainOption(code, " / ".join(found)) for code, found in names.items())
