@@ -118,6 +118,7 @@ class IndicatorDetail:
     revisions: tuple[Revision, ...]
     revision_limit: int = REVISION_LIMIT
     outturn: IndicatorOutturn | None = None  # year to date and forecast outturn, where the tenant file asks for it
+    as_at: dt.date | None = None  # the month shown, when an earlier one was asked for (?period=): ``latest`` and ``points`` stop there
 
     @property
     def is_organisation_level(self) -> bool:
@@ -129,9 +130,10 @@ class UnknownIndicator(LookupError):
 
 
 async def indicator_detail(
-    session: AsyncSession, tree: OrganisationTree, *, indicator_code: str, unit_code: str | None = None,
+    session: AsyncSession, tree: OrganisationTree, *, indicator_code: str, unit_code: str | None = None, month: dt.date | None = None,
 ) -> IndicatorDetail:
-    """Raises UnknownIndicator for an indicator (or unit) this request cannot see."""
+    """Raises UnknownIndicator for an indicator (or unit) this request cannot see. ``month``: the series as it
+    stood at its last period in that month (a past IPR's links), as the IPR shows it."""
     units = tree.units
     by_id = {u.id: u for u in units}
     try:
@@ -169,14 +171,30 @@ async def indicator_detail(
     latest = IndicatorStatus.from_columns(latest_row[STATUS_START:STATUS_START + LATEST_STATUS_WIDTH], ref.frequency) if latest_row else None
     evidence = (latest_row.evidence or {}) if latest_row else {}
     points, periods = _series_points(assessed, evidence, ref.frequency)
+    if month is not None:
+        latest, points = _as_at(ref, assessed, points, month)
     revisions = await _revisions(session, indicator_id=facts.ref.id, unit=unit, limit=REVISION_LIMIT)
     outturn = (await indicator_outturns(session, [ref.id], unit_id=selected_id)).get(ref.id) if first.has_outturn else None
     return IndicatorDetail(
         indicator=facts, unit=unit, ancestors=unit_ancestors(unit, by_id), units=tuple(units), latest=latest,
         points=points, evidence=evidence, periods=periods,
         rule_set=latest_row.rule_set if latest_row else "", computed_at=latest_row.computed_at if latest_row else None,
-        revisions=revisions, outturn=outturn,
+        revisions=revisions, outturn=outturn, as_at=month,
     )
+
+
+def _as_at(ref: IndicatorRef, rows: list, points: tuple[SeriesPoint, ...], month: dt.date) -> tuple[IndicatorStatus | None, tuple[SeriesPoint, ...]]:  # type: ignore[type-arg]
+    """The status and points of the series as it stood at its last period in ``month`` (the IPR's ``?period=``)."""
+    from server.reporting.board import status_as_at  # board builds on this module's points
+    from server.reporting.periods import add_periods
+
+    before = add_periods(month, 1, "monthly")
+    shown = tuple(point for point in points if point.period < before)
+    row = next((row for row in reversed(rows) if row.period < before), None)
+    if row is None:
+        return None, shown
+    status = IndicatorStatus.from_columns(row[STATUS_START:STATUS_START + LATEST_STATUS_WIDTH], ref.frequency)
+    return status_as_at(ref, status, shown), shown
 
 
 def _series_points(rows: list, evidence: dict[str, Any], frequency: str) -> tuple[tuple[SeriesPoint, ...], PeriodIndex]:  # type: ignore[type-arg]

@@ -80,6 +80,7 @@ class CommonSet:
 
     codes: tuple[str, ...]
     members: tuple[str, ...]
+    names: tuple[tuple[str, str], ...] = ()  # the set's own name for a code, where it declares one
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ async def common_set(session: AsyncSession, system: SystemRecord) -> CommonSet |
     declared = (await session.exec(
         text("select spec #> '{system,common_indicators}' from tenant_framework where org_id = :org"), params={"org": system.organisation_id},
     )).scalar_one_or_none()
-    return CommonSet(tuple(declared["codes"]), tuple(declared["members"])) if declared else None
+    return CommonSet(tuple(declared["codes"]), tuple(declared["members"]), tuple((declared.get("names") or {}).items())) if declared else None
 
 
 async def system_position(
@@ -291,8 +292,9 @@ def _shape(  # type: ignore[no-untyped-def]
             if row[CODE] in in_domain:
                 matrix.setdefault(row[CODE], {})[index] = MatrixCell(row[NAME], row[UNIT], _status(row), row[INDICATOR_ID])
     system_column = order.index(system.organisation_id) if system.organisation_id in order else -1
+    set_names = dict(common.names) if common else {}  # the common set's own words for a row, where it declares them
     matrix_rows = tuple(
-        MatrixRow(code=code, name=_row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
+        MatrixRow(code=code, name=set_names.get(code) or _row_name(cells, system_column), cells=tuple(cells.get(column) for column in range(len(order))))
         for code, cells in matrix.items()
     )
     return SystemPosition(system.code, system.name, members, matrix_rows, domains, selected, columns, common, cohorts, chosen, system.member_ids)

@@ -525,6 +525,15 @@ class CommonIndicatorsSpec(Strict):
 
     codes: list[Code] = Field(min_length=1)
     members: list[Code] = Field(min_length=2)
+    # The set's own name for a code, where members word it differently (the system position's row name).
+    names: dict[Code, str] = {}
+
+    @model_validator(mode="after")
+    def _names_are_of_codes(self) -> "CommonIndicatorsSpec":
+        for code in self.names:
+            if code not in self.codes:
+                raise ValueError(f"common_indicators.names.{code}: '{code}' is not one of the set's codes")
+        return self
 
 
 class SystemSpec(Strict):

@@ -334,6 +334,36 @@ async def test_the_ipr_shows_an_earlier_month_and_its_exports_follow_it(client, 
     save_pages(pdf, "ipr-pdf-earlier-month")
 
 
+async def test_a_past_months_links_open_each_indicator_as_it_stood_that_month(client, database, org_ids):
+    """An earlier month's IPR: "At a glance" and the scorecard link to the indicator at that month, whose page
+    shows the value, rating and series as they stood then (the IPR's figure), with a way back to the latest."""
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        latest = (await session.exec(text("select max(period) from assessment where org_id = :org and unit_id is null"),
+                                     params={"org": org_ids["RWD"]})).scalar_one()
+    month = dt.date(latest.year - (latest.month <= 3), (latest.month - 4) % 12 + 1, 1)  # three months before
+    await login(client, ULHT)
+    page = (await client.get(f"/organisations/RWD?period={month.isoformat()}")).text
+    glance = page.split("At a glance")[1].split("</div>")[0]
+    linked = re.findall(r'href="(/organisations/RWD/indicators/[^"]+)"', glance)
+    assert linked and all(html.unescape(link).endswith(f"period={month:%Y-%m}") for link in linked), linked[:3]
+    scorecard_links = re.findall(r'<a href="(/organisations/RWD/indicators/[^"]+)">', page.split('class="nhsuk-table accord-scorecard"')[1])
+    assert scorecard_links and all(f"period={month:%Y-%m}" in link for link in scorecard_links)
+    code = re.search(r"/indicators/([^?]+)\?", linked[0]).group(1)
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        then = (await session.exec(text(
+            "select a.period, a.value from assessment a join indicator i on i.id = a.indicator_id where i.org_id = :org and i.code = :code"
+            " and a.unit_id is null and a.period < :before order by a.period desc limit 1"),
+            params={"org": org_ids["RWD"], "code": code, "before": dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)})).one()
+    indicator = (await client.get(html.unescape(linked[0]))).text
+    assert f"As it stood in {month:%B %Y}" in indicator and "Show the latest position" in indicator
+    rows = re.findall(r'<tr class="nhsuk-table__row" data-period="([^"]+)"', indicator)
+    assert rows and max(rows) == then[0].isoformat()  # the data end at that month
+    assert f"In {month:%B %Y}" in indicator
+    current = (await client.get(f"/organisations/RWD/indicators/{code}")).text
+    assert "As it stood in" not in current and max(re.findall(r'data-period="([^"]+)"', current)) > then[0].isoformat()
+    assert (await client.get(f"/organisations/RWD/indicators/{code}?period=not-a-month")).status_code == 404
+
+
 async def test_the_latest_month_is_the_default_and_a_month_that_is_not_one_is_not_found(client):
     await login(client, ULHT)
     page = (await client.get("/organisations/RWD")).text

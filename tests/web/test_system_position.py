@@ -101,3 +101,13 @@ async def test_the_system_position_shows_the_common_set_full_for_every_provider(
     assert 'href="/organisations/STW"' in page.split('id="spectrum-caption"')[1]
     everything = (await client.get("/systems/STW", params={"set": "all"})).text
     assert "Not reported" in everything and "Key indicators by member organisation" in everything
+
+
+async def test_a_common_row_takes_the_sets_own_name_not_the_first_providers(client):
+    """SaTH and RJAH call LONGWAIT "Longest RTT wait", SCHT "Longest community wait": stw.yaml names the row itself."""
+    await login(client, "stw.lead@accord.example")
+    matrix = (await client.get("/systems/STW")).text.split('id="system-matrix"')[1].split('<h2 class="nhsuk-heading-m')[0]
+    row = re.search(r'>([^<>]*) <span class="accord-code">LONGWAIT</span>', matrix)
+    assert row and row.group(1).strip() == "Longest wait (RTT or community waiting list)"
+    everything = (await client.get("/systems/STW", params={"set": "all"})).text  # the key indicators of all members: members' own words
+    assert "Longest wait (RTT or community waiting list)" not in everything.split('id="system-matrix"')[1].split('<h2 class="nhsuk-heading-m')[0]

@@ -12,6 +12,7 @@ from server.reporting.structure import organisation_tree
 from server.web.charts.board import UNIT_TITLES
 from server.web.charts.spc import build_spc_chart
 from server.web.pages.commentary import commentary_context
+from server.web.pages.organisation import NoSuchPeriod, chosen_month
 from server.web.pages.recalculations import recalculation_context
 from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
@@ -26,13 +27,18 @@ async def indicator_page(request: Request) -> Response:
 
 
 async def indicator_page_for(request: Request, session, code: str, indicator_code: str, unit_code: str | None):  # type: ignore[no-untyped-def]
-    """The organisation and the indicator's detail as this request may see them, or the not-found page."""
+    """The organisation and the indicator's detail as this request may see them (at ``?period=``, a month, when
+    one is asked for), or the not-found page."""
     access = access_of(request)
+    try:
+        month = chosen_month(request.query_params.get("period"))
+    except NoSuchPeriod:
+        return not_found(request)
     tree = await organisation_tree(session, code)
     if tree is None or tree.organisation.id not in (access.read_org_ids | access.contract_org_ids):
         return not_found(request)
     try:
-        return tree.organisation, await indicator_detail(session, tree, indicator_code=indicator_code, unit_code=unit_code)
+        return tree.organisation, await indicator_detail(session, tree, indicator_code=indicator_code, unit_code=unit_code, month=month)
     except UnknownIndicator:
         return not_found(request)
 
