@@ -19,6 +19,7 @@ class UnitRef:
     parent_id: int | None
     path: str
     tier: str
+    rolls_up: bool = True  # False: its figures stay out of its parent's and the organisation's (a contract unit)
 
     @property
     def is_root(self) -> bool:
@@ -52,7 +53,7 @@ async def organisation_tree(session: AsyncSession, code: str) -> OrganisationTre
         text(
             """
             select o.id as org_id, o.code as org_code, o.name as org_name,
-                   u.id, u.code, u.name, u.depth, u.parent_id, u.path, t.name as tier
+                   u.id, u.code, u.name, u.depth, u.parent_id, u.path, t.name as tier, u.rolls_up
             from organisation o
             left join org_unit u on u.org_id = o.id
             left join unit_tier t on t.org_id = u.org_id and t.depth = u.depth
@@ -66,7 +67,7 @@ async def organisation_tree(session: AsyncSession, code: str) -> OrganisationTre
         return None
     first = rows[0]
     units = tuple(
-        UnitRef(r.id, r.code, r.name, r.depth, r.parent_id, r.path, tier_label(r.tier)) for r in rows if r.id is not None
+        UnitRef(r.id, r.code, r.name, r.depth, r.parent_id, r.path, tier_label(r.tier), r.rolls_up) for r in rows if r.id is not None
     )
     return OrganisationTree(OrganisationRef(first.org_id, first.org_code, first.org_name), units)
 

@@ -5,6 +5,8 @@ counts them in WHSSC's own figure."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from sqlalchemy import text
@@ -115,3 +117,33 @@ def test_the_loader_refuses_a_contract_unit_that_would_roll_into_the_commissione
     data["units"][0]["rolls_up"] = False
     with pytest.raises(ValueError, match=r"units\[0\]\.rolls_up: the organisation's own unit has no parent"):
         TenantFile.model_validate(data)
+
+
+async def test_the_ipr_says_which_units_are_not_counted_in_the_commissioners_figures(client):
+    from tests.conftest import login
+
+    await login(client, "whssc.commissioner@accord.example")
+    page = (await client.get("/organisations/WHSSC")).text
+    header = re.search(r'\?unit=WHSSC-PROV">Provider contracts</a>(.*?)</th>', page, re.S)
+    assert header and "Not counted in this level's figures" in html.unescape(header.group(1))
+    cardiac = re.search(r'\?unit=WHSSC-CARDIAC">Cardiac and Thoracic</a>(.*?)</th>', page, re.S)
+    assert cardiac and "Not counted" not in cardiac.group(1)
+
+
+async def test_loading_a_changed_boundary_derives_the_organisation_again(database, org_ids, test_settings):
+    """A tenant file that changes a unit's rolls_up: load-tenants reports the organisation and derives it again."""
+    from server.cli import _rederive_rollup_changes
+    from server.db.session import AccessContext
+    from server.tenants.load import load_tenants
+
+    org = org_ids["WHSSC"]
+    assert (await load_tenants(database, test_settings.tenants_dir)).rollup_changed == frozenset()  # loading again changes nothing
+    async with database.session(AccessContext.for_orgs([org], write=True)) as session:
+        # As the database stood before the file said rolls_up: false (migration 0023's defaults).
+        await session.exec(text("update org_unit set rolls_up = true, rollup_top_path = '' where org_id = :org"), params={"org": org})
+    summary = await load_tenants(database, test_settings.tenants_dir)
+    assert summary.rollup_changed == frozenset({org})
+    assert await _rederive_rollup_changes(database, summary.rollup_changed) == 1  # WHSSC is in no system
+    async with database.session(await runner_access(database, org)) as session:
+        units = {code: own for _, code, own in (await session.exec(_UNITS, params={"org": org})).all()}
+        assert not units["WHSSC-PROV-REM"] and units["WHSSC-CARDIAC-SURG"]
