@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.records import fetch_records
-from server.reporting.indicator import SeriesPoint
 from server.reporting.spectrum import SpectrumColumns, SpectrumView, rate_spectrum_columns
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
 from server.reporting.words import period_label
@@ -269,7 +268,7 @@ def _shape(  # type: ignore[no-untyped-def]
     members = tuple(_member(heads[org_id], by_org[org_id], org_id == system.organisation_id, rules.get(org_id)) for org_id in everyone)
     # The matrix's columns: every member, or the members the common set names.
     order = everyone if common is None else [org_id for org_id in everyone if heads[org_id][ORG_CODE] in common.members]
-    columns = tuple(member for org_id, member in zip(everyone, members) if org_id in order)
+    columns = tuple(member for org_id, member in zip(everyone, members, strict=True) if org_id in order)
 
     # The rows the matrix may show, by column: the common set's codes, or each member's key indicators.
     codes = frozenset(common.codes) if common is not None else None
@@ -319,26 +318,37 @@ order by i.id, t.period
 """
 
 
+class TrendPoint(NamedTuple):
+    """One value of a cell's trend: what its sparkline draws and says (a named tuple: a national
+    matrix has some 1,700 of them per page)."""
+
+    period: dt.date
+    label: str
+    value: float | None
+    target: float | None
+    trajectory: float | None
+    rag: str
+
+
 async def cell_trends(
     session: AsyncSession, position: SystemPosition, *, upto: dt.date | None = None, periods: int = TREND_PERIODS,
-) -> dict[int, tuple[SeriesPoint, ...]]:
+) -> dict[int, tuple[TrendPoint, ...]]:
     """Every matrix cell's last ``periods`` organisation-level values to ``upto`` (None: all), oldest
     first, by the member's indicator id: one set-based statement, whatever the number of cells."""
     ids = sorted({cell.indicator_id for row in position.rows for cell in row.cells if cell is not None})
     if not ids:
         return {}
     rows = await fetch_records(session, _CELL_TRENDS, {"org_ids": list(position.member_ids), "ids": ids, "upto": upto, "periods": periods})
-    series: dict[int, list[SeriesPoint]] = {}
+    series: dict[int, list[TrendPoint]] = {}
     labels: dict[tuple[dt.date, str], str] = {}  # the same dozen months label every cell's points
     for indicator_id, frequency, period, value, target, trajectory, rag in rows:
         label = labels.get((period, frequency))
         if label is None:
             label = labels[period, frequency] = period_label(period, frequency)
-        series.setdefault(indicator_id, []).append(SeriesPoint(
-            index=None, period=period, label=label, value=None if value is None else float(value),
-            target=None if target is None else float(target), trajectory=None if trajectory is None else float(trajectory),
-            rag=rag or "none", masked_failure=False,
-        ))
+        points = series.get(indicator_id)
+        if points is None:
+            points = series[indicator_id] = []
+        points.append(TrendPoint(period, label, value, target, trajectory, rag or "none"))  # float8 columns: floats already
     return {indicator_id: tuple(points) for indicator_id, points in series.items()}
 
 

@@ -28,7 +28,32 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     environment.filters["period_label"] = period_label
     environment.globals["mdc_variation"] = mdc.variation_icon
     environment.globals["mdc_assurance"] = mdc.assurance_icon
+    environment.globals["memo"] = MacroMemo()
     return Jinja2Blocks(env=environment)
+
+
+class MacroMemo:
+    """``memo(macro, *args)``: a pure macro's output (an icon, a tag: it depends on its arguments
+    only), made once per arguments. A matrix of 1,000 cells calls the same few icons 2,000 times,
+    and a macro call costs many times a dictionary look-up. Keyed by the macro object itself, so a
+    reloaded template's macros never meet the old ones' output."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.outputs: dict[Any, Any] = {}
+
+    def __call__(self, macro: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (macro, args, tuple(kwargs.items()))
+        try:
+            return self.outputs[key]
+        except KeyError:
+            pass
+        except TypeError:  # an argument that cannot be a key: made every time
+            return macro(*args, **kwargs)
+        if len(self.outputs) >= self.size:
+            self.outputs.clear()
+        output = self.outputs[key] = macro(*args, **kwargs)
+        return output
 
 
 def _url_for(origin: str):  # type: ignore[no-untyped-def]

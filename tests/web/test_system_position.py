@@ -111,3 +111,30 @@ async def test_a_common_row_takes_the_sets_own_name_not_the_first_providers(clie
     assert row and row.group(1).strip() == "Longest wait (RTT or community waiting list)"
     everything = (await client.get("/systems/STW", params={"set": "all"})).text  # the key indicators of all members: members' own words
     assert "Longest wait (RTT or community waiting list)" not in everything.split('id="system-matrix"')[1].split('<h2 class="nhsuk-heading-m')[0]
+
+
+def test_a_status_cell_draws_the_same_markup_with_its_tag_and_icons_made_once_per_verdict():
+    """The matrix's cells share a few verdicts: the tag and icon macros run once per verdict (memo),
+    and the cell reads exactly as when every macro ran for every cell."""
+    from server.reporting.status import IndicatorStatus
+    from server.settings import Settings
+    from server.web.templating import make_templates
+
+    environment = make_templates(Settings()).env
+    cell = environment.get_template("partials/status_cell.html").module.status_cell
+    statuses = [IndicatorStatus(dt.date(2026, 10, 1), value, 0.9, None, rag, variation, direction, assurance, 2, False, masked)
+                for value, rag, variation, direction, assurance, masked in [
+                    (0.95, "green", "special_cause_improving", 1, "consistently_pass", False),
+                    (0.5, "red", "special_cause_concerning", -1, "consistently_fail", True),
+                    (0.8, "amber", "common_cause", None, "hit_and_miss", False), (None, "none", "none", None, "none", False)]]
+    calls = [(status, compact) for status in statuses * 3 for compact in (True, False)]
+
+    def draw(status: IndicatorStatus, compact: bool) -> str:
+        return str(cell(status, "percent", dt.date(2026, 11, 1), "/organisations/X/indicators/Y", "Y, X", compact=compact, show_target=compact))
+
+    memoised = [draw(*arguments) for arguments in calls]
+    memo = environment.globals["memo"]
+    assert len(memo.outputs) == 4 * 3 * 2 - 4  # tag, variation, assurance per verdict and size (one tag per verdict)
+    environment.globals["memo"] = lambda macro, *args, **kwargs: macro(*args, **kwargs)  # every macro, every time
+    assert memoised == [draw(*arguments) for arguments in calls]
+    assert "Off target" in memoised[2] and "accord-mdc__icon--concerning-low" in memoised[2] and "target 90.0%" in memoised[2]

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from server.reporting.indicator import SeriesPoint
+from typing import Protocol
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
+
+
+class Point(Protocol):
+    """What a sparkline reads of a point (a series' SeriesPoint, a system cell's TrendPoint)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def target(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,7 @@ class Sparkline:
     description: str
 
 
-def build_sparkline(points: Sequence[SeriesPoint], fmt: Callable[[float | None], str]) -> Sparkline | None:
+def build_sparkline(points: Sequence[Point], fmt: Callable[[float | None], str]) -> Sparkline | None:
     """None with fewer than two values: a single point is no trend."""
     observed = [p for p in points if p.value is not None]
     if len(observed) < 2:
@@ -52,7 +62,7 @@ def build_sparkline(points: Sequence[SeriesPoint], fmt: Callable[[float | None],
                      _description(observed, fmt))
 
 
-def _description(observed: Sequence[SeriesPoint], fmt: Callable[[float | None], str]) -> str:
+def _description(observed: Sequence[Point], fmt: Callable[[float | None], str]) -> str:
     first, latest = observed[0], observed[-1]
     lowest = min(observed, key=lambda p: p.value or 0.0)
     highest = max(observed, key=lambda p: p.value or 0.0)
