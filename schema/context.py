@@ -79,6 +79,14 @@ class AccordContext:
             return await work(self._session)
 
     async def close(self) -> None:
+        # The loaders and their batches refer to one another and to this context: left as they are,
+        # the request's rows would wait for the cyclic garbage collector, and memory under load
+        # would grow with every request until it ran.
+        for loader in self.loaders.values():
+            clear = getattr(loader, "clear_all", None)
+            if clear is not None:
+                clear()
+        self.loaders.clear()
         shared, self._shared, self._session = self._shared, None, None
         if shared is not None:
             await shared.__aexit__(None, None, None)

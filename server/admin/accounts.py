@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
-from zxcvbn import zxcvbn
 
 from server.admin.authority import Actor, resolve_domain
 from server.admin.roles import RoleChangeRefused, grant_role, user_by_email
@@ -66,6 +65,9 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
         return f"Enter a password of at least {MIN_LENGTH} characters; three random words make a good one"
     if len(password) > MAX_LENGTH:
         return f"Enter a password of {MAX_LENGTH} characters or fewer"
+    # Imported here: its frequency lists hold ~12 MB, wanted only by the few requests that set a password.
+    from zxcvbn import zxcvbn
+
     personal = [part for part in re.split(r"[^a-z0-9]+", f"{email} {name}".lower()) if len(part) > 2]
     result = zxcvbn(password, user_inputs=personal)
     if result["score"] < MIN_SCORE:

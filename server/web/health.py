@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -35,6 +34,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 @lru_cache(maxsize=1)
 def known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory  # only when the schema is behind: alembic's scripts hold ~7 MB
+
     return frozenset(script.revision for script in ScriptDirectory.from_config(migrate.alembic_config()).walk_revisions())
 
 

@@ -4,13 +4,17 @@ Pure ASGI (not BaseHTTPMiddleware) so that a form body read here for the CSRF ch
 replayed unchanged to the route that needs it. Every request body is held to the size limit, read
 once: buffered here when the CSRF check needs it, otherwise counted as the route reads it. A
 request that finds the connection pool exhausted is told to come back (503), not shown a 500.
+Requests past the open paths take a turn (``Turns``): a process works on a few at once, so memory
+stays bounded under load; the rest queue, and one that waits too long is told to come back too.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import math
+import os
 import secrets
 import time
 from contextlib import AbstractAsyncContextManager
@@ -60,10 +64,45 @@ SECURITY_HEADERS = {
 }
 
 
+class Busy(Exception):
+    """No turn came free within the settings' request_queue_seconds."""
+
+
+class Turns:
+    """At most ``settings.max_concurrent_requests`` requests worked on at once (made on first use,
+    in the serving event loop: the settings arrive with the services)."""
+
+    def __init__(self) -> None:
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self, settings) -> "_Turn":  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._loop is not loop:
+            self._semaphore = asyncio.Semaphore(settings.max_concurrent_requests or max(4, 2 * (os.cpu_count() or 1)))
+            self._loop = loop
+        return _Turn(self._semaphore, settings.request_queue_seconds)
+
+
+class _Turn:
+    def __init__(self, semaphore: asyncio.Semaphore, wait: float) -> None:
+        self.semaphore, self.wait = semaphore, wait
+
+    async def __aenter__(self) -> None:
+        try:
+            await asyncio.wait_for(self.semaphore.acquire(), self.wait)
+        except TimeoutError:
+            raise Busy from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.semaphore.release()
+
+
 class AccordMiddleware:
     def __init__(self, app: ASGIApp, state) -> None:  # type: ignore[no-untyped-def]
         self.app = app
         self.state = state  # the application's services: database, settings, authorizer
+        self.turns = Turns()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +112,7 @@ class AccordMiddleware:
         watched = WatchedSend(send)
         try:
             await self._handle(scope, receive, watched)
-        except (BodyTooLarge, PoolTimeout) as refusal:
+        except (BodyTooLarge, PoolTimeout, Busy) as refusal:
             if watched.started:
                 raise
             await _refusal(scope, refusal, self.state.settings.max_request_body_bytes)(scope, receive, send)
@@ -91,7 +130,7 @@ class AccordMiddleware:
             return
         # Who is calling and what they may touch, in one transaction (access is cached per principal).
         # A GraphQL request goes on reading in that same transaction (RequestTransaction below).
-        async with RequestTransaction(self.state.database, held=path == GRAPHQL_PATH) as transaction:
+        async with self.turns(self.state.settings), RequestTransaction(self.state.database, held=path == GRAPHQL_PATH) as transaction:
             await self._authenticated(scope, receive, send, transaction)
 
     async def _authenticated(self, scope: Scope, receive: Receive, send: Send, transaction: RequestTransaction) -> None:
@@ -308,7 +347,7 @@ def _refusal(scope: Scope, refusal: Exception, limit: int) -> Response:
     if isinstance(refusal, BodyTooLarge):
         status, code, headers = 413, "PAYLOAD_TOO_LARGE", None
         message = f"This request is too large. Send at most {limit / 1_000_000:g} MB at a time."
-    else:  # the connection pool stayed exhausted for the engine's pool_timeout
+    else:  # no turn came free, or the connection pool stayed exhausted for the engine's pool_timeout
         status, code, headers = 503, "SERVICE_UNAVAILABLE", {"retry-after": "2"}
         message = "Accord is busy: try again in a few seconds."
     return _answer(scope, status, message, code, headers)

@@ -25,6 +25,29 @@ async def test_migrations_go_down_and_up_again(postgres_server):
         await database.dispose()
 
 
+def test_head_read_from_the_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    assert migrate.head_revision() == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+
+
+async def test_a_current_schema_is_not_migrated_again(postgres_server, monkeypatch):
+    """Upgrading a schema already at head does not start alembic (a serving process never loads it)."""
+    database = Database(database_urls_for(postgres_server, "accord_migrations_current"), pool_size=1)
+    try:
+        await migrate.upgrade(database.owner_engine)
+        ran = []
+        monkeypatch.setattr(migrate, "_run", lambda *args: ran.append(args))
+        await migrate.upgrade(database.owner_engine)
+        assert ran == []
+        async with database.owner_engine.begin() as connection:
+            await connection.execute(text("update alembic_version set version_num = '0001'"))
+        await migrate.upgrade(database.owner_engine)
+        assert [args[1:] for args in ran] == [("upgrade", "head")]
+    finally:
+        await database.dispose()
+
+
 async def test_every_tenant_table_forces_row_level_security(database):
     async with database.owner_engine.connect() as connection:
         rows = (await connection.execute(text(

@@ -235,6 +235,39 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_not_500(database, 
     assert response.status_code == 503 and response.headers["retry-after"]
 
 
+async def test_requests_past_the_concurrency_limit_wait_their_turn_then_are_told_to_come_back(database, test_settings, token, monkeypatch):
+    """One turn, a short queue: a request that waits its turn is answered; one that waits past the
+    queue time is answered 503 with Retry-After, and the turn is free again afterwards."""
+    from server.web import middleware
+
+    settings = test_settings.model_copy(update={"max_concurrent_requests": 1, "request_queue_seconds": 0.5})
+    app = create_app(services=build_services(settings, database))
+    release, entered = asyncio.Event(), asyncio.Event()
+    original = middleware.authenticate_in
+
+    async def held_at_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not entered.is_set():
+            entered.set()
+            await release.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(middleware, "authenticate_in", held_at_first)
+    async with client_for(app) as http:
+        first = asyncio.create_task(post(http, token, {"query": '{ organisation(code: "RXW") { code } }'}))
+        await asyncio.wait_for(entered.wait(), 10)
+        waited_too_long = await post(http, token, {"query": "{ __typename }"})
+        waiting = asyncio.create_task(post(http, token, {"query": "{ __typename }"}))
+        await asyncio.sleep(0.1)
+        release.set()
+        answered_first, answered_waiting = await first, await waiting
+        again = await post(http, token, {"query": "{ __typename }"})
+    assert waited_too_long.status_code == 503 and waited_too_long.headers["retry-after"]
+    assert waited_too_long.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert answered_first.status_code == 200 and answered_first.json()["data"]["organisation"]["code"] == "RXW"
+    assert answered_waiting.status_code == 200 and answered_waiting.json()["data"] == {"__typename": "Query"}
+    assert again.status_code == 200
+
+
 async def test_pool_exhaustion_inside_a_resolver_answers_503(client, token, monkeypatch):
     def exhausted(self):  # type: ignore[no-untyped-def]
         raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached")
