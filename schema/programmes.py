@@ -218,6 +218,18 @@ class ProgrammeMutation:
         return await _record(info, organisation_code, programme_code, lambda session, authorizer, principal, org_id: record.create_programme(
             session, authorizer, principal, org_id=org_id, given=given))
 
+    @strawberry.mutation(description="Keep a programme's record (the PMO), as the programme page's edit form does: its name, status "
+                                     "(active, paused or closed), start and end (null: none), and its Senior Responsible Owner "
+                                     "(sroUserId, one of Organisation.programmeSponsors; null keeps the one recorded). With the version "
+                                     "read, a change made meanwhile is refused as stale.")
+    async def edit_programme(
+        self, info: Info, organisation_code: str, programme_code: str, name: str, status: str, sro_user_id: int | None = None,
+        starts_on: dt.date | None = None, ends_on: dt.date | None = None, version: int | None = None,
+    ) -> ProgrammeResult:
+        given = record.ProgrammeInput(name=name, sro_user_id=sro_user_id, status=status, starts_on=starts_on, ends_on=ends_on, version=version)
+        return await _record(info, organisation_code, programme_code, lambda session, authorizer, principal, org_id: record.edit_programme(
+            session, authorizer, principal, org_id=org_id, programme_code=programme_code, given=given))
+
     @strawberry.mutation(description="Record a programme milestone achieved on a day (today or earlier); the programme ladder re-runs.")
     async def record_programme_milestone_achieved(
         self, info: Info, organisation_code: str, programme_code: str, milestone_id: int, achieved_on: dt.date,

@@ -163,3 +163,27 @@ async def test_sponsors_of_many_organisations_are_read_in_one_statement(database
     # A reader of organisations outside its own sees nobody's people (identity rows have no row-level security).
     outside = await _graphql(database, services, CONTRACTS, SPONSORS, {"org": "RHQ"})
     assert outside["organisation"] is None or outside["organisation"]["programmeSponsors"] == []
+
+
+EDIT = """mutation($org: String!, $code: String!, $sro: Int, $version: Int) {
+  editProgramme(organisationCode: $org, programmeCode: $code, name: "Filed programme", status: "active", sroUserId: $sro, version: $version) {
+    __typename ... on ProgrammeRecorded { programme { sro sroUserId } } ... on ProgrammeRefused { reason argument } } }"""
+
+
+async def test_tools_choose_the_sro_with_edit_programme(database, services, org_ids):
+    director, lead_id = await _user_id(database, DIRECTOR), await _user_id(database, LEAD)
+    code = _code()
+    async with database.session(AccessContext.for_orgs([org_ids["03N"]], write=True)) as session:
+        await session.exec(text("insert into programme (org_id, code, name, sro_name) values (:org, :code, 'Filed programme', 'Director of Delivery')"),
+                           params={"org": org_ids["03N"], "code": code})
+    try:
+        edit = lambda who, **given: _graphql(database, services, who, EDIT, {"org": "03N", "code": code, "sro": None, "version": None, **given})  # noqa: E731
+        assert (await edit(PMO, sro=lead_id))["editProgramme"] == {"__typename": "ProgrammeRefused", "reason": "invalid", "argument": "sroUserId"}
+        assert (await edit(LEAD, sro=director))["editProgramme"]["reason"] == "not_allowed"
+        chosen = (await edit(PMO, sro=director, version=1))["editProgramme"]
+        assert chosen == {"__typename": "ProgrammeRecorded", "programme": {"sro": "Tom Hale", "sroUserId": director}}
+        assert (await edit(PMO, version=1))["editProgramme"]["reason"] == "stale"  # version 2 now
+        kept = (await edit(PMO))["editProgramme"]  # no sroUserId: the SRO stays
+        assert kept["programme"] == {"sro": "Tom Hale", "sroUserId": director}
+    finally:
+        await retire(database, org_ids["03N"], code)

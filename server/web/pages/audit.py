@@ -73,6 +73,7 @@ ACTION_WORDS = {
     "programme.risk_added": "Added a programme risk",
     "programme.risk_updated": "Updated a programme risk",
     "programme.edited": "Edited a programme",
+    "programme.created": "Created a programme",
 }
 OBJECT_WORDS = {"improvement_plan": "plan", "escalation": "escalation", "meeting": "meeting", "api_token": "API token",
                 "role_assignment": "role assignment", "app_user": "account", "spc_recalculation": "SPC recalculation",
