@@ -301,8 +301,12 @@ def _describe_spc(parameters: "SpcParameters") -> dict[str, Any]:
     return {**rule_set(parameters), "departures_from_method": parameters.departures()}
 
 
+@functools.lru_cache(maxsize=256)
 def rule_set(parameters: Any) -> dict[str, Any]:
-    """The rule-set stamp stored with every result: name, version, reference and parameters."""
+    """The rule-set stamp stored with every result: name, version, reference and parameters.
+
+    Made once per (frozen, hashable) parameters object, as ``_describe_spc`` is: every series' evidence
+    carries four of them, and ``asdict`` each time was a tenth of making the evidence."""
     return {
         "id": RULE_SET_ID,
         "name": RULE_SET_NAME,

@@ -235,8 +235,8 @@ def _masked_failures(series: OrganisationSeries, target: np.ndarray) -> np.ndarr
         position = {series.keys[s].unit_id: i for i, s in enumerate(members)}
         parent = np.array([position.get(series.keys[s].parent_unit_id, -1) for s in members])
         polarity = int(series.polarity[members[0]])
-        if polarity == 0 or np.isnan(target[members[0]]):
-            continue
+        if polarity == 0 or np.isnan(target[members[0]]) or not (parent >= 0).any():
+            continue  # no target side, or no series whose parent unit is here to mask it
         found = find_masked_failures(parent, series.values[members], target[members[0]], polarity)
         masked[members] = found.masked
     return masked

@@ -37,6 +37,8 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
         select same.id, same.indicator_id, same.unit_id, same.period, same.revision
         from batch b join measurement same
           on same.org_id = cast(:org_id as int) and same.indicator_id = b.indicator_id and same.unit_id = b.unit_id and same.period = b.period
+          -- the batch's periods bound the stored rows read: only their yearly partitions, not every year's
+          and same.period between (select min(period) from batch) and (select max(period) from batch)
         where (same.value, same.numerator, same.denominator, same.status) is not distinct from (b.value, b.numerator, b.denominator, b.status)
     ),
     changed as (
