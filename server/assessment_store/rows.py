@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,11 +69,11 @@ class Derivation:
     rule_set: str
     computed_at: dt.datetime
 
-    @property
+    @cached_property  # worked out once: scope.py and records() ask per series
     def observed(self) -> np.ndarray:
         return ~np.isnan(self.series.values)
 
-    @property
+    @cached_property
     def latest(self) -> np.ndarray:
         """Per series, the column of its latest observed period (-1: no data at all)."""
         observed = self.observed

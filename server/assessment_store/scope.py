@@ -107,8 +107,9 @@ def submission_scope(derivation: Derivation, stored: StoredLatest, indicator_ids
         if (rule_set != derivation.rule_set or not _same(target, derivation.target[s])
                 or not _same(trajectory, derivation.trajectory[s, column[period]])):
             full.add(indicator_id)
-    for s in np.flatnonzero(derivation.latest >= 0):
-        periods[series.keys[s].indicator_id].add(series.periods[derivation.latest[s]])
+    for s, t in enumerate(derivation.latest.tolist()):
+        if t >= 0:
+            periods[series.keys[s].indicator_id].add(series.periods[t])
     return Scope(full=frozenset(full), periods={i: frozenset(p) for i, p in periods.items() if i not in full})
 
 

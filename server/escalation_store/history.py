@@ -108,14 +108,21 @@ class SeriesHistory:
     def _runs(self) -> tuple[tuple[int, dt.date | None], tuple[int, dt.date | None]]:
         """The runs under target and sustained on target up to the latest period, each (length, first period).
 
-        Worked out once per series: its facts and its evidence both read them.
+        Worked out once per series: its facts and its evidence both read them. At most one of the two
+        runs: the latest point either misses its target or meets it (or has none, and neither runs), so
+        one pass walks back while the points do as the latest does, as ``run_up_to_latest`` counts (a
+        point without a target, or a gap in the periods, ends it).
         """
-        failing, meeting = [], []
+        latest = self.points[0]
+        if latest.target is None:
+            return (0, None), (0, None)
+        missing = self.fails(latest)
+        length, first = 0, None
         for point in self.points:
-            failed = self.fails(point)
-            failing.append((point.period, failed))
-            meeting.append((point.period, point.target is not None and not failed))
-        return run_up_to_latest(failing, self.frequency), run_up_to_latest(meeting, self.frequency)
+            if point.target is None or self.fails(point) != missing or (first is not None and next_period(point.period, self.frequency) != first):
+                break
+            length, first = length + 1, point.period
+        return ((length, first), (0, None)) if missing else ((0, None), (length, first))
 
 
 def group_evidence(series: Sequence[SeriesHistory]) -> dict[str, object]:

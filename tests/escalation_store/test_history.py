@@ -53,3 +53,26 @@ def test_a_group_misses_a_period_when_any_member_does_and_sustains_only_when_all
     mixed, mixed_period = group_facts([urgent, monthly])
     assert mixed_period is not None and mixed_period.frequency == "monthly"  # a group reports as often as its most frequent member
     assert (mixed["targets_missed"], mixed["key_indicators_met"], mixed["all_indicators_met"]) == (1, True, False)
+
+
+def test_the_runs_are_those_run_up_to_latest_counts_over_every_point() -> None:
+    """One pass over the points the latest resembles gives what counting both runs over every point gives."""
+    import random
+
+    from server.escalation.periods import next_period, run_up_to_latest
+
+    rng = random.Random(20261202)
+    for case in range(3000):
+        frequency = rng.choice(["weekly", "monthly", "quarterly"])
+        period, points = dt.date(2020, 1, 6 if frequency == "weekly" else 1), []
+        for _ in range(rng.randint(1, 14)):
+            period = next_period(period, frequency)
+            if rng.random() < 0.1:
+                period = next_period(period, frequency)  # a gap
+            target = None if rng.random() < 0.1 else 10.0
+            points.append(Point(period, rng.choice([8.0, 10.0, 12.0]), target))
+        history = SeriesHistory(1, 1, "X", "X", "d", True, rng.choice([1, -1]), frequency, tuple(reversed(points)),  # type: ignore[arg-type]
+                                "none", "none", "none", False)
+        failing = [(p.period, history.fails(p)) for p in history.points]
+        meeting = [(p.period, p.target is not None and not history.fails(p)) for p in history.points]
+        assert history._runs == (run_up_to_latest(failing, frequency), run_up_to_latest(meeting, frequency)), case
