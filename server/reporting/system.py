@@ -105,16 +105,16 @@ class SystemPosition:
 
 async def system_by_code(session: AsyncSession, code: str) -> SystemRecord | None:
     """A system and its member organisations (directory rows: access is checked by the caller)."""
-    row = (await session.exec(
-        text(
-            """
+    rows = await fetch_records(
+        session,
+        """
             select s.id, s.code, s.name, s.organisation_id,
                    array(select m.organisation_id from system_membership m where m.system_id = s.id order by m.organisation_id)
             from health_system s where s.code = :code
-            """
-        ),
-        params={"code": code},
-    )).first()
+            """,
+        {"code": code},
+    )
+    row = rows[0] if rows else None
     if row is None:
         return None
     members = tuple(dict.fromkeys([row[3], *row[4]]))
@@ -137,9 +137,10 @@ async def visible_systems(session: AsyncSession, readable_org_ids: frozenset[int
 
 
 async def common_set(session: AsyncSession, system: SystemRecord) -> CommonSet | None:
-    declared = (await session.exec(
-        text("select spec #> '{system,common_indicators}' from tenant_framework where org_id = :org"), params={"org": system.organisation_id},
-    )).scalar_one_or_none()
+    rows = await fetch_records(
+        session, "select spec #> '{system,common_indicators}' from tenant_framework where org_id = :org", {"org": system.organisation_id},
+    )
+    declared = rows[0][0] if rows else None
     return CommonSet(tuple(declared["codes"]), tuple(declared["members"]), tuple((declared.get("names") or {}).items())) if declared else None
 
 
@@ -193,10 +194,10 @@ async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tupl
     """Each organisation's own spectrum rules, and the names of the patient cohorts any declares, read
     once per organisation (not once per matrix row: unpacking the stored tenant file for every row
     cost ~100 ms of PostgreSQL CPU a page)."""
-    rows = (await session.exec(
-        text("select org_id, spec #> '{assessment,spectrum}', spec -> 'cohorts' from tenant_framework where org_id = any(:ids)"),
-        params={"ids": list(org_ids)},
-    )).all()
+    rows = await fetch_records(
+        session, "select org_id, spec #> '{assessment,spectrum}', spec -> 'cohorts' from tenant_framework where org_id = any(:ids)",
+        {"ids": list(org_ids)},
+    )
     names: dict[str, str] = {}
     for _, _, cohorts in rows:
         for cohort in cohorts or ():
