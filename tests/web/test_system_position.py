@@ -138,3 +138,17 @@ def test_a_status_cell_draws_the_same_markup_with_its_tag_and_icons_made_once_pe
     environment.globals["memo"] = lambda macro, *args, **kwargs: macro(*args, **kwargs)  # every macro, every time
     assert memoised == [draw(*arguments) for arguments in calls]
     assert "Off target" in memoised[2] and "accord-mdc__icon--concerning-low" in memoised[2] and "target 90.0%" in memoised[2]
+
+
+def test_a_sparkline_breaks_at_a_missing_value_and_marks_the_latest():
+    """Coordinates as drawn before the x positions were made once per number of points."""
+    from server.reporting.system import TrendPoint
+    from server.web.charts.sparkline import build_sparkline
+
+    values = [0.8, 0.85, None, 0.95, 0.7, None, 0.92]
+    points = [TrendPoint(dt.date(2026, month, 1), f"M{month}", value, 0.9, None, "none") for month, value in zip(range(1, 8), values, strict=True)]
+    line = build_sparkline(points, lambda value: f"{value:.2f}")
+    assert line is not None and line.path == "M3.0,18.6 L22.0,13.4 M60.0,3.0 L79.0,29.0 M117.0,6.1"
+    assert (line.target_path, line.last_x, line.last_y) == ("M3,8.2 H117", 117.0, 6.1)
+    assert line.description == "Trend, M1 to M7: 0.80 to 0.92; lowest 0.70 (M5), highest 0.95 (M4); target 0.90."
+    assert build_sparkline(points[:2] + [points[2]], str) is not None and build_sparkline(points[2:4], str) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
@@ -33,33 +34,37 @@ class Sparkline:
 
 
 def build_sparkline(points: Sequence[Point], fmt: Callable[[float | None], str]) -> Sparkline | None:
-    """None with fewer than two values: a single point is no trend."""
+    """None with fewer than two values: a single point is no trend. (A system matrix draws one per
+    cell: the x positions depend on the number of points only, and are made once per number.)"""
     observed = [p for p in points if p.value is not None]
     if len(observed) < 2:
         return None
     values = [v for p in points for v in (p.value, p.target) if v is not None]
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    step = (WIDTH - 2 * PAD) / (len(points) - 1)
-
-    def x_of(position: int) -> float:
-        return round(PAD + position * step, 1)
+    xs = _x_positions(len(points))
 
     def y_of(value: float) -> float:
         return round(HEIGHT - PAD - (value - low) / span * (HEIGHT - 2 * PAD), 1)
 
-    commands, drawing = [], False
+    commands, drawing, last = [], False, 0
     for position, point in enumerate(points):
-        if point.value is None:
+        value = point.value
+        if value is None:
             drawing = False
             continue
-        commands.append(f"{'L' if drawing else 'M'}{x_of(position)},{y_of(point.value)}")
-        drawing = True
+        commands.append(f"{'L' if drawing else 'M'}{xs[position]},{y_of(value)}")
+        drawing, last = True, position
     target = observed[-1].target
     target_path = f"M{PAD},{y_of(target)} H{WIDTH - PAD}" if target is not None else ""
-    last = max(i for i, p in enumerate(points) if p.value is not None)
-    return Sparkline(WIDTH, HEIGHT, " ".join(commands), target_path, x_of(last), y_of(observed[-1].value or 0.0),
+    return Sparkline(WIDTH, HEIGHT, " ".join(commands), target_path, xs[last], y_of(observed[-1].value or 0.0),
                      _description(observed, fmt))
+
+
+@lru_cache(maxsize=64)
+def _x_positions(count: int) -> tuple[float, ...]:
+    step = (WIDTH - 2 * PAD) / (count - 1)
+    return tuple(round(PAD + position * step, 1) for position in range(count))
 
 
 def _description(observed: Sequence[Point], fmt: Callable[[float | None], str]) -> str:
