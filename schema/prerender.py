@@ -56,7 +56,15 @@ class Nested:
     fields: Mapping[str, Column | Nested]
 
 
-Shape = Mapping[str, Column | Nested]
+@dataclass(frozen=True)
+class Attribute:
+    """A field read from an attribute of a Python object a service made (its value already of the
+    field's Python type: float, date, str, int, bool or an enum's value), for :func:`list_plan`."""
+
+    name: str
+
+
+Shape = Mapping[str, Column | Nested | Attribute]
 
 
 @dataclass(frozen=True)
@@ -87,16 +95,20 @@ def nodes_plan(info: Any, shape: Shape, *, offset: int) -> RowPlan | None:
     Planned once per field of a document and set of variables: the parsed document is kept
     (schema/caching.py), so its nodes are the same objects on every request sending the same text;
     the cached entry keeps the operation it was made for, so a recycled id never matches."""
-    raw = info._raw_info
+    return _cached(info._raw_info, ("nodes", id(shape), offset), lambda raw: _plan(raw, shape, offset))
+
+
+def _cached(raw: Any, key: tuple[Any, ...], make: Callable[[Any], RowPlan | None]) -> RowPlan | None:
+    """``make(raw)``, kept per field of a document, set of variables and ``key``."""
     try:
         variables = orjson.dumps(raw.variable_values, option=orjson.OPT_SORT_KEYS)
     except TypeError:
-        return _plan(raw, shape, offset)
-    key = (id(raw.operation), tuple(map(id, raw.field_nodes)), id(shape), offset, variables)
+        return make(raw)
+    key = (id(raw.operation), tuple(map(id, raw.field_nodes)), variables, *key)
     cached = _PLANS.get(key)
     if cached is not None and cached[0] is raw.operation:
         return cached[1]
-    plan = _plan(raw, shape, offset)
+    plan = make(raw)
     if len(_PLANS) >= MAX_PLANS:
         _PLANS.clear()
     _PLANS[key] = (raw.operation, plan)
@@ -113,17 +125,44 @@ def _plan(raw: Any, shape: Shape, offset: int) -> RowPlan | None:
     nodes = [details for details in grouped.values() if details[0].node.name.value == "nodes"]
     if len(nodes) != 1 or any(details[0].node.name.value not in ("nodes", "totalCount", "pageInfo", "__typename") for details in grouped.values()):
         return None
-    item_type = get_named_type(connection_type.fields["nodes"].type)
+    return _built(raw, connection_type.fields["nodes"].type, nodes[0], shape, offset)
+
+
+def _built(raw: Any, list_type: Any, details: list[FieldDetails], shape: Shape, offset: int) -> RowPlan | None:
+    """The plan writing one item of ``list_type`` as ``details`` select it, or None outside ``shape``."""
+    item_type = get_named_type(list_type)
     if not isinstance(item_type, GraphQLObjectType):
         return None
     planner = _Planner(raw, offset)
-    expression = planner.object(item_type, nodes[0], shape)
+    expression = planner.object(item_type, details, shape)
     if expression is None:
         return None
     source = f"def build(r):\n    return {expression}\n"
     namespace = dict(planner.names)
-    exec(compiled(source, "<accord row plan>"), namespace)  # noqa: S102 - built here from shape columns and GraphQL names, never from input values
+    exec(compiled(source, "<accord row plan>"), namespace)  # noqa: S102 - built here from shape columns/attributes and GraphQL names, never from input values
     return RowPlan(tuple(planner.columns), source, namespace["build"], frozenset(planner.nested))
+
+
+def list_plan(info: Any, field_name: str, shape: Shape) -> RowPlan | None:
+    """The plan for the list field ``field_name`` of the object (or each object of the list) this
+    resolver returns, its items Python objects read by :class:`Attribute` (a list a service computed
+    in Python, such as a comparison's ranked entries); None when the selection must take the
+    ordinary path (the field selected under several names or with arguments, a field outside
+    ``shape``). ``RowPlan.page(items)`` writes the list. Cached as :func:`nodes_plan` is."""
+    return _cached(info._raw_info, ("list", field_name, id(shape)), lambda raw: _list_plan(raw, field_name, shape))
+
+
+def _list_plan(raw: Any, field_name: str, shape: Shape) -> RowPlan | None:
+    parent_type = get_named_type(raw.return_type)
+    if not isinstance(parent_type, GraphQLObjectType) or field_name not in parent_type.fields:
+        return None
+    grouped = _collect(raw, parent_type, [FieldDetails(node, None) for node in raw.field_nodes])
+    if grouped is None:
+        return None
+    chosen = [details for details in grouped.values() if details[0].node.name.value == field_name]
+    if len(chosen) != 1 or any(details.node.arguments for details in chosen[0]):
+        return None
+    return _built(raw, parent_type.fields[field_name].type, chosen[0], shape, 0)
 
 
 def _collect(raw: Any, object_type: GraphQLObjectType, details: list[FieldDetails]) -> dict[str, list[FieldDetails]] | None:
@@ -175,11 +214,23 @@ class _Planner:
                 self.nested.add(name)
                 entries.append(f"{response_name!r}: None if {self.column(entry.present)} is None else {inner}")
                 continue
-            value = self.leaf(entry.sql, output)
+            value = self.attribute(entry.name, output) if isinstance(entry, Attribute) else self.leaf(entry.sql, output)
             if value is None:
                 return None
             entries.append(f"{response_name!r}: {value}")
         return "{" + ", ".join(entries) + "}"
+
+    def attribute(self, name: str, output: Any) -> str | None:
+        """An object's attribute as the GraphQL serialiser would write it (no casts: it holds its Python type)."""
+        if not name.isidentifier():
+            return None
+        if isinstance(output, GraphQLEnumType):
+            enum = f"enum_{output.name}"
+            self.names[enum] = enum_names(output)
+            return f"(None if r.{name} is None else {enum}[r.{name}])"
+        if output in (GraphQLFloat, GraphQLString, GraphQLBoolean, GraphQLInt) or (isinstance(output, GraphQLScalarType) and output.name == "Date"):
+            return f"r.{name}"
+        return None
 
     def leaf(self, sql: str, output: Any) -> str | None:
         """The column as the GraphQL serialiser would write it: enums by name, Float as float8."""

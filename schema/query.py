@@ -5,6 +5,7 @@ import datetime as dt
 
 import strawberry
 from sqlalchemy import select
+from strawberry.utils.str_converters import to_camel_case
 
 from schema.assessments import Escalation, Plan, plan_from_view
 from schema.context import Info
@@ -17,6 +18,7 @@ from schema.contracts import ContractQuery
 from schema.enums import EscalationStatus
 from schema.ratings import Rating
 from schema.pagination import Connection, connection, page_bounds
+from schema.prerender import Attribute, RowPlan, list_plan
 from schema.systems import System, readable_system
 from schema.types import Organisation
 from server.db import models
@@ -24,6 +26,7 @@ from server.escalation_store.queries import escalations_of_orgs
 from server.organisations import queries
 from server.plans.view import plan_view, plan_views
 from server.reporting.comparison import Comparison, compare_indicators
+from server.reporting.comparison import ComparisonEntry as ComparisonEntryRow
 from server.reporting.system import visible_systems
 
 
@@ -127,18 +130,24 @@ class Query(JudgementQuery, MaturityQuery, AutonomyQuery, BenchmarkQuery, Notifi
         return plan_from_view(view) if view else None
 
 
+# Entries written straight to JSON from the service's named tuples when the selection allows (schema/prerender.py).
+_ENTRY_SHAPE = {to_camel_case(name): Attribute(name) for name in ComparisonEntryRow._fields}
+
+
 async def _compare(info: Info, codes: list[str], period: dt.date | None) -> list[IndicatorComparison]:
     context = info.context
     context.require_principal()
     found = await context.read(
         lambda session: compare_indicators(session, codes, org_ids=sorted(context.readable_org_ids), period=period)
     )
-    return [_comparison(c) for c in found]
+    plan = list_plan(info, "entries", _ENTRY_SHAPE) if context.sql_json else None
+    return [_comparison(c, plan) for c in found]
 
 
-def _comparison(found: Comparison) -> IndicatorComparison:
+def _comparison(found: Comparison, plan: RowPlan | None = None) -> IndicatorComparison:
     return IndicatorComparison(
         code=found.code, name=found.name, unit=found.unit, polarity=found.polarity, period=found.period,
         organisations_reporting=found.organisations_reporting, lower_quartile=found.lower_quartile, median=found.median,
-        upper_quartile=found.upper_quartile, notes=found.notes, entries=found.entries,  # type: ignore[arg-type]
+        upper_quartile=found.upper_quartile, notes=found.notes,
+        entries=found.entries if plan is None else plan.page(found.entries),  # type: ignore[arg-type]
     )

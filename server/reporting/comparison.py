@@ -51,7 +51,7 @@ class Comparison:
 
 _COMPARISON = """
 select i.code, o.code, o.name, i.name, i.unit, i.polarity,
-       a.period, a.value, a.target, coalesce(a.rag, 'none'), coalesce(a.variation, 'none'), coalesce(a.assurance, 'none'),
+       a.period, a.value::float8, a.target::float8, coalesce(a.rag, 'none'), coalesce(a.variation, 'none'), coalesce(a.assurance, 'none'),
        coalesce(a.periods_under_target, 0)
 from indicator i
 join organisation o on o.id = i.org_id
@@ -80,7 +80,7 @@ async def compare_indicators(
 
 def _comparison(code: str, rows: list, period: dt.date | None) -> Comparison:  # type: ignore[type-arg]
     head = rows[0]
-    values = [None if r[7] is None else float(r[7]) for r in rows]
+    values = [r[7] for r in rows]
     units = {r[4] for r in rows}
     notes = [f"Organisations record this code in different units ({', '.join(sorted(units))}): compare with care."] if len(units) > 1 else []
     reported = [value for value in values if value is not None]
@@ -89,9 +89,9 @@ def _comparison(code: str, rows: list, period: dt.date | None) -> Comparison:  #
     order = sorted((index for index, value in enumerate(values) if value is not None), key=lambda index: -sign * values[index])  # type: ignore[operator]
     rank = {index: position for position, index in enumerate(order, start=1)}
     quartiles = (statistics.quantiles(reported, n=4, method="inclusive") if len(reported) > 1 else [reported[0]] * 3) if reported else []
+    make = ComparisonEntry._make  # value and target are float8 columns, the run an integer: no conversions per entry
     entries = [
-        ComparisonEntry(r[1], r[2], r[3], r[6], value, None if r[8] is None else float(r[8]), r[9], r[10], r[11], int(r[12]),
-                        rank.get(index), None if value is None else _quartile(value, quartiles, sign))
+        make((r[1], r[2], r[3], r[6], value, r[8], r[9], r[10], r[11], r[12], rank.get(index), None if value is None else _quartile(value, quartiles, sign)))
         for index, (r, value) in enumerate(zip(rows, values))
     ]
     if not reported:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,9 +48,11 @@ class IndicatorFacts:
         return f"{COMBINE_WORDS[self.from_members['combine']]} {listed}" if len(sources) > 1 else f"{listed}, as reported"
 
 
-@dataclass(frozen=True)
-class SeriesPoint:
-    """One period of the series: the stored assessment row and, where evidence has it, its SPC point."""
+class SeriesPoint(NamedTuple):
+    """One period of the series: the stored assessment row and, where evidence has it, its SPC point.
+
+    A named tuple: pages build thousands (an IPR's 250 sparklines of 24 points, a system's cells), and a
+    frozen dataclass cost ~4 us each to make against ~0.5 us."""
 
     index: int | None  # column in the evidence; None when the evidence does not cover the row
     period: dt.date

@@ -6,6 +6,7 @@ code has a sentence for screen readers and tables, and a short label for dense c
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 VARIATION_WORDS = {
     "common_cause": "Common cause variation",
@@ -62,6 +63,7 @@ def tier_label(tier: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=4096)  # a page labels every point of every sparkline: thousands of the same few months
 def period_label(period: dt.date | None, frequency: str = "monthly") -> str:
     if period is None:
         return "No data"

@@ -29,6 +29,7 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     environment.globals["mdc_variation"] = mdc.variation_icon
     environment.globals["mdc_assurance"] = mdc.assurance_icon
     environment.globals["memo"] = MacroMemo()
+    environment.globals["mdc_symbols"] = mdc.symbols
     return Jinja2Blocks(env=environment)
 
 

@@ -231,7 +231,8 @@ async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_va
     assert "Indicators by variation and assurance" in page
     assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">Previous</th>' in page
     assert len(re.findall(r'accord-value">[^<]+<span class="accord-cell-note">[A-Z][a-z]{2} \d{4}</span>', page)) >= 10
-    assert sum("jsonb_path_query_array" in s for s in statements) == 1
+    assert sum("from_end" in s for s in statements) == 1  # every row's trend in one statement
+    assert not any("jsonb_path_query_array" in s for s in statements)  # values only: the trend needs no SPC evidence
 
 
 async def test_an_issued_data_packs_csv_carries_its_frozen_figures_and_does_not_change_with_the_data(client, database, org_ids):
@@ -277,3 +278,25 @@ def test_a_packs_csv_defuses_formula_like_text_as_the_ipr_csv_does():
     assert row["indicator_name"] == "'=HYPERLINK(\"http://evil\")" and row["domain"] == "'+Domain"
     assert row["commentary"] == "'@SUM(A1)" and row["commentary_author"] == "'-Owner"
     assert row["latest"] == "3.0" and row["target"] == "5.0" and row["commentary_written_on"] == "2026-11-20"
+
+
+@pytest.mark.parametrize("before", [None, dt.date(2026, 6, 1)])
+async def test_the_pages_values_only_series_equal_the_board_papers_series_without_their_spc(database, org_ids, before):
+    """The IPR page reads its trend lines without the SPC evidence; every point it draws is the board paper's."""
+    from server.reporting.board import chart_series
+    from server.reporting.scorecard import organisation_scorecard
+    from server.reporting.structure import organisation_tree
+
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        tree = await organisation_tree(session, "RWD")
+        scorecard = await organisation_scorecard(session, tree)
+        indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
+        units = [None] + [unit.id for unit in scorecard.children][:1]
+        for unit_id in units:
+            with_spc = await chart_series(session, indicators, unit_id=unit_id, before=before)
+            values_only = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=False)
+            stored = [(p.period, p.label, p.value, p.target, p.trajectory, p.rag, p.masked_failure) for series in with_spc.values() for p in series]
+            assert [(p.period, p.label, p.value, p.target, p.trajectory, p.rag, p.masked_failure)
+                    for series in values_only.values() for p in series] == stored
+            assert list(values_only) == list(with_spc) and len(stored) > 10
+            assert all(p.index is None and p.point_type == "not_assessed" for series in values_only.values() for p in series)

@@ -370,3 +370,13 @@ async def test_the_latest_month_is_the_default_and_a_month_that_is_not_one_is_no
     assert '<option value="" selected>Latest</option>' in page
     assert (await client.get("/organisations/RWD?period=October")).status_code == 404
     assert (await client.get("/organisations/RWD/ipr.csv?period=2026-13")).status_code == 404
+
+
+async def test_ipr_icons_refer_to_drawings_the_page_defines_once(client):
+    """The scorecard's 2 icons a row are drawn by reference to one set of symbols on the page."""
+    await login(client, ULHT)
+    page = (await client.get("/organisations/RWD")).text
+    assert page.count('class="accord-mdc-symbols"') == 1
+    defined = set(re.findall(r'<symbol id="([^"]+)"', page))
+    referred = re.findall(r'<use href="#([^"]+)"/>', page)
+    assert len(referred) > 10 and set(referred) <= defined

@@ -76,3 +76,21 @@ def test_every_icon_is_different():
 def test_no_verdict_draws_no_icon(verdict):
     assert mdc.variation_icon(verdict, None) is None
     assert mdc.assurance_icon(verdict) is None
+
+
+def test_each_icon_drawn_by_reference_draws_its_own_symbol_at_its_size():
+    """A page of hundreds of icons draws each once (symbols) and refers to it: the symbol holds
+    exactly what the inline icon draws, so both pictures are the same."""
+    symbols = ElementTree.fromstring(str(mdc.symbols()))
+    defined = {symbol.get("id"): symbol for symbol in symbols.iter(f"{SVG}symbol")}
+    icons = [mdc.variation_icon(v, d, size=22) for v, d, *_ in VARIATIONS] + [mdc.assurance_icon(a, size=22) for a, *_ in ASSURANCES]
+    assert len(defined) == len(icons) and symbols.get("aria-hidden") == "true"
+    for icon in icons:
+        reference = ElementTree.fromstring(str(icon.reference))  # type: ignore[union-attr]
+        use = reference.find(f"{SVG}use")
+        symbol = defined[use.get("href").removeprefix("#")]  # type: ignore[union-attr]
+        inline = parsed(icon)  # type: ignore[arg-type]
+        assert [ElementTree.tostring(e) for e in symbol] == [ElementTree.tostring(e) for e in inline]
+        assert {k: reference.get(k) for k in ("class", "width", "height", "viewBox", "aria-hidden")} == \
+            {k: inline.get(k) for k in ("class", "width", "height", "viewBox", "aria-hidden")}
+        assert symbol.get("viewBox") == inline.get("viewBox") and inline.get("width") == "22"

@@ -13,10 +13,15 @@ process chart inside, and a letter.
 
 The picture is decoration for sighted readers: it is ``aria-hidden`` and the caller puts the words
 beside it (WCAG 1.1.1, 1.4.1). Every icon has its own letter or drawing as well as its colour.
+
+A page that shows hundreds of icons (an IPR of 250 indicators: two each) draws each kind once, in
+:func:`symbols`, and each cell refers to it (``Icon.reference``, an SVG ``<use>``): the same
+picture, about a fifth of the markup.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -49,14 +54,32 @@ class Icon:
 
     name: str
     svg: Markup
+    drawing: str = ""  # what the SVG draws, in its 40 x 40 box: the symbol :func:`symbols` defines
+    size: int = 28
+
+    @property
+    def reference(self) -> Markup:
+        """The icon drawn from its symbol (the page must carry :func:`symbols`)."""
+        return Markup(f'{_svg(self.name, self.size)}<use href="#{SYMBOL_PREFIX}{self.name}"/></svg>')
 
 
-def _open(name: str, colour: str, size: int) -> str:
+SYMBOL_PREFIX = "accord-mdc-"
+
+
+def _svg(name: str, size: int) -> str:
     return (
         f'<svg class="accord-mdc__icon accord-mdc__icon--{name}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" '
         f'width="{size}" height="{size}" aria-hidden="true" focusable="false">'
-        f'<circle cx="20" cy="20" r="17.5" fill="#ffffff" stroke="{colour}" stroke-width="3"/>'
     )
+
+
+def _ring(colour: str) -> str:
+    return f'<circle cx="20" cy="20" r="17.5" fill="#ffffff" stroke="{colour}" stroke-width="3"/>'
+
+
+def _icon(name: str, colour: str, body: str, size: int) -> Icon:
+    drawing = _ring(colour) + body
+    return Icon(name, Markup(_svg(name, size) + drawing + "</svg>"), drawing, size)
 
 
 def _letter(text: str, colour: str, baseline: float) -> str:
@@ -73,6 +96,7 @@ def _dots(heights: tuple[float, ...], colours: tuple[str, ...]) -> str:
     return line + dots
 
 
+@lru_cache(maxsize=64)  # a few dozen distinct icons, drawn for every row of a scorecard or matrix
 def variation_icon(variation: str, direction: int | None, *, size: int = 28) -> Icon | None:
     """The icon for a variation verdict, or None where there is no verdict (too few points)."""
     colour = VARIATION_COLOURS.get(variation)
@@ -89,9 +113,10 @@ def variation_icon(variation: str, direction: int | None, *, size: int = 28) -> 
         else:
             body = _letter("L", colour, 34.5) + _dots((12.5, 10.0, 12.5, 16.0, 19.0), (COMMON, COMMON, COMMON, colour, colour))
         name = f"{kind}-{'high' if high else 'low'}"
-    return Icon(name, Markup(_open(name, colour, size) + body + "</svg>"))
+    return _icon(name, colour, body, size)
 
 
+@lru_cache(maxsize=64)
 def assurance_icon(assurance: str, *, size: int = 28) -> Icon | None:
     """The icon for an assurance verdict, or None where there is none (no target, too few points)."""
     drawing = ASSURANCE_DRAWINGS.get(assurance)
@@ -105,4 +130,14 @@ def assurance_icon(assurance: str, *, size: int = 28) -> Icon | None:
     )
     target = f'<line x1="6.5" y1="{target_y}" x2="33.5" y2="{target_y}" stroke="{colour}" stroke-width="1.8" stroke-dasharray="3.5 1.5"/>'
     body = _letter(letter, colour, 17.5) + process + target
-    return Icon(name, Markup(_open(name, colour, size) + body + "</svg>"))
+    return _icon(name, colour, body, size)
+
+
+@lru_cache(maxsize=1)
+def symbols() -> Markup:
+    """Every icon's drawing as an SVG symbol, for the icons of a page drawn by ``Icon.reference``.
+    Hidden from assistive technology and out of the layout (app.css: .accord-mdc-symbols)."""
+    icons = [variation_icon(variation, direction) for variation in VARIATION_COLOURS for direction in ((0,) if variation == "common_cause" else (1, -1))]
+    icons += [assurance_icon(assurance) for assurance in ASSURANCE_DRAWINGS]
+    defined = "".join(f'<symbol id="{SYMBOL_PREFIX}{icon.name}" viewBox="0 0 40 40">{icon.drawing}</symbol>' for icon in icons if icon)
+    return Markup(f'<svg class="accord-mdc-symbols" xmlns="http://www.w3.org/2000/svg" aria-hidden="true" focusable="false">{defined}</svg>')

@@ -89,9 +89,11 @@ def chosen_month(value: str | None) -> dt.date | None:
     return day.replace(day=1)
 
 
-async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
+async def load_ipr(request: Request, *, with_series: bool = True, spc: bool = True) -> Ipr | None:
     """The IPR for the path's organisation, ``?unit=`` and ``?period=`` (a month: each series as it
-    stood at its last period in that month); None when it is missing or not readable."""
+    stood at its last period in that month); None when it is missing or not readable. Without
+    ``spc`` the series carry values only (a trend line's needs), unless a month is chosen: its
+    statuses are read from the points' SPC types."""
     access = access_of(request)
     try:
         period = chosen_month(request.query_params.get("period"))
@@ -117,7 +119,7 @@ async def load_ipr(request: Request, *, with_series: bool = True) -> Ipr | None:
         actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
         months = await reported_months(session, organisation.id, unit_id)
         indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
-        series = await chart_series(session, indicators, unit_id=unit_id, before=before) if with_series or before else {}
+        series = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=spc or before is not None) if with_series or before else {}
         outturns = await indicator_outturns(session, org_id=organisation.id, unit_id=unit_id)
     if before is not None:
         scorecard = with_statuses(scorecard, {
@@ -152,7 +154,7 @@ def related_pages(request: Request, organisation_code: str) -> list[tuple[str, s
 
 @login_required
 async def organisation_page(request: Request) -> Response:
-    ipr = await load_ipr(request)
+    ipr = await load_ipr(request, spc=False)
     if ipr is None:
         return not_found(request)
     related = [] if ipr.contractual_only else related_pages(request, ipr.scorecard.organisation_code)
