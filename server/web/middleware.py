@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -116,6 +116,8 @@ class AccordMiddleware:
             if watched.started:
                 raise
             await _refusal(scope, refusal, self.state.settings.max_request_body_bytes)(scope, receive, send)
+        except ClientDisconnect:  # gone before its body was read (it waited its turn, then gave up): no one to answer
+            log.info("%s %s: the client disconnected before its request was read", scope["method"], scope["path"])
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.state.settings.max_request_body_bytes

@@ -277,3 +277,24 @@ async def test_pool_exhaustion_inside_a_resolver_answers_503(client, token, monk
     assert response.status_code == 503 and response.headers["retry-after"]
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert "QueuePool" not in response.text and "data" not in response.json()
+
+
+async def test_a_client_gone_before_its_body_was_read_is_not_an_application_error(client, token, caplog):
+    """wrk, a browser or a tool that gives up while its request waits its turn: nothing to answer,
+    no 'Exception in ASGI application'."""
+    app = client._transport.app  # type: ignore[attr-defined]
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+             "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 50011), "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"authorization", f"Bearer {token}".encode())]}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)
+    assert not any(message["type"] == "http.response.start" and message["status"] >= 500 for message in sent)
+    assert "disconnected before its request was read" in caplog.text
