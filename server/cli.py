@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import contextlib
 import logging
 import sys
@@ -67,9 +68,10 @@ async def _demo_data(settings: Settings, months: int) -> None:
     from server.assessment_store.recompute import recompute_all
     from server.db.session import AccessContext
     from server.auth.authz import Authorizer
-    from server.demo.generate import create_demo_users, generate_demo_measurements
+    from server.demo.generate import create_demo_users, generate_demo_measurements, month_starts
     from server.demo.contracts import generate_demo_notices
     from server.demo.programmes import generate_demo_programmes
+    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     async with open_database(settings) as database:
@@ -82,8 +84,10 @@ async def _demo_data(settings: Settings, months: int) -> None:
             rows = await generate_demo_measurements(session, tenants, months=months)
             rows += await generate_demo_programmes(session, tenants)
             rows += await generate_demo_notices(session, tenants)
+            rows += await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date.today())[-1])
         if rows:
             await recompute_all(database)
+            await grant_demo_autonomy(database, Authorizer(settings.policies_dir))
         else:
             await _rederive_rollup_changes(database, loaded.rollup_changed)
     log.info("demo data: %d measurements added, %d demo users created", rows, users)

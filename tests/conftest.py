@@ -102,7 +102,10 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     from server.db import migrate
     from server.demo.generate import create_demo_users, generate_demo_measurements
     from server.demo.contracts import generate_demo_notices
+    from server.auth.authz import Authorizer
+    from server.demo.generate import month_starts
     from server.demo.programmes import generate_demo_programmes
+    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     db = Database(urls, pool_size=5)
@@ -118,7 +121,9 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
         await generate_demo_measurements(session, tenants, months=TEST_MONTHS, until=dt.date(2026, 11, 1))
         await generate_demo_programmes(session, tenants)
         await generate_demo_notices(session, tenants)
+        await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date(2026, 11, 1))[-1])
     await recompute_all(db)
+    await grant_demo_autonomy(db, Authorizer(test_settings.policies_dir), today=dt.date(2026, 11, 10))
     return db
 
 

@@ -50,7 +50,8 @@ def level_offset(org: str, contract: ContractSpec, spec: IndicatorSpec) -> float
     told = story(org, contract.provider)
     side = {"good": "pass", "struggling": "fail"}.get(told) or str(_rng(org, contract.provider, spec.code).choice(tuple(_SIDE)))
     better = 1.0 if spec.polarity == "higher_is_better" else -1.0
-    return (target - demo.baseline) + better * _SIDE[side] * abs(demo.noise)
+    baseline = target if demo.baseline is None else demo.baseline
+    return (target - baseline) + better * _SIDE[side] * abs(demo.noise)
 
 
 def monthly_spend(org: str, contract: ContractSpec, periods: list[dt.date]) -> np.ndarray:

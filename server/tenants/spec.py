@@ -100,6 +100,13 @@ class OrganisationSpec(Strict):
     ods_code: str | None = None
 
 
+class UnitDemoSpec(Strict):
+    """How the demo-data generator draws a unit's series (not used outside the demo): every series of
+    every team under it on the passing side of its target for the latest ``sustained_months``."""
+
+    sustained_months: int = Field(ge=1, le=60)
+
+
 class UnitSpec(Strict):
     code: Code
     name: str
@@ -108,6 +115,7 @@ class UnitSpec(Strict):
     # own: a commissioner's contract units hold its providers' figures, not its own (issue 15).
     rolls_up: bool = True
     children: list["UnitSpec"] = []
+    demo: UnitDemoSpec | None = None
 
 
 UnitSpec.model_rebuild()
@@ -158,14 +166,47 @@ class TrajectoryPoint(Strict):
     value: float
 
 
-class DemoSeriesSpec(Strict):
-    """How the demo-data generator draws this indicator (not used outside the demo)."""
+# The shape of a demo series up to now (server/demo/generate.py says how each is drawn):
+# stable (common cause where the baseline stands), hit_and_miss (varying about the target),
+# improving (failing until an improvement plan started, recovering since), deteriorating (on target
+# until a slide to the baseline), step_change (a sustained shift to the baseline, its SPC limits
+# recalculated from it).
+DemoStory = Literal["stable", "hit_and_miss", "improving", "deteriorating", "step_change"]
 
-    baseline: float
+
+class DemoPlanSpec(Strict):
+    """An improvement plan the demo starts on this indicator (not used outside the demo). A SPIP's
+    partners are the members whose figures make the indicator (``from_members``)."""
+
+    kind: Literal["recovery", "exception", "spip"] = "recovery"
+    months_ago: int = Field(ge=1, le=36)
+    title: str | None = None
+
+
+class DemoSeriesSpec(Strict):
+    """How the demo-data generator draws this indicator (not used outside the demo).
+
+    ``baseline`` is where the series stands now (default: the target); ``story`` the path it took to
+    get there (default: deteriorating when the baseline misses the target, otherwise stable);
+    ``turned_months_ago`` when the story turned (the slide, the step); ``before_turn`` where an improving
+    or stepped series stood before (default: plainly on the other side of the target).
+    """
+
+    baseline: float | None = None
     noise: float = 0.0
     seasonal_amplitude: float = 0.0
     trend_per_year: float = 0.0
     denominator: float | None = None  # for rate indicators: typical denominator per unit
+    story: DemoStory | None = None
+    turned_months_ago: int | None = Field(default=None, ge=2, le=36)
+    before_turn: float | None = None
+    plan: DemoPlanSpec | None = None
+
+    @model_validator(mode="after")
+    def an_improving_series_has_its_plan(self) -> "DemoSeriesSpec":
+        if self.story == "improving" and self.plan is None:
+            raise ValueError("story 'improving' recovers after an improvement plan: give the plan (plan: {months_ago: ...})")
+        return self
 
 
 Combine = Literal["sum", "rate", "max", "min", "mean"]

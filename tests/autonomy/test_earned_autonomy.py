@@ -6,6 +6,7 @@ earned. Through the service, the page (NHS.UK form without JavaScript) and Graph
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from sqlalchemy import text
 
@@ -39,8 +40,10 @@ async def test_every_division_is_rated_with_the_ladders_and_a_rerun_on_the_same_
             "select u.code, a.earned_code, a.level_code, a.cause, a.explanation ->> 'text' from autonomy_level a"
             " join org_unit u on u.id = a.unit_id where a.org_id = :o order by a.id"), params={"o": rwd})).all()
         assert sorted({row[0] for row in rows}) == sorted(DIVISIONS)  # divisions only: not services or teams
-        assert all(row[3] == "rating" for row in rows)
-        assert all(row[4].startswith("ulht-earned-autonomy:") for row in rows)  # the rule and its outcome are kept
+        # Every level comes from the rating, but the one the demo's accountability review granted to Family
+        # Health, whose teams sustained their targets (tenants/ulht.yaml demo block, server/demo/stories.py).
+        assert [(row[0], row[1], row[2]) for row in rows if row[3] != "rating"] == [("RWD-FH", "full-autonomy", "full-autonomy")]
+        assert all(row[4].startswith("ulht-earned-autonomy:") for row in rows if row[3] == "rating")  # the rule and its outcome are kept
         before = await _scalar(session, "select count(*) from autonomy_level where org_id = :o", o=rwd)
         await run_ladders(session, rwd, at=NOW)
         assert await _scalar(session, "select count(*) from autonomy_level where org_id = :o", o=rwd) == before
@@ -141,9 +144,11 @@ async def test_refusals_name_the_field_and_record_nothing(database, services, or
 async def test_the_page_shows_each_division_and_records_a_review_with_errors_beside_the_field(app, org_ids):
     async with await fresh_client(app) as client:
         await login(client, PERFORMANCE)
-        ipr = await client.get("/organisations/RWD?unit=RWD-FH")
+        ipr = await client.get("/organisations/RWD?unit=RWD-SURG")
         assert 'href="/organisations/RWD/autonomy"' in ipr.text and 'id="autonomy-heading"' in ipr.text
         assert "Standard delegation" in ipr.text and "Next due:" in ipr.text
+        # Family Health sustained its targets and the demo's review granted the full scheme (server/demo/stories.py).
+        assert "Earned autonomy — full scheme of delegation" in html.unescape((await client.get("/organisations/RWD?unit=RWD-FH")).text)
         page = await client.get("/organisations/RWD/autonomy")
         assert page.status_code == 200
         for name in ("Medicine", "Surgery", "Family Health", "Clinical Support Services"):
@@ -151,20 +156,20 @@ async def test_the_page_shows_each_division_and_records_a_review_with_errors_bes
         assert "Access to own capital allocation" in page.text  # the scheme of delegation, from the tenant file
         assert "Record an accountability review" in page.text
         blank = await post_form(client, "/organisations/RWD/autonomy/reviews", page.text, {
-            "unit": "RWD-FH", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "0", "notes": " "})
+            "unit": "RWD-SURG", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "0", "notes": " "})
         assert blank.status_code == 400
         assert "There is a problem with the accountability review" in blank.text and 'href="#review-notes"' in blank.text
         assert "nhsuk-error-message" in blank.text and 'value="18"' in blank.text  # what was entered is kept
         too_much = await post_form(client, "/organisations/RWD/autonomy/reviews", page.text, {
-            "unit": "RWD-FH", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "2", "notes": "x"})
+            "unit": "RWD-SURG", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "2", "notes": "x"})
         assert too_much.status_code == 400 and 'href="#review-autonomy"' in too_much.text and "cannot agree more" in too_much.text
         done = await post_form(client, "/organisations/RWD/autonomy/reviews", page.text, {
-            "unit": "RWD-FH", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "0",
-            "escalation_level": "", "notes": "Family Health: levels confirmed at the November review"})
+            "unit": "RWD-SURG", "held-day": "18", "held-month": "11", "held-year": "2026", "autonomy_level": "0",
+            "escalation_level": "", "notes": "Surgery: levels confirmed at the November review"})
         assert done.status_code == 303 and done.headers["location"] == "/organisations/RWD/autonomy"
         after = await client.get(done.headers["location"])
-        assert "Accountability review recorded for Family Health." in after.text
-        assert "Family Health: levels confirmed at the November review" in after.text
+        assert "Accountability review recorded for Surgery." in after.text
+        assert "Surgery: levels confirmed at the November review" in after.text
         assert "Autonomy: Standard delegation (confirmed). Escalation: left as it was." in after.text
         assert "18 May 2027" in after.text  # the next review, six months on
         trail = (await client.get("/organisations/RWD/audit")).text
@@ -195,7 +200,10 @@ RECORD = """mutation($org: String!, $unit: String!, $held: Date!, $level: Int!, 
 async def test_tools_read_each_division_and_record_a_review_through_graphql(database, services):
     divisions = (await _graphql(database, services, DIVISION, QUERY, {"org": "RWD", "unit": None, "history": False}))["earnedAutonomy"]
     assert [d["unitCode"] for d in divisions] == DIVISIONS
-    assert all(d["inForce"] == {"code": "standard", "name": "Standard delegation", "powers": []} and d["history"] == [] for d in divisions)
+    in_force = {d["unitCode"]: (d["inForce"]["code"], len(d["inForce"]["powers"])) for d in divisions}
+    # Family Health's sustained performance earned the full scheme, granted at the demo's review; the others the standard one.
+    assert in_force == {"RWD-MED": ("standard", 0), "RWD-SURG": ("standard", 0), "RWD-FH": ("full-autonomy", 6), "RWD-CSS": ("standard", 0)}
+    assert all(d["history"] == [] for d in divisions)
     refused = (await _graphql(database, services, PERFORMANCE, RECORD, {
         "org": "RWD", "unit": "RWD-CSS", "held": "2026-11-18", "level": 2, "notes": "x"}))["recordAccountabilityReview"]
     assert (refused["__typename"], refused["reason"], refused["argument"]) == ("AccountabilityReviewRefused", "NOT_EARNED", "autonomyLevel")

@@ -1,0 +1,111 @@
+"""The demo tells a true story (issue 15): on the seeded demo, each story a tenant file declares gives
+the verdicts it should (stable, hit and miss, improving after a plan, deteriorating, a step change
+with its limits recalculated), the STW members stand at different places on the performance
+spectrum, Family Health's sustained performance earned autonomy that an accountability review
+granted, and the system's SPIP that has not improved the system's long waits has taken its ladder
+to System QPC."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from sqlalchemy import text
+
+from server.db.session import AccessContext
+from server.demo.generate import draw_series, month_starts
+from server.reporting.system import system_by_code, system_position
+from server.settings import PROJECT_ROOT
+from server.tenants.load import validate_tenants
+
+TENANTS = validate_tenants(PROJECT_ROOT / "tenants")
+
+
+async def _latest(session, org: str, code: str):  # type: ignore[no-untyped-def]
+    return (await session.exec(text(
+        "select a.value, a.target, a.rag, a.variation, a.assurance, a.evidence -> 'improvement' ->> 'status', a.evidence -> 'spc' -> 'points'"
+        " from assessment a join indicator i on i.id = a.indicator_id join organisation o on o.id = i.org_id"
+        " where o.code = :org and i.code = :code and a.unit_id is null and a.is_latest"), params={"org": org, "code": code})).one()
+
+
+async def test_each_declared_story_gives_its_verdicts(database, org_ids) -> None:
+    declared = {(org, spec.code): spec.demo.story for org, tenant in TENANTS.items() for spec in tenant.indicators
+                if spec.demo is not None and spec.demo.story is not None}
+    assert set(declared.values()) == {"stable", "hit_and_miss", "improving", "deteriorating", "step_change"}
+    async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
+        stable = await _latest(session, "R1D", "CYPWAIT18")
+        assert stable[2:5] == ("green", "common_cause", "consistently_pass")
+        hit_and_miss = await _latest(session, "QOC", "CHC28")
+        assert hit_and_miss[4] == "hit_and_miss"
+        # Failing until its recovery plan started, on target since: special-cause improvement, improved since the plan.
+        for org, code in (("RL1", "RTT52"), ("RXW", "CAN62"), ("R1D", "CWL52")):
+            _, _, rag, variation, _, improvement, _ = await _latest(session, org, code)
+            assert (rag, variation, improvement) == ("green", "special_cause_improving", "improved"), (org, code)
+        plans = (await session.exec(text(
+            "select o.code, i.code, p.kind, p.status, p.started_on from improvement_plan p join indicator i on i.id = p.indicator_id"
+            " join organisation o on o.id = p.org_id where p.kind = 'recovery' order by 1, 2"))).all()
+        assert [(row[0], row[1], row[2], row[3]) for row in plans] == [
+            ("R1D", "CWL52", "recovery", "in_delivery"), ("RL1", "RTT52", "recovery", "in_delivery"), ("RXW", "CAN62", "recovery", "in_delivery")]
+        deteriorating = await _latest(session, "RL1", "RTT65")
+        assert deteriorating[2:4] == ("red", "special_cause_concerning")
+        # A step change: a live recalculation at the step, and the latest point's limits are the new segment's.
+        for org, code in (("R1D", "UCR2H"), ("RXW", "CANFDS")):
+            step = (await session.exec(text(
+                "select r.period from spc_recalculation r join indicator i on i.id = r.indicator_id join organisation o on o.id = i.org_id"
+                " where o.code = :org and i.code = :code and r.withdrawn_at is null"), params={"org": org, "code": code})).scalar_one()
+            *_, points = await _latest(session, org, code)
+            periods = month_starts(len(points), dt.date(2026, 11, 1))
+            first_new = next(i for i, point in enumerate(points) if point["segment"] == points[-1]["segment"])
+            assert points[-1]["segment"] == 1 and periods[first_new] == step, (org, code)
+            # a genuine shift: the new mean lies beyond the old segment's process limits
+            assert abs(points[-1]["mean"] - points[0]["mean"]) > points[0]["upper_limit"] - points[0]["mean"], (org, code)
+            variation = (await _latest(session, org, code))[3]
+            assert variation == "common_cause", (org, code)  # the process as it is now, not the shift
+
+
+async def test_the_system_members_stand_at_different_places_on_the_spectrum(database, org_ids) -> None:
+    async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
+        system = await system_by_code(session, "STW")
+        assert system is not None
+        position = await system_position(session, system)
+    levels = {member.code: member.spectrum.level for member in position.members}
+    assert levels == {"STW": "unacceptable", "QOC": "requires_improvement", "RXW": "unacceptable", "RL1": "requires_improvement",
+                      "R1D": "good"}
+
+
+async def test_a_division_that_sustained_its_targets_holds_the_autonomy_its_review_granted(database, org_ids) -> None:
+    async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
+        rows = (await session.exec(text(
+            "select u.code, a.earned_code, a.level_code, a.cause, r.held_on, r.outcome from autonomy_level a join org_unit u on u.id = a.unit_id"
+            " left join accountability_review r on r.id = a.review_id where a.org_id = :o and a.id in"
+            " (select max(id) from autonomy_level where org_id = :o group by unit_id) order by u.code"), params={"o": org_ids["RWD"]})).all()
+    above = [row for row in rows if row[2] != "standard"]
+    assert [row[:5] for row in above] == [("RWD-FH", "full-autonomy", "full-autonomy", "review", dt.date(2026, 11, 10))]
+    assert above[0][5].startswith("Autonomy: Earned autonomy — full scheme of delegation (granted; was Standard delegation).")
+
+
+async def test_the_system_spip_without_improvement_takes_the_system_ladder_to_system_qpc(database, org_ids) -> None:
+    async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
+        plan = (await session.exec(text(
+            "select p.kind, p.status, p.started_on, array(select o.code from organisation o where o.id = any(p.partner_org_ids) order by o.code),"
+            " (select count(*) from plan_agreement g where g.plan_id = p.id and g.withdrawn_at is null),"
+            " array(select e.event from plan_event e where e.plan_id = p.id order by e.at, e.id)"
+            " from improvement_plan p join indicator i on i.id = p.indicator_id where p.org_id = :stw and i.code = 'RTT65'"),
+            params={"stw": org_ids["STW"]})).one()
+        assert plan[:4] == ("spip", "in_delivery", dt.date(2026, 2, 1), ["RL1", "RXW"])
+        assert plan[4] == 2  # each partner's executive agreed it
+        assert plan[5] == ["drafted", "critique", "partner_agreed", "partner_agreed", "all_partners_agreed", "sign_off", "present", "start_delivery"]
+        escalation = (await session.exec(text(
+            "select level, level_code, forum_code, explanation -> 'facts' ->> 'months_since_plan_without_improvement' from escalation"
+            " where org_id = :stw and subject_key = 'indicator:RTT65' and status <> 'closed'"), params={"stw": org_ids["STW"]})).one()
+    assert escalation == (4, "second-level-escalation", "SQPC", "8")
+
+
+def test_a_story_is_drawn_the_same_every_time_and_an_improving_series_turns_at_its_plan() -> None:
+    spec = next(s for s in TENANTS["RL1"].indicators if s.code == "RTT52")
+    periods = month_starts(24, dt.date(2026, 11, 1))
+    units = [(1, "A"), (2, "B")]
+    first, again = draw_series("RL1", spec, units, periods), draw_series("RL1", spec, units, periods)
+    assert all(np.array_equal(a.values, b.values) for a, b in zip(first, again))  # type: ignore[arg-type]
+    total = sum(s.values for s in first)  # type: ignore[misc]
+    started = len(periods) - 1 - spec.demo.plan.months_ago  # type: ignore[union-attr]
+    assert total[:started].min() > 150 and total[-3:].max() <= 150  # over the ceiling before the plan, under it now
