@@ -154,13 +154,16 @@ async def system_position(
     Given the system's ``common`` set: its codes (key or not) for its members only, a full matrix."""
     assessment_at = "a.is_latest" if period is None else "a.period = :period"
     # The members' organisation-level ratings first, by organisation (a few index probes per
-    # partition: assessment_latest_organisation_level_by_org), then joined by indicator; probing by indicator
-    # instead cost one probe per indicator and partition (10,000 at national scale). The stored
-    # evidence is carried only where LATEST_STATUS_COLUMNS reads it (a neutral verdict's side).
+    # partition: assessment_latest_organisation_level_by_org), then joined by indicator; probing by
+    # indicator instead cost one probe per indicator and partition (10,000 at national scale). The
+    # stored evidence is carried only where LATEST_STATUS_COLUMNS reads it (a neutral verdict's side).
+    # The members' domains likewise as one small set, hashed (a probe per indicator row read three
+    # times the buffers of the whole statement's other work).
     records = await fetch_records(
         session,
         f"""
-            with a as materialized (
+            with d as materialized (select id, org_id, code, name, position from domain where org_id = any(:member_ids)),
+            a as materialized (
               select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,
                      a.periods_under_target, a.failure_forecast, a.masked_failure,
                      case when a.variation = 'special_cause_neutral' then a.evidence end as evidence
@@ -179,7 +182,7 @@ async def system_position(
               where m.org_id = o.id and m.programme is null order by m.assessed_on desc, m.id desc limit 1
             ) maturity on true
             left join indicator i on i.org_id = o.id
-            left join domain d on d.org_id = i.org_id and d.id = i.domain_id
+            left join d on d.org_id = i.org_id and d.id = i.domain_id
             left join a on a.indicator_id = i.id
             where o.id = any(:member_ids)
             order by d.position, i.position
