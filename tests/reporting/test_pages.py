@@ -348,6 +348,8 @@ async def test_a_past_months_links_open_each_indicator_as_it_stood_that_month(cl
     assert linked and all(html.unescape(link).endswith(f"period={month:%Y-%m}") for link in linked), linked[:3]
     scorecard_links = re.findall(r'<a href="(/organisations/RWD/indicators/[^"]+)">', page.split('class="nhsuk-table accord-scorecard"')[1])
     assert scorecard_links and all(f"period={month:%Y-%m}" in link for link in scorecard_links)
+    summary_links = re.findall(r'<li><a href="(/organisations/RWD/indicators/[^"]+)">', page.split('class="nhsuk-table accord-summary"')[1])
+    assert summary_links and all(f"period={month:%Y-%m}" in link for link in summary_links)  # the summary matrix too
     code = re.search(r"/indicators/([^?]+)\?", linked[0]).group(1)
     async with database.session(AccessContext.for_orgs([org_ids["RWD"]])) as session:
         then = (await session.exec(text(

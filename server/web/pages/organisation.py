@@ -168,9 +168,14 @@ async def organisation_page(request: Request) -> Response:
         sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
     if related:
         async with read_session(request) as session:
-            if await has_programmes(session, scorecard.organisation_code):  # Sheffield 3.1: its programme records
+            # Sheffield 3.1: its programme records, or the PMO's way to open the first one.
+            services = services_of(request)
+            if await has_programmes(session, scorecard.organisation_code) or services.authorizer.allows(
+                    request.state.principal, f"org:{scorecard.organisation_code}", "programme", "create"):
                 related.insert(1, (f"/organisations/{scorecard.organisation_code}/programmes", "Programmes and QIPP"))
-    link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?unit={quote(scorecard.unit_query)}" if scorecard.unit_query else "")
+    # The indicator pages at this level, and at the month shown when it is an earlier one.
+    query = urlencode([(name, value) for name, value in (("unit", scorecard.unit_query), ("period", f"{ipr.period:%Y-%m}" if ipr.period else "")) if value])
+    link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?{query}" if query else "")
     matrix = summary_matrix(statuses((row.indicator.name, link.format(row.indicator.code), row.status) for row in rows))
     months = sorted({*ipr.months, *([ipr.period] if ipr.period else [])}, reverse=True)
     month_items = [{"value": "", "text": "Latest", "selected": ipr.period is None}] + [
