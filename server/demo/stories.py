@@ -5,8 +5,9 @@ month it names, with its history (drafted, critiqued, agreed by each partner, fo
 signed off and presented, handed over for delivery): an ``improving`` series recovers after it, and
 a SPIP on a system indicator that has not improved takes the system's ladder up (STW "Performance
 Improvement" steps 3-4). A ``step_change`` series gets its SPC limits recalculated from the step, as
-a performance lead records it (Making Data Count). A second run adds nothing where a plan or a
-recalculation already stands.
+a performance lead records it (Making Data Count). A judgement the ``demo`` block names is recorded
+once the series is derived, as a person entitled to it records it, and moves the ladder as theirs
+would. A second run adds nothing where a plan, a recalculation or a review already stands.
 """
 from __future__ import annotations
 
@@ -174,5 +175,44 @@ async def grant_demo_autonomy(database: Database, authorizer: Authorizer, *, tod
                     unit=division.unit_code, held_on=today, autonomy_level=division.earned_level, escalation_level=None, notes=notes))
                 if not isinstance(outcome, ReviewRecorded):
                     raise RuntimeError(f"demo accountability review of {division.unit_code}: {outcome.message}")
+                recorded += 1
+    return recorded
+
+
+async def record_demo_judgements(database: Database, authorizer: Authorizer, tenants: dict[str, TenantFile], *,
+                                 now: dt.datetime | None = None) -> int:
+    """Record the judgements indicators' ``demo`` blocks name, through the judgement service (the ladders run
+    with each), in the name of a demo account holding one of the kind's roles. Run after the derivation."""
+    from server.judgements.record import JudgementInput, JudgementRecorded, record_judgement
+
+    async with database.session() as session:
+        org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
+        systems = dict((await session.exec(text("select organisation_id, code from health_system"))).all())
+        users = {row[0]: row[1:] for row in (await session.exec(text("select email, id, name from app_user"))).all()}
+    recorded = 0
+    for code, tenant in tenants.items():
+        org_id = org_ids[code]
+        domains = {f"org:{code}"} | ({f"system:{systems[org_id]}"} if org_id in systems else set())
+        for spec in tenant.indicators:
+            for kind_code, value in (spec.demo.judgements if spec.demo else {}).items():
+                kind = tenant.judgements[kind_code]
+                person = next((d for d in DEMO_USERS if d.email in users and any(
+                    role in kind.roles and domain in domains for role, domain in d.roles)), None)
+                if person is None:
+                    raise RuntimeError(f"demo judgement {kind_code} on {code} {spec.code}: no demo account holds {kind.roles}")
+                user_id, name = users[person.email]
+                async with database.session(AccessContext.for_orgs([org_id], write=True, user_id=user_id)) as session:
+                    if (await session.exec(text("select 1 from judgement where org_id = :org and kind = :kind and subject_key = :subject"),
+                                           params={"org": org_id, "kind": kind_code, "subject": f"indicator:{spec.code}"})).first():
+                        continue
+                    principal = Principal(subject=f"user:{user_id}", user_id=user_id, name=name, email=person.email,
+                                          assignments=await load_principal_assignments(session, user_id))
+                    authorizer.sync_subject(principal)
+                    outcome = await record_judgement(session, authorizer, principal, org_id=org_id, now=now, given=JudgementInput(
+                        kind=kind_code, subject_key=f"indicator:{spec.code}", value=value,
+                        reason=f"{kind.name}: {'yes' if value is True else 'no' if value is False else value}, on the evidence in the "
+                               "delivery group's report and the latest validated figures."))
+                    if not isinstance(outcome, JudgementRecorded):
+                        raise RuntimeError(f"demo judgement {kind_code} on {code} {spec.code}: {outcome.message}")
                 recorded += 1
     return recorded

@@ -201,6 +201,9 @@ class DemoSeriesSpec(Strict):
     turned_months_ago: int | None = Field(default=None, ge=2, le=36)
     before_turn: float | None = None
     plan: DemoPlanSpec | None = None
+    # Judgements the demo records about the indicator once it is derived (kind -> value), in the name
+    # of a demo account the kind's roles allow, e.g. STW's System QPC not assured by a SPIP's progress.
+    judgements: dict[FactName, Union[bool, str]] = {}
 
     @model_validator(mode="after")
     def an_improving_series_has_its_plan(self) -> "DemoSeriesSpec":

@@ -2,8 +2,8 @@
 the verdicts it should (stable, hit and miss, improving after a plan, deteriorating, a step change
 with its limits recalculated), the STW members stand at different places on the performance
 spectrum, Family Health's sustained performance earned autonomy that an accountability review
-granted, and the system's SPIP that has not improved the system's long waits has taken its ladder
-to System QPC."""
+granted, and the system's SPIP that has not improved the system's long waits, with System QPC not
+assured by it, has taken the system's ladder to its fifth level."""
 from __future__ import annotations
 
 import datetime as dt
@@ -83,7 +83,7 @@ async def test_a_division_that_sustained_its_targets_holds_the_autonomy_its_revi
     assert above[0][5].startswith("Autonomy: Earned autonomy — full scheme of delegation (granted; was Standard delegation).")
 
 
-async def test_the_system_spip_without_improvement_takes_the_system_ladder_to_system_qpc(database, org_ids) -> None:
+async def test_the_system_spip_without_improvement_and_system_qpc_not_assured_take_the_system_ladder_up(database, org_ids) -> None:
     async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
         plan = (await session.exec(text(
             "select p.kind, p.status, p.started_on, array(select o.code from organisation o where o.id = any(p.partner_org_ids) order by o.code),"
@@ -97,7 +97,13 @@ async def test_the_system_spip_without_improvement_takes_the_system_ladder_to_sy
         escalation = (await session.exec(text(
             "select level, level_code, forum_code, explanation -> 'facts' ->> 'months_since_plan_without_improvement' from escalation"
             " where org_id = :stw and subject_key = 'indicator:RTT65' and status <> 'closed'"), params={"stw": org_ids["STW"]})).one()
-    assert escalation == (4, "second-level-escalation", "SQPC", "8")
+        verdict = (await session.exec(text(
+            "select value, recorded_by_name, recorded_role from judgement where org_id = :stw and kind = 'qpc_assured'"
+            " and subject_key = 'indicator:RTT65' and not withdrawn"), params={"stw": org_ids["STW"]})).one()
+    # Eight months without improvement under the SPIP, and System QPC not assured by the rate of improvement:
+    # the delivery group reports risks and mitigations to System QPC (STW "Where System Performance Assurance is not received").
+    assert escalation == (5, "assurance-not-received", "SQPC", "8")
+    assert verdict == (False, "Alan Hughes", "system_committee_member")
 
 
 def test_a_story_is_drawn_the_same_every_time_and_an_improving_series_turns_at_its_plan() -> None:
