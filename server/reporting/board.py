@@ -79,11 +79,9 @@ async def chart_series(
     params = {"ids": list(frequency), "unit": unit_id, "periods": periods, "before": before}
     series: dict[int, list[SeriesPoint]] = {i.id: [] for i in indicators}
     if not spc:
+        # value, target and trajectory are float8 columns: floats or None as they come
         for indicator_id, period, value, target, trajectory, rag, masked in await fetch_records(session, _RECENT_VALUES, params):
-            series[indicator_id].append(SeriesPoint(
-                None, period, period_label(period, frequency[indicator_id]), _float(value), _float(target), _float(trajectory), rag or "none",
-                bool(masked),
-            ))
+            series[indicator_id].append(SeriesPoint(None, period, period_label(period, frequency[indicator_id]), value, target, trajectory, rag, masked))
         return {indicator_id: tuple(points) for indicator_id, points in series.items()}
     rows = (await session.exec(text(_CHART_SERIES), params=params)).all()
     for indicator_id, period, value, target, trajectory, rag, masked, point in rows:
