@@ -115,6 +115,8 @@ class Unit:
     name: str
     tier: str
     parent_code: str | None
+    rolls_up: bool = strawberry.field(description="False: the unit's figures (and those below it) stay out of its parent's and the "
+                                      "organisation's own, as a commissioner's contract units do (tenant file rolls_up)")
 
 
 @strawberry.type(description="A data-quality kitemark: each dimension the data owner rated, and overall.")

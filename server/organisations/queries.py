@@ -311,12 +311,13 @@ class UnitRecord:
     name: str
     tier: str
     parent_code: str | None
+    rolls_up: bool  # False: its figures stay out of its parent's and the organisation's (a contract unit)
 
 
 async def units_of_orgs(session: AsyncSession, org_ids: Sequence[int]) -> dict[int, list[UnitRecord]]:
     """Per organisation, its units in tree order with their tier names: one statement."""
     rows = (await session.exec(text(
-        "select u.id, u.org_id, u.code, u.name, coalesce(t.name, ''), p.code from org_unit u"
+        "select u.id, u.org_id, u.code, u.name, coalesce(t.name, ''), p.code, u.rolls_up from org_unit u"
         " left join unit_tier t on t.org_id = u.org_id and t.depth = u.depth"
         " left join org_unit p on p.id = u.parent_id"
         " where u.org_id = any(:org_ids) order by u.org_id, u.path"

@@ -147,3 +147,12 @@ async def test_loading_a_changed_boundary_derives_the_organisation_again(databas
     async with database.session(await runner_access(database, org)) as session:
         units = {code: own for _, code, own in (await session.exec(_UNITS, params={"org": org})).all()}
         assert not units["WHSSC-PROV-REM"] and units["WHSSC-CARDIAC-SURG"]
+
+
+async def test_tools_read_which_units_stay_out_of_the_roll_up(database, services):
+    from tests.maturity.test_record import _graphql
+
+    data = await _graphql(database, services, "whssc.commissioner@accord.example",
+                          'query { organisation(code: "WHSSC") { units { code rollsUp } } }', {})
+    units = {unit["code"]: unit["rollsUp"] for unit in data["organisation"]["units"]}
+    assert units["WHSSC-PROV"] is False and units["WHSSC-PROV-REM"] is True and units["WHSSC"] is True  # the boundary is WHSSC-PROV
