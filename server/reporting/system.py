@@ -3,9 +3,16 @@ the performance spectrum (STW, DOMAIN 4.4).
 
 Indicators are matched across members by code (each tenant declares its own; the codes are the
 national ones where one exists). The matrix shows the union of key indicators, with a blank where
-a member does not report one; the domain filter selects the codes any member files in a domain. Two queries per page: the system and its members (directory tables), then
-every member's indicators with their latest organisation-level assessment, spectrum rules and
-maturity in one set-based read.
+a member does not report one; the domain filter selects the codes any member files in a domain.
+A fixed number of statements whatever the number of members: the system and its members
+(directory tables), every member's indicators with their latest organisation-level assessment and
+maturity in one set-based read, the members' spectrum rules and cohorts, and (for the page) every
+cell's trend in one more.
+
+At national scale a system of five is 1,250 member indicators, of which the matrix shows ~140:
+rows are read by column position, every member is rated on the spectrum from columns of its
+assessed indicators, and only the shown cells get a status object (measured with
+tests/benchmarks/bench_graphql.py: the shaping was the largest Python cost of the GraphQL matrix).
 """
 from __future__ import annotations
 
