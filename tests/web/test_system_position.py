@@ -152,3 +152,37 @@ def test_a_sparkline_breaks_at_a_missing_value_and_marks_the_latest():
     assert (line.target_path, line.last_x, line.last_y) == ("M3,8.2 H117", 117.0, 6.1)
     assert line.description == "Trend, M1 to M7: 0.80 to 0.92; lowest 0.70 (M5), highest 0.95 (M4); target 0.90."
     assert build_sparkline(points[:2] + [points[2]], str) is not None and build_sparkline(points[2:4], str) is None
+
+
+def test_the_matrix_writes_each_cell_as_the_status_cell_and_sparkline_macros_do():
+    """The page writes the matrix's cells itself (MatrixCells): they must read exactly as the compact
+    status_cell and the sparkline macros write them, whatever the verdicts, notes and trend."""
+    import itertools
+
+    from server.reporting.status import IndicatorStatus
+    from server.settings import Settings
+    from server.web.charts.sparkline import Sparkline, sparkline_markup
+    from server.web.pages.system import MatrixCells
+    from server.web.templating import make_templates
+
+    environment = make_templates(Settings()).env
+    status_cell = environment.get_template("partials/status_cell.html").module.status_cell
+    sparkline = environment.get_template("partials/sparkline.html").module.sparkline
+    cells = MatrixCells(environment)
+    verdicts = [("green", "special_cause_improving", 1, "consistently_pass"), ("red", "special_cause_concerning", -1, "consistently_fail"),
+                ("amber", "special_cause_neutral", 1, "hit_and_miss"), ("none", "common_cause", None, "none"), ("none", "none", None, "none")]
+    statuses = [None] + [
+        IndicatorStatus(dt.date(2026, month, 1), value, target, None, rag, variation, direction, assurance, 3, False, masked, frequency)
+        for (rag, variation, direction, assurance), value, target, masked, month, frequency in itertools.product(
+            verdicts, (0.953, None, 12.0), (0.9, None), (False, True), (10, 11), ("monthly", "quarterly"))
+    ]
+    written = 0
+    for status, unit, latest, show_target in itertools.product(statuses, ("percent", "weeks"), (dt.date(2026, 11, 1), None), (True, False)):
+        href, context = "/organisations/R&X/indicators/A<1>", 'Waits "over 18", R&X'
+        expected = status_cell(status, unit, latest, href, context, compact=True, show_target=show_target)
+        assert cells.status(status, unit, latest, href, context, show_target) == str(expected)
+        written += 1
+    lines = [None, Sparkline(120, 32, "M3.0,18.6 L22.0,13.4", "M3,8.2 H117", 117.0, 6.1, "Trend, Jan <2026> & on."),
+             Sparkline(120, 32, "M3.0,18.6 L117.0,1.0", "", 117.0, 1.0, "Trend, M1 to M2.")]
+    assert all(sparkline_markup(line) == str(sparkline(line)) for line in lines)
+    assert written > 500

@@ -9,6 +9,8 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Protocol
 
+from markupsafe import Markup, escape
+
 WIDTH, HEIGHT, PAD = 120, 32, 3
 _value = attrgetter("value")
 
@@ -81,3 +83,19 @@ def _description(observed: Sequence[Point], fmt: Callable[[float | None], str]) 
     if latest.target is not None:
         words += f"; target {fmt(latest.target)}"
     return words + "."
+
+
+def sparkline_markup(line: Sparkline | None) -> Markup:
+    """What the ``sparkline`` macro (partials/sparkline.html) writes for ``line``, for a page that
+    draws many (the system matrix: tests/web/test_system_position.py checks both write the same)."""
+    if not line:
+        return Markup('<span class="accord-muted">–<span class="nhsuk-u-visually-hidden">Too few values for a trend</span></span>')
+    width, height = escape(line.width), escape(line.height)
+    target = (f'<path d="{escape(line.target_path)}" fill="none" stroke="#d5281b" stroke-width="1" stroke-dasharray="3 2"/>'
+              if line.target_path else "")
+    return Markup(
+        f'<span class="accord-sparkline">\n<svg class="accord-sparkline__svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">{target}<path d="{escape(line.path)}" fill="none" '
+        f'stroke="#425563" stroke-width="1.5" stroke-linejoin="round"/>\n  <circle cx="{escape(line.last_x)}" cy="{escape(line.last_y)}" '
+        f'r="2.5" fill="#005eb8"/>\n</svg>\n<span class="nhsuk-u-visually-hidden">{escape(line.description)}</span>\n</span>'
+    )

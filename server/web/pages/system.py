@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from typing import Any
+
+from markupsafe import Markup, escape
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.reporting.summary import statuses, summary_matrix
 from server.reporting.system import MatrixRow, SystemPosition, TrendPoint, cell_trends, common_set, system_by_code, system_position, visible_systems
-from server.web.charts.sparkline import Sparkline, build_sparkline
-from server.web.render import access_of, login_required, not_found, read_session, render
+from server.web.charts.sparkline import Sparkline, build_sparkline, sparkline_markup
+from server.web.render import access_of, login_required, not_found, read_session, render, services_of
 from server.web.templating import format_number
 
 PERIOD_CHOICES = 12  # the latest period and the eleven before it
@@ -53,13 +56,13 @@ async def system_page(request: Request) -> Response:
             position = await system_position(session, system, domain_code=domain, period=period, common=common, cohort=cohort)
         trends = await cell_trends(session, position, upto=period)
     sort = request.query_params.get("sort") if request.query_params.get("sort") in SORTS else "framework"
-    rows = sorted_rows(position, sort)
+    rows = [(row, row_target(row)) for row in sorted_rows(position, sort)]
     context = {
-        "position": position, "rows": [(row, row_target(row)) for row in rows], "domain_items": domain_items(position),
+        "position": position, "rows": rows, "domain_items": domain_items(position),
         "cohort_items": cohort_items(position),
         "period_items": period_items(periods, period), "sort_items": [{"value": k, "text": v, "selected": k == sort} for k, v in SORTS.items()],
         "period": period, "sort": sort, "matrix": summary_matrix(statuses(matrix_items(position))),
-        "sparklines": cell_sparklines(position, trends),
+        "cells": MatrixCells(services_of(request).templates.env).write(position, rows, cell_sparklines(position, trends), period),
         "set_items": [] if declared is None else [
             {"value": "common", "text": f"Common to every provider ({len(declared.codes)})", "selected": indicator_set == "common"},
             {"value": "all", "text": "Every key indicator", "selected": indicator_set == "all"}],
@@ -146,3 +149,52 @@ def cohort_items(position: SystemPosition) -> list[dict[str, object]]:
     return [{"value": "", "text": "All cohorts", "selected": not selected}] + [
         {"value": cohort.code, "text": cohort.name, "selected": cohort.code == selected} for cohort in position.cohorts
     ]
+
+
+class MatrixCells:
+    """Each shown cell's status and trend as markup, by the member's indicator id: the compact
+    ``status_cell`` and the ``sparkline`` macros written out here for the matrix, where a national
+    system has 140 cells and the two macro calls per cell were the largest part of the page's
+    rendering. The tag and icons are still the macros' own (rag_tag.html, mdc_icons.html), made
+    once per verdict through the templates' memo. tests/web/test_system_position.py checks that
+    these cells read exactly as the macros write them."""
+
+    def __init__(self, environment: Any) -> None:
+        self.memo = environment.globals["memo"]
+        icons = environment.get_template("partials/mdc_icons.html").module
+        self.rag_tag = environment.get_template("partials/rag_tag.html").module.rag_tag
+        self.variation_icon, self.assurance_icon = icons.variation_icon, icons.assurance_icon
+
+    def write(self, position: SystemPosition, rows: list[tuple[MatrixRow, str]], sparklines: dict[int, Sparkline | None],
+              period: dt.date | None) -> dict[int, tuple[Markup, Markup]]:
+        latest = period or position.latest_period
+        cells: dict[int, tuple[Markup, Markup]] = {}
+        for row, target in rows:
+            show_target = target == "Varies"
+            for member, cell in zip(position.columns, row.cells, strict=True):
+                if cell is not None:
+                    status = self.status(cell.status, cell.unit, latest, f"/organisations/{member.code}/indicators/{row.code}",
+                                         f"{row.name}, {member.label}", show_target)
+                    cells[cell.indicator_id] = (status, sparkline_markup(sparklines.get(cell.indicator_id)))
+        return cells
+
+    def status(self, status: Any, unit: str, latest_period: dt.date | None, href: str, link_context: str, show_target: bool) -> Markup:
+        """``status_cell(status, unit, latest_period, href, link_context, compact=true, show_target=...)``."""
+        if status is None:
+            return Markup('<span class="accord-muted">No data</span>')
+        memo = self.memo
+        parts = [
+            '<span class="accord-cell accord-cell--compact">\n  <span class="accord-cell__line">  <a class="accord-cell__value accord-value" href="',
+            escape(href), '"><span class="nhsuk-u-visually-hidden">', escape(link_context), ": </span>", escape(format_number(status.value, unit)),
+            "</a>  ", memo(self.rag_tag, status.rag), '  <span class="accord-cell__icons">',
+            memo(self.variation_icon, status.variation, status.variation_direction, status.variation_words, size=22),
+            memo(self.assurance_icon, status.assurance, status.assurance_words, size=22), "</span>  </span>",
+        ]
+        if show_target and status.target is not None:
+            parts += ['  <span class="accord-cell__note accord-muted">target ', escape(format_number(status.target, unit)), "</span>"]
+        if status.masked_failure:
+            parts.append('  <span class="accord-cell__note"><strong class="nhsuk-tag nhsuk-tag--yellow accord-rag">Masked failure</strong></span>')
+        if latest_period is not None and status.period != latest_period:
+            parts += ['  <span class="accord-cell__note accord-muted">', escape(status.period_label), "</span>"]
+        parts.append("</span>")
+        return Markup("".join(parts))
