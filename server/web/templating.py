@@ -18,6 +18,9 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file for changes costs a stat() per template import, ~110 for the
+        # system position page: only where templates are edited while the server runs.
+        auto_reload=settings.environment != "production",
     )
     # URLs are relative (or under the configured origin): Starlette's own url_for builds absolute
     # URLs from the request's Host header, which a client chooses (issue 12).
