@@ -164,9 +164,7 @@ async def grant_demo_autonomy(database: Database, authorizer: Authorizer, *, tod
         # The review is recorded in the reviewer's name (row-level security checks the recorder is the user acting).
         async with database.session(AccessContext.for_orgs([org_id], write=True, user_id=user_id)) as session:
             awaiting = [d for d in await division_autonomy(session, org_id, autonomy) if d.awaiting_review and d.last_review is None]
-            principal = Principal(subject=f"user:{user_id}", user_id=user_id, name=name, email=reviewer.email,
-                                  assignments=await load_principal_assignments(session, user_id))
-            authorizer.sync_subject(principal)
+            principal = await _demo_principal(session, authorizer, user_id, name, reviewer.email)
             for division in awaiting:
                 months = division.explanation.get("facts", {}).get("months_sustained")  # type: ignore[union-attr]
                 notes = (f"{division.unit_name} has met every criterion for {months} months in a row. The review agrees the "
@@ -183,7 +181,11 @@ async def record_demo_judgements(database: Database, authorizer: Authorizer, ten
                                  now: dt.datetime | None = None) -> int:
     """Record the judgements indicators' ``demo`` blocks name, through the judgement service (the ladders run
     with each), in the name of a demo account holding one of the kind's roles. Run after the derivation."""
-    from server.judgements.record import JudgementInput, JudgementRecorded, record_judgement
+    from server.judgements.record import (
+        JudgementInput,
+        JudgementRecorded,
+        record_judgement,
+    )
 
     async with database.session() as session:
         org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
@@ -205,9 +207,7 @@ async def record_demo_judgements(database: Database, authorizer: Authorizer, ten
                     if (await session.exec(text("select 1 from judgement where org_id = :org and kind = :kind and subject_key = :subject"),
                                            params={"org": org_id, "kind": kind_code, "subject": f"indicator:{spec.code}"})).first():
                         continue
-                    principal = Principal(subject=f"user:{user_id}", user_id=user_id, name=name, email=person.email,
-                                          assignments=await load_principal_assignments(session, user_id))
-                    authorizer.sync_subject(principal)
+                    principal = await _demo_principal(session, authorizer, user_id, name, person.email)
                     outcome = await record_judgement(session, authorizer, principal, org_id=org_id, now=now, given=JudgementInput(
                         kind=kind_code, subject_key=f"indicator:{spec.code}", value=value,
                         reason=f"{kind.name}: {'yes' if value is True else 'no' if value is False else value}, on the evidence in the "
@@ -216,3 +216,11 @@ async def record_demo_judgements(database: Database, authorizer: Authorizer, ten
                         raise RuntimeError(f"demo judgement {kind_code} on {code} {spec.code}: {outcome.message}")
                 recorded += 1
     return recorded
+
+
+async def _demo_principal(session: AsyncSession, authorizer: Authorizer, user_id: int, name: str, email: str) -> Principal:
+    """A demo account acting as a request would resolve it: its role assignments read, the enforcer in step."""
+    principal = Principal(subject=f"user:{user_id}", user_id=user_id, name=name, email=email,
+                          assignments=await load_principal_assignments(session, user_id))
+    authorizer.sync_subject(principal)
+    return principal

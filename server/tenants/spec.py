@@ -729,6 +729,9 @@ class TenantFile(Strict):
             for t_index, target in enumerate(indicator.targets):
                 if target.unit is not None and target.unit not in seen_units:
                     errors.append(f"indicators[{index}].targets[{t_index}].unit: '{target.unit}' is not a declared unit")
+            for kind in indicator.demo.judgements if indicator.demo else {}:
+                if kind not in self.judgements:
+                    errors.append(f"indicators[{index}].demo.judgements: '{kind}' is not a judgement the file declares")
         for index, criterion in enumerate(self.assessment.unit_criteria):
             for d_index, domain in enumerate(criterion.domains):
                 if domain not in domains:

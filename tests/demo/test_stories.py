@@ -115,3 +115,20 @@ def test_a_story_is_drawn_the_same_every_time_and_an_improving_series_turns_at_i
     total = sum(s.values for s in first)  # type: ignore[misc]
     started = len(periods) - 1 - spec.demo.plan.months_ago  # type: ignore[union-attr]
     assert total[:started].min() > 150 and total[-3:].max() <= 150  # over the ceiling before the plan, under it now
+
+
+def test_a_demo_block_names_only_judgements_and_plans_its_file_declares() -> None:
+    import pytest
+    import yaml
+    from pydantic import ValidationError
+
+    from server.tenants.spec import TenantFile
+
+    raw = yaml.safe_load((PROJECT_ROOT / "tenants" / "stw.yaml").read_text())
+    spip = next(i for i in raw["indicators"] if i["code"] == "RTT65")
+    spip["demo"] = {"judgements": {"qpc_asured": False}}
+    with pytest.raises(ValidationError, match="demo.judgements: 'qpc_asured' is not a judgement the file declares"):
+        TenantFile.model_validate(raw)
+    spip["demo"] = {"story": "improving"}
+    with pytest.raises(ValidationError, match="story 'improving' recovers after an improvement plan"):
+        TenantFile.model_validate(raw)
