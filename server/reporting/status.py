@@ -18,13 +18,15 @@ from server.reporting.words import ASSURANCE_WORDS, RAG_WORDS, count_of_periods,
 # The side of a special-cause verdict follows from the verdict and the indicator's polarity
 # (improvement on a higher-is-better indicator is high); only a neutral indicator's verdict needs
 # the stored evidence, which is large: reading it for every row dominated the pages' database time.
+# One JSON path reads it once (two operators decompressed the stored document twice: 5.8 against
+# 2.5 ms of PostgreSQL time for the 99 neutral verdicts of a national system's members).
 LATEST_STATUS_COLUMNS = """
     a.period, a.value, a.target, a.trajectory, a.rag, a.variation,
     case
       when a.variation = 'special_cause_improving' then case i.polarity when 'higher_is_better' then 1 when 'lower_is_better' then -1 end
       when a.variation = 'special_cause_concerning' then case i.polarity when 'higher_is_better' then -1 when 'lower_is_better' then 1 end
       when a.variation = 'special_cause_neutral'
-        then (a.evidence #>> array['spc', 'points', a.evidence #>> '{spc,variation,from_point}', 'direction'])::int
+        then (jsonb_path_query_first(a.evidence, '$.spc.points[$.spc.variation.from_point].direction') #>> '{}')::int
     end,
     a.assurance, a.periods_under_target, a.failure_forecast, a.masked_failure
 """

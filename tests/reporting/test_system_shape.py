@@ -8,6 +8,7 @@ import itertools
 import random
 
 from server.reporting.spectrum import SpectrumInput, rate_spectrum
+from server.reporting.status import LATEST_STATUS_COLUMNS
 from server.reporting.system import (
     CODE, COHORT, DOMAIN_CODE, DOMAIN_NAME, FREQUENCY, INDICATOR_ID, IS_KEY, MATURITY_LEVEL, NAME, ORG_CODE, ORG_ID, ORG_NAME, PERIOD,
     POLARITY, STATUS_START, TARGET, UNIT, VALUE, VARIATION, SystemRecord, _PositionRow, _shape, _status,
@@ -67,3 +68,20 @@ def test_each_members_spectrum_from_columns_is_the_object_paths():
         # The matrix shows every key indicator with the status the object path reads.
         cells = {cell.indicator_id: cell.status for row in position.rows for cell in row.cells if cell is not None}
         assert cells == {row.indicator_id: _status(row) for row in rows if row.code is not None and row.is_key}
+
+
+async def test_a_neutral_verdicts_side_is_read_from_the_stored_evidence_as_before(database, org_ids):
+    """LATEST_STATUS_COLUMNS reads the latest point's side with one JSON path (the document is
+    decompressed once): the same answer as the two path operators it replaced, on every stored
+    organisation-level assessment of the demo data, neutral or not."""
+    from sqlalchemy import text
+
+    from server.db.session import AccessContext
+
+    before = "(a.evidence #>> array['spc', 'points', a.evidence #>> '{spc,variation,from_point}', 'direction'])::int"
+    now = "(jsonb_path_query_first(a.evidence, '$.spc.points[$.spc.variation.from_point].direction') #>> '{}')::int"
+    assert now in LATEST_STATUS_COLUMNS
+    async with database.session(AccessContext.for_orgs(list(org_ids.values()))) as session:
+        rows = (await session.exec(text(f"select {before}, {now} from assessment a where a.unit_id is null"))).all()
+    assert len(rows) > 100 and any(row[0] is not None for row in rows)
+    assert all(row[0] == row[1] for row in rows)
