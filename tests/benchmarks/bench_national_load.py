@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,8 +31,8 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.national import (  # noqa: E402
-    LOAD_PHASE, RECOMPUTE_PHASE, RECORD_RATE, Scale, add_scale_arguments, build_national, last_complete_month, months_ending,
-    national_indicators, organisation_codes, organisation_measurements,
+    LOAD_PHASE, RECOMPUTE_PHASE, RECORD_ALL_PHASE, RECORD_CPU, RECORD_PHASE, RECORD_RATE, CpuClock, Scale, add_scale_arguments,
+    build_national, last_complete_month, months_ending, national_indicators, organisation_codes, organisation_measurements,
 )
 from server.db import migrate  # noqa: E402
 from server.db.server import EmbeddedPostgres  # noqa: E402
@@ -43,8 +44,9 @@ COPY_COLUMNS = (
 )
 
 
-async def copy_floor(database: Database, scale: Scale) -> float:
-    """Rows/s of COPY of the same measurement rows into a scratch table shaped like ``measurement``."""
+async def copy_floor(database: Database, scale: Scale, data_dir: Path) -> tuple[float, float, float | None]:
+    """COPY of the same measurement rows into a scratch table shaped like ``measurement``: seconds
+    inside the COPYs, this process's CPU seconds there, PostgreSQL's CPU seconds over the whole step."""
     async with database.session() as session:
         org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
     async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
@@ -52,7 +54,8 @@ async def copy_floor(database: Database, scale: Scale) -> float:
         unit_ids = {(org, code): u for org, code, u in (await session.exec(text("select org_id, code, id from org_unit"))).all()}
     catalogue = national_indicators(scale.indicators)
     periods = months_ending(last_complete_month(), scale.months)
-    copying = 0.0
+    copying = copying_cpu = 0.0
+    clock = CpuClock(data_dir)
     async with database.owner_engine.connect() as connection:
         await connection.execute(text("drop table if exists measurement_copy_floor"))
         await connection.execute(text("create table measurement_copy_floor (like measurement including all)"))
@@ -66,12 +69,18 @@ async def copy_floor(database: Database, scale: Scale) -> float:
                  _decimal(item.value), _decimal(item.numerator), _decimal(item.denominator), "provisional", "national-benchmark", now, 1)
                 for item in organisation_measurements(index, code, catalogue, periods)
             ]
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             await raw.copy_records_to_table("measurement_copy_floor", records=records, columns=COPY_COLUMNS)
             copying += time.perf_counter() - start
+            copying_cpu += time.process_time() - cpu
+        postgres = clock.postgres_seconds()
         await connection.execute(text("drop table measurement_copy_floor"))
         await connection.commit()
-    return scale.measurements / copying
+    return copying, copying_cpu, postgres
+
+
+def _or_dash(value: float | None, width: int, places: int = 2) -> str:
+    return "-".rjust(width) if value is None else f"{value:{width}.{places}f}"
 
 
 def _decimal(value: float | str | None):  # type: ignore[no-untyped-def]
@@ -88,9 +97,10 @@ async def main(arguments: argparse.Namespace) -> None:
     database = Database(embedded.start(), pool_size=2)
     try:
         await migrate.upgrade(database.owner_engine)
-        phases = await build_national(database, arguments.data_dir / "load-bench-tenants", scale)
+        phases = await build_national(database, arguments.data_dir / "load-bench-tenants", scale, arguments.data_dir)
         print("COPY of the same rows into a scratch measurement table ...", flush=True)
-        copy_rate = await copy_floor(database, scale)
+        copy_seconds, copy_cpu, copy_postgres = await copy_floor(database, scale, arguments.data_dir)
+        copy_rate = scale.measurements / copy_seconds
         print()
         print(f"{scale.organisations} organisations x {scale.indicators} indicators x {scale.months} months, same run:")
         print(f"  tenant files loaded            {phases[LOAD_PHASE]:9.2f} s"
@@ -101,6 +111,23 @@ async def main(arguments: argparse.Namespace) -> None:
         series = scale.organisations * scale.indicators
         print(f"  full recompute                 {phases[RECOMPUTE_PHASE]:9.2f} s"
               f"  ({phases[RECOMPUTE_PHASE] / series * 1000:.2f} ms per series; goal 3.13M measurements < 60 s)")
+        print()
+        print("  CPU seconds (app: this process and its workers; PostgreSQL: its processes; app + PostgreSQL over the")
+        print("  cores bounds an idle machine's wall time from below, app + PostgreSQL from above for one-process steps):")
+        print(f"  {'step':<34} {'wall s':>8} {'app CPU s':>10} {'PG CPU s':>9} {'load':>5}")
+        rows = [
+            ("tenant files loaded", phases[LOAD_PHASE], phases[f"{LOAD_PHASE}, CPU of this process"],
+             phases.get(f"{LOAD_PHASE}, CPU of PostgreSQL"), phases[f"{LOAD_PHASE}, load"]),
+            ("record_measurements (+ drawing)", phases[RECORD_ALL_PHASE], phases[f"{RECORD_ALL_PHASE}, CPU of this process"],
+             phases.get(f"{RECORD_ALL_PHASE}, CPU of PostgreSQL"), phases[f"{RECORD_ALL_PHASE}, load"]),
+            ("  inside record_measurements", phases[RECORD_PHASE], phases[RECORD_CPU], None, None),
+            ("COPY into a scratch table", copy_seconds, copy_cpu, copy_postgres, os.getloadavg()[0]),
+            ("full recompute", phases[RECOMPUTE_PHASE],
+             phases[f"{RECOMPUTE_PHASE}, CPU of this process"] + phases[f"{RECOMPUTE_PHASE}, CPU of workers"],
+             phases.get(f"{RECOMPUTE_PHASE}, CPU of PostgreSQL"), phases[f"{RECOMPUTE_PHASE}, load"]),
+        ]
+        for label, wall, here, postgres, load in rows:
+            print(f"  {label:<34} {wall:8.2f} {here:10.2f} {_or_dash(postgres, 9)} {_or_dash(load, 5, 1)}")
     finally:
         await database.dispose()
         if not arguments.keep:

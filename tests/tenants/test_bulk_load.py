@@ -130,3 +130,25 @@ def test_many_files_read_by_workers_give_the_same_tenants_and_problems(tmp_path,
     (tmp_path / "broken.yaml").unlink()
     (tmp_path / "wrong.yaml").unlink()
     assert sorted(parse_tenant_directory_with_files(tmp_path)) == ["PARA", "PARB", "PARC"]
+
+
+def test_the_collector_runs_again_after_reading_a_directory_good_or_bad(tmp_path):
+    """Reading pauses Python's cyclic collector (parse.collector_paused); it is back on afterwards,
+    whether the files were good or not, and left off where the caller had turned it off."""
+    import gc
+
+    write_tenant(tmp_path, "GCOK")
+    assert gc.isenabled()
+    assert sorted(parse_tenant_directory_with_files(tmp_path)) == ["GCOK"]
+    assert gc.isenabled()
+    (tmp_path / "broken.yaml").write_text("organisation: {code: BROKEN, name: [unclosed\n")
+    with pytest.raises(TenantFileError):
+        parse_tenant_directory_with_files(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(TenantFileError):
+            parse_tenant_directory_with_files(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
