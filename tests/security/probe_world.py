@@ -136,9 +136,10 @@ class World:
     readable: dict[str, frozenset[int]]  # caller name -> organisation ids it may read (fully or contractually)
     boilerplate: str  # text every page carries: never evidence of a leak
     contracts: list[tuple[int, int]] = field(default_factory=list)  # (commissioner id, provider id)
-    # Plans shared across organisations: (owner id, partner ids, the plan's own texts). A partner
-    # sees the whole plan by design (DOMAIN 4.6), so its texts and its owner's and co-partners'
-    # names are shared data for every caller who can read the owner or any partner.
+    # Plans shared across organisations: (owner id, partner ids, the plan's own texts, the name and
+    # code of the indicator it recovers, and who agreed it for each partner). A partner sees the whole
+    # plan by design (DOMAIN 4.6), so these and its owner's and co-partners' names are shared data for
+    # every caller who can read the owner or any partner.
     shared_plans: list[tuple[int, frozenset[int], frozenset[str]]] = field(default_factory=list)
     ownership: dict[str, str] = field(default_factory=dict)  # table -> SQL predicate on :org
 
@@ -193,10 +194,13 @@ async def build_world(database, authorizer, all_callers: list[Caller]) -> World:
     async with database.session() as session:
         world.contracts = [tuple(row) for row in (await session.exec(text("select commissioner_id, provider_id from contract"))).all()]
     async with database.session(AccessContext(read_org_ids=frozenset(org_ids.values()))) as session:
+        # The whole plan: its own texts, the indicator it recovers and the people who agreed it for their organisations.
         world.shared_plans = [
-            (owner, frozenset(partners), frozenset(t for t in texts if t))
-            for owner, partners, *texts in (await session.exec(text(
-                "select org_id, partner_org_ids, title, sro, programme, narrative, national_target, local_target from improvement_plan"))).all()
+            (owner, frozenset(partners), frozenset(t for t in [*texts, *signers] if t))
+            for owner, partners, signers, *texts in (await session.exec(text(
+                "select p.org_id, p.partner_org_ids, array(select u.name from plan_agreement g join app_user u on u.id = g.user_id"
+                " where g.plan_id = p.id), p.title, p.sro, p.programme, p.narrative, p.national_target, p.local_target, i.name, i.code"
+                " from improvement_plan p left join indicator i on i.id = p.indicator_id"))).all()
         ]
     world.ownership = await _ownership_predicates(database)
     await _add_leak_strings(database, world)
