@@ -26,7 +26,12 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.records import fetch_records
-from server.reporting.spectrum import SpectrumColumns, SpectrumView, rate_spectrum_columns
+from server.reporting.indicator import SeriesPoint
+from server.reporting.spectrum import (
+    SpectrumColumns,
+    SpectrumView,
+    rate_spectrum_columns,
+)
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
 from server.reporting.words import period_label
 
@@ -329,28 +334,16 @@ order by i.id, t.period
 """
 
 
-class TrendPoint(NamedTuple):
-    """One value of a cell's trend: what its sparkline draws and says (a named tuple: a national
-    matrix has some 1,700 of them per page)."""
-
-    period: dt.date
-    label: str
-    value: float | None
-    target: float | None
-    trajectory: float | None
-    rag: str
-
-
 async def cell_trends(
     session: AsyncSession, position: SystemPosition, *, upto: dt.date | None = None, periods: int = TREND_PERIODS,
-) -> dict[int, tuple[TrendPoint, ...]]:
+) -> dict[int, tuple[SeriesPoint, ...]]:
     """Every matrix cell's last ``periods`` organisation-level values to ``upto`` (None: all), oldest
     first, by the member's indicator id: one set-based statement, whatever the number of cells."""
     ids = sorted({cell.indicator_id for row in position.rows for cell in row.cells if cell is not None})
     if not ids:
         return {}
     rows = await fetch_records(session, _CELL_TRENDS, {"org_ids": list(position.member_ids), "ids": ids, "upto": upto, "periods": periods})
-    series: dict[int, list[TrendPoint]] = {}
+    series: dict[int, list[SeriesPoint]] = {}
     labels: dict[tuple[dt.date, str], str] = {}  # the same dozen months label every cell's points
     for indicator_id, frequency, period, value, target, trajectory, rag in rows:
         label = labels.get((period, frequency))
@@ -359,7 +352,8 @@ async def cell_trends(
         points = series.get(indicator_id)
         if points is None:
             points = series[indicator_id] = []
-        points.append(TrendPoint(period, label, value, target, trajectory, rag or "none"))  # float8 columns: floats already
+        # A point of the series outside any evidence (index None): what a sparkline draws and says.
+        points.append(SeriesPoint(None, period, label, value, target, trajectory, rag or "none", False))  # float8 columns: floats already
     return {indicator_id: tuple(points) for indicator_id, points in series.items()}
 
 

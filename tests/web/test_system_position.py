@@ -142,11 +142,11 @@ def test_a_status_cell_draws_the_same_markup_with_its_tag_and_icons_made_once_pe
 
 def test_a_sparkline_breaks_at_a_missing_value_and_marks_the_latest():
     """Coordinates as drawn before the x positions were made once per number of points."""
-    from server.reporting.system import TrendPoint
+    from server.reporting.indicator import SeriesPoint
     from server.web.charts.sparkline import build_sparkline
 
     values = [0.8, 0.85, None, 0.95, 0.7, None, 0.92]
-    points = [TrendPoint(dt.date(2026, month, 1), f"M{month}", value, 0.9, None, "none") for month, value in zip(range(1, 8), values, strict=True)]
+    points = [SeriesPoint(None, dt.date(2026, month, 1), f"M{month}", value, 0.9, None, "none", False) for month, value in zip(range(1, 8), values, strict=True)]
     line = build_sparkline(points, lambda value: f"{value:.2f}")
     assert line is not None and line.path == "M3.0,18.6 L22.0,13.4 M60.0,3.0 L79.0,29.0 M117.0,6.1"
     assert (line.target_path, line.last_x, line.last_y) == ("M3,8.2 H117", 117.0, 6.1)

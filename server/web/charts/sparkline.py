@@ -16,7 +16,7 @@ _value = attrgetter("value")
 
 
 class Point(Protocol):
-    """What a sparkline reads of a point (a series' SeriesPoint, a system cell's TrendPoint)."""
+    """What a sparkline reads of a point (a SeriesPoint: an indicator's series, a system cell's trend)."""
 
     @property
     def label(self) -> str: ...

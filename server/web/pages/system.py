@@ -11,14 +11,29 @@ from functools import partial
 from typing import Any
 
 from markupsafe import Markup, escape
-
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.reporting.indicator import SeriesPoint
 from server.reporting.summary import statuses, summary_matrix
-from server.reporting.system import MatrixRow, SystemPosition, TrendPoint, cell_trends, common_set, system_by_code, system_position, visible_systems
+from server.reporting.system import (
+    MatrixRow,
+    SystemPosition,
+    cell_trends,
+    common_set,
+    system_by_code,
+    system_position,
+    visible_systems,
+)
 from server.web.charts.sparkline import Sparkline, build_sparkline, sparkline_markup
-from server.web.render import access_of, login_required, not_found, read_session, render, services_of
+from server.web.render import (
+    access_of,
+    login_required,
+    not_found,
+    read_session,
+    render,
+    services_of,
+)
 from server.web.templating import format_number
 
 PERIOD_CHOICES = 12  # the latest period and the eleven before it
@@ -107,7 +122,7 @@ def sorted_rows(position: SystemPosition, sort: str) -> list[MatrixRow]:
     return rows
 
 
-def cell_sparklines(position: SystemPosition, trends: dict[int, tuple[TrendPoint, ...]]) -> dict[int, Sparkline | None]:
+def cell_sparklines(position: SystemPosition, trends: dict[int, tuple[SeriesPoint, ...]]) -> dict[int, Sparkline | None]:
     """Each cell's trend, by the member's indicator id (None: fewer than two values)."""
     return {
         cell.indicator_id: build_sparkline(trends.get(cell.indicator_id, ()), partial(format_number, unit=cell.unit))
