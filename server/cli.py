@@ -81,10 +81,11 @@ async def _demo_data(settings: Settings, months: int) -> None:
             ids = await organisation_ids(session)
         users = await create_demo_users(database, Authorizer(settings.policies_dir))
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
-            rows = await generate_demo_measurements(session, tenants, months=months)
-            rows += await generate_demo_programmes(session, tenants)
+            measured = await generate_demo_measurements(session, tenants, months=months)
+            rows = measured + await generate_demo_programmes(session, tenants)
             rows += await generate_demo_notices(session, tenants)
-            rows += await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date.today())[-1])
+            if measured:  # the stories' plans and recalculations belong with the series drawn for them, not an older demo's
+                rows += await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date.today())[-1])
         if rows:
             await recompute_all(database)
             await grant_demo_autonomy(database, Authorizer(settings.policies_dir))
