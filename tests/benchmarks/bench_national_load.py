@@ -116,7 +116,7 @@ async def main(arguments: argparse.Namespace) -> None:
         print("  cores bounds an idle machine's wall time from below, app + PostgreSQL from above for one-process steps):")
         print(f"  {'step':<34} {'wall s':>8} {'app CPU s':>10} {'PG CPU s':>9} {'load':>5}")
         rows = [
-            ("tenant files loaded", phases[LOAD_PHASE], phases[f"{LOAD_PHASE}, CPU of this process"],
+            ("tenant files loaded", phases[LOAD_PHASE], phases[f"{LOAD_PHASE}, CPU of this process"] + phases[f"{LOAD_PHASE}, CPU of workers"],
              phases.get(f"{LOAD_PHASE}, CPU of PostgreSQL"), phases[f"{LOAD_PHASE}, load"]),
             ("record_measurements (+ drawing)", phases[RECORD_ALL_PHASE], phases[f"{RECORD_ALL_PHASE}, CPU of this process"],
              phases.get(f"{RECORD_ALL_PHASE}, CPU of PostgreSQL"), phases[f"{RECORD_ALL_PHASE}, load"]),

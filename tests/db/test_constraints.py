@@ -76,3 +76,23 @@ async def test_history_is_append_only_even_with_write_access(database, org_ids):
         with pytest.raises(DBAPIError):
             async with database.session(AccessContext.for_orgs([org_id], write=True)) as session:
                 await session.exec(text(statement), params={"o": org_id})
+
+
+@pytest.mark.parametrize("table", ["measurement", "measurement_revision", "assessment"])
+async def test_rows_naming_no_organisation_are_refused_without_a_direct_key(database, org_ids, table):
+    """These tables keep no foreign key of their own to organisation (migration 0024): the composite
+    key to an indicator, or to a measurement, of the same organisation refuses an org_id that names none."""
+    ulht = org_ids["RWD"]
+    nowhere = 2_000_000_000
+    async with database.session(AccessContext.for_orgs([ulht])) as session:
+        columns = [name for name, in (await session.exec(text(
+            "select column_name from information_schema.columns where table_schema = 'public' and table_name = :t"
+            " and column_name not in ('id', 'org_id') order by ordinal_position"), params={"t": table})).all()]
+        assert (await session.exec(text(f"select count(*) from {table} where org_id = :o"), params={"o": ulht})).scalar_one() > 0
+    listed = ", ".join(columns)
+    with pytest.raises(IntegrityError) as refused:
+        async with database.session(AccessContext.for_orgs([ulht, nowhere], write=True)) as session:
+            await session.exec(text(
+                f"insert into {table} (org_id, {listed}) select cast(:nowhere as int), {listed} from {table} where org_id = :o limit 1"),
+                params={"nowhere": nowhere, "o": ulht})
+    assert "violates foreign key constraint" in str(refused.value)

@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, func
 from sqlmodel import Field, SQLModel
 
-from server.db.models._base import jsonb_field, org_fk
+from server.db.models._base import jsonb_field, org_column
 
 RAGS = ("red", "amber", "green", "none")
 VARIATIONS = ("common_cause", "special_cause_improving", "special_cause_concerning", "special_cause_neutral", "none")
@@ -31,7 +31,7 @@ class Assessment(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    org_id: int = org_fk()
+    org_id: int = org_column()
     indicator_id: int
     unit_id: int | None = None
     period: dt.date

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Column, ForeignKeyConstraint, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db.models._base import created_at_field, org_fk
+from server.db.models._base import created_at_field, org_column
 
 STATUSES = ("provisional", "validated")
 
@@ -31,7 +31,7 @@ class Measurement(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    org_id: int = org_fk()
+    org_id: int = org_column()
     indicator_id: int = Field(index=True)
     unit_id: int = Field(index=True)
     period: dt.date = Field(index=True)
@@ -58,7 +58,7 @@ class MeasurementRevision(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    org_id: int = org_fk()
+    org_id: int = org_column()
     measurement_id: int = Field(index=True)
     period: dt.date  # the measurement's: revisions are partitioned by period as measurements are
     revision: int
