@@ -31,7 +31,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.national import (  # noqa: E402
-    LOAD_PHASE, RECOMPUTE_PHASE, RECORD_ALL_PHASE, RECORD_CPU, RECORD_PHASE, RECORD_RATE, CpuClock, Scale, add_scale_arguments,
+    ANALYZE_PHASE, LOAD_PHASE, RECOMPUTE_PHASE, RECORD_ALL_PHASE, RECORD_CPU, RECORD_PHASE, RECORD_RATE, CpuClock, Scale, add_scale_arguments,
     build_national, last_complete_month, months_ending, national_indicators, organisation_codes, organisation_measurements,
 )
 from server.db import migrate  # noqa: E402
@@ -122,6 +122,8 @@ async def main(arguments: argparse.Namespace) -> None:
              phases.get(f"{RECORD_ALL_PHASE}, CPU of PostgreSQL"), phases[f"{RECORD_ALL_PHASE}, load"]),
             ("  inside record_measurements", phases[RECORD_PHASE], phases[RECORD_CPU], None, None),
             ("COPY into a scratch table", copy_seconds, copy_cpu, copy_postgres, os.getloadavg()[0]),
+            ("ANALYZE after the bulk load", phases[ANALYZE_PHASE], phases[f"{ANALYZE_PHASE}, CPU of this process"],
+             phases.get(f"{ANALYZE_PHASE}, CPU of PostgreSQL"), phases[f"{ANALYZE_PHASE}, load"]),
             ("full recompute", phases[RECOMPUTE_PHASE],
              phases[f"{RECOMPUTE_PHASE}, CPU of this process"] + phases[f"{RECOMPUTE_PHASE}, CPU of workers"],
              phases.get(f"{RECOMPUTE_PHASE}, CPU of PostgreSQL"), phases[f"{RECOMPUTE_PHASE}, load"]),
