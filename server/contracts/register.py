@@ -66,3 +66,34 @@ async def contracts_of(session: AsyncSession, org_id: int) -> list[ContractView]
 
 async def contract_of(session: AsyncSession, org_id: int, provider_code: str) -> ContractView | None:
     return next((c for c in await contracts_of(session, org_id) if c.provider_code == provider_code), None)
+
+
+@dataclass(frozen=True)
+class ProviderContract:
+    """One contract as a provider's commissioner finds it: where its figures, outturn and notices are."""
+    provider_id: int
+    commissioner_code: str
+    commissioner_name: str
+    provider_code: str
+
+    @property
+    def href(self) -> str:
+        return f"/organisations/{self.commissioner_code}/contracts/{self.provider_code}"
+
+
+async def contracts_with(session: AsyncSession, provider_ids: frozenset[int], commissioner_ids: frozenset[int]) -> dict[int, list[ProviderContract]]:
+    """The contracts between these commissioners and providers, by provider: one statement (the contract
+    register is directory data; the caller passes the organisations its access reads in full and contracts)."""
+    if not provider_ids or not commissioner_ids:
+        return {}
+    rows = (await session.exec(text(
+        """
+        select c.provider_id, o.code, o.name, p.code
+        from contract c join organisation o on o.id = c.commissioner_id join organisation p on p.id = c.provider_id
+        where c.provider_id = any(:providers) and c.commissioner_id = any(:commissioners) order by o.name
+        """
+    ), params={"providers": sorted(provider_ids), "commissioners": sorted(commissioner_ids)})).all()
+    found: dict[int, list[ProviderContract]] = {}
+    for provider_id, commissioner_code, commissioner_name, provider_code in rows:
+        found.setdefault(provider_id, []).append(ProviderContract(provider_id, commissioner_code, commissioner_name, provider_code))
+    return found

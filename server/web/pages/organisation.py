@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,23 +15,40 @@ from starlette.responses import Response
 
 from server.assessment.outturn import Outturn
 from server.assessment.params import RULE_SET_NAME, RULE_SET_VERSION
+from server.auth.authz import acting_domain
 from server.autonomy.framework import autonomy_framework
 from server.autonomy.store import division_autonomy
 from server.commentary import latest_commentary
+from server.contracts.register import contracts_with
 from server.programmes.records import has_programmes
 from server.reporting.board import board_indicator, chart_series, status_as_at
 from server.reporting.export import scorecard_csv
 from server.reporting.follow_up import FollowUpItem, open_actions, open_escalations
 from server.reporting.indicator import SeriesPoint
-from server.reporting.periods import add_periods
 from server.reporting.outturn import IndicatorOutturn, indicator_outturns
-from server.reporting.scorecard import IndicatorRef, Scorecard, cohorts_of, only_cohort, organisation_scorecard, reported_months, with_statuses
+from server.reporting.periods import add_periods
+from server.reporting.scorecard import (
+    IndicatorRef,
+    Scorecard,
+    cohorts_of,
+    only_cohort,
+    organisation_scorecard,
+    reported_months,
+    with_statuses,
+)
 from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
 from server.tenants.load import framework_of
 from server.web.charts.board import card_chart
 from server.web.charts.sparkline import build_sparkline
-from server.web.render import access_of, login_required, not_found, read_session, render, services_of
+from server.web.render import (
+    access_of,
+    login_required,
+    not_found,
+    read_session,
+    render,
+    services_of,
+)
 from server.web.templating import format_number
 
 
@@ -143,12 +160,15 @@ RELATED_PAGES = (
 )
 
 
-def related_pages(request: Request, organisation_code: str) -> list[tuple[str, str]]:
+def related_pages(request: Request, organisation_code: str, domain: str) -> list[tuple[str, str]]:
+    """``domain``: where the organisation's business is decided (acting_domain: a system's organisation by its system roles)."""
     authorizer, principal = services_of(request).authorizer, request.state.principal
-    domain = f"org:{organisation_code}"
+    # A system's roles read it as "system" (authz.access_for); any other organisation's as "organisation".
+    reads = "system" if domain.startswith("system:") else "organisation"
     return [
         (f"/organisations/{organisation_code}/{path}", label)
-        for path, label, obj, act in RELATED_PAGES if authorizer.allows(principal, domain, obj, act)
+        for path, label, obj, act in RELATED_PAGES
+        if authorizer.allows(principal, domain, reads if (obj, act) == ("organisation", "read") else obj, act)
     ]
 
 
@@ -157,8 +177,16 @@ async def organisation_page(request: Request) -> Response:
     ipr = await load_ipr(request, spc=False)
     if ipr is None:
         return not_found(request)
-    related = [] if ipr.contractual_only else related_pages(request, ipr.scorecard.organisation_code)
     scorecard = ipr.scorecard
+    related: list[tuple[str, str]] = []
+    if not ipr.contractual_only:
+        async with read_session(request) as session:
+            acting = await acting_domain(session, ipr.organisation_id)
+            related = related_pages(request, scorecard.organisation_code, acting)
+            # Sheffield 3.1: its programme records, or the PMO's way to open the first one.
+            if related and (await has_programmes(session, scorecard.organisation_code) or services_of(request).authorizer.allows(
+                    request.state.principal, acting, "programme", "create")):
+                related.insert(1, (f"/organisations/{scorecard.organisation_code}/programmes", "Programmes and QIPP"))
     rows = [row for domain in scorecard.domains for row in domain.rows]
     previous, sparklines = {}, {}
     for row in rows:
@@ -166,13 +194,6 @@ async def organisation_page(request: Request) -> Response:
         if len(observed) > 1:
             previous[row.indicator.id] = observed[-2]
         sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
-    if related:
-        async with read_session(request) as session:
-            # Sheffield 3.1: its programme records, or the PMO's way to open the first one.
-            services = services_of(request)
-            if await has_programmes(session, scorecard.organisation_code) or services.authorizer.allows(
-                    request.state.principal, f"org:{scorecard.organisation_code}", "programme", "create"):
-                related.insert(1, (f"/organisations/{scorecard.organisation_code}/programmes", "Programmes and QIPP"))
     # The indicator pages at this level, and at the month shown when it is an earlier one.
     query = urlencode([(name, value) for name, value in (("unit", scorecard.unit_query), ("period", f"{ipr.period:%Y-%m}" if ipr.period else "")) if value])
     link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?{query}" if query else "")
@@ -188,9 +209,14 @@ async def organisation_page(request: Request) -> Response:
                 division = next(iter(await division_autonomy(session, ipr.organisation_id, autonomy, unit_code=scorecard.unit.code)), None)
     if autonomy is not None:
         related.append((f"/organisations/{scorecard.organisation_code}/autonomy", "Earned autonomy"))
+    contracts = []
+    if ipr.contractual_only:  # the contract pages hold what the commissioner records of the provider (issue 15)
+        access = access_of(request)
+        async with read_session(request) as session:
+            contracts = (await contracts_with(session, frozenset({ipr.organisation_id}), access.read_org_ids)).get(ipr.organisation_id, [])
     return render(request, "pages/organisation.html", {
         **ipr.context(), "related": related, "previous": previous, "sparklines": sparklines, "matrix": matrix, "month_items": month_items,
-        "autonomy": autonomy, "division": division,
+        "autonomy": autonomy, "division": division, "contracts": contracts,
         "indicator_link": link,
     })
 
@@ -254,7 +280,9 @@ async def board_paper(session, ipr: Ipr) -> dict[str, object]:  # type: ignore[n
 
 
 def _render_pdf(html: str, base_url: str) -> bytes:
-    from weasyprint import HTML  # imported here: it loads Pango and fonts, which only exports need
+    from weasyprint import (
+        HTML,  # imported here: it loads Pango and fonts, which only exports need
+    )
 
     return HTML(string=html, base_url=base_url).write_pdf()
 
