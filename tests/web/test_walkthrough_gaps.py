@@ -75,3 +75,13 @@ def test_readme_lists_every_demo_account():
     readme = (PROJECT_ROOT / "README.md").read_text()
     missing = [user.email for user in DEMO_USERS if f"`{user.email}`" not in readme]
     assert not missing, missing
+
+
+async def test_an_ipr_without_visible_indicators_claims_nothing_at_a_glance(app):
+    async with await fresh_client(app) as client:
+        await login(client, "sheffield.contracts@accord.example")
+        empty = (await client.get("/organisations/RHQ")).text
+        own = (await client.get("/organisations/03N")).text
+    assert "No indicators are visible to you" in empty
+    assert "At a glance" not in empty and "Every indicator with a target meets it" not in empty
+    assert "At a glance" in own
