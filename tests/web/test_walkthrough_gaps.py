@@ -85,3 +85,14 @@ async def test_an_ipr_without_visible_indicators_claims_nothing_at_a_glance(app)
     assert "No indicators are visible to you" in empty
     assert "At a glance" not in empty and "Every indicator with a target meets it" not in empty
     assert "At a glance" in own
+
+
+async def test_a_notice_tells_the_contract_manager_who_takes_its_next_steps(app):
+    async with await fresh_client(app) as manager:
+        await login(manager, "sheffield.contracts@accord.example")
+        contract = (await manager.get("/organisations/03N/contracts/RHQ")).text
+        notice_href = re.search(r'href="(/organisations/03N/contracts/RHQ/notices/\d+)"', contract).group(1)
+        page = (await manager.get(notice_href)).text
+    # The demo's notice has its remedial plan agreed: closing or withdrawing it is the director's (an executive's).
+    assert "Your roles take no step on this notice now" in page
+    assert "close the notice, by the role executive" in page and "withdraw the notice, by the role executive" in page

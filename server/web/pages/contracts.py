@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from server.auth.authz import acting_domain
 from server.contracts.notices import (
-    STEPS, NoticeInput, NoticeRefused, StepInput, allowed_actions, indicator_choices, notice_by_id, raise_notice, take_step,
+    OBJECT, STEPS, NoticeInput, NoticeRefused, StepInput, allowed_actions, indicator_choices, notice_by_id, raise_notice, take_step,
 )
 from server.contracts.overview import contract_overview, contract_summaries
+from server.web.pages.audit import role_words
 from server.web.render import (
     access_of, form_date, form_int, login_required, not_found, principal_of, readable_organisation, redirect_with_notice, render, services_of,
 )
@@ -121,8 +122,11 @@ async def _notice(request: Request, *, errors: dict[str, str] | None = None, val
         organisation, notice = found
         allowed = allowed_actions(services.authorizer, principal_of(request), await acting_domain(session, organisation.id))
     steps = [step for step in notice.next_steps() if step.name in allowed]
+    # Who takes the steps this person cannot: the roles the policy grants each (e.g. the director who closes it).
+    granting = {step.name: services.authorizer.roles_granting(OBJECT, step.name) for step in notice.next_steps()}
+    takers = {name: ("the role " if len(roles) == 1 else "the roles ") + role_words(roles).lower() for name, roles in granting.items()}
     return render(request, "pages/contracts/notice.html", {
-        "organisation": organisation, "contract_notice": notice, "steps": steps, "all_steps": STEPS, "errors": errors or {},
+        "organisation": organisation, "contract_notice": notice, "steps": steps, "all_steps": STEPS, "errors": errors or {}, "takers": takers,
         "values": values or {}, "contract_url": f"/organisations/{quote(organisation.code)}/contracts/{quote(notice.provider_code)}",
     }, status_code=status_code)
 
