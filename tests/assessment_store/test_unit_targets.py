@@ -12,12 +12,12 @@ from server.tenants.parse import TenantFileError
 from server.tenants.load import validate_tenants
 
 
-async def _latest_targets(database, org_id: int) -> dict[str | None, float]:  # type: ignore[no-untyped-def]
+async def _latest_targets(database, org_id: int, indicator: str = "AGENCY") -> dict[str | None, float]:  # type: ignore[no-untyped-def]
     async with database.session(await runner_access(database, org_id)) as session:
         rows = (await session.exec(text(
             "select u.code, a.target from assessment a join indicator i on i.id = a.indicator_id left join org_unit u on u.id = a.unit_id"
-            " where a.org_id = :org and i.code = 'AGENCY' and a.is_latest"
-        ), params={"org": org_id})).all()
+            " where a.org_id = :org and i.code = :indicator and a.is_latest"
+        ), params={"org": org_id, "indicator": indicator})).all()
     return {code: target for code, target in rows}
 
 
@@ -29,6 +29,18 @@ async def test_a_division_is_rated_against_its_own_target_and_its_units_inherit_
     assert below_medicine and all(targets[code] == 900_000 for code in below_medicine)  # inherited
     others = [code for code in targets if code and not code.startswith("RWD-MED")]
     assert others and all(targets[code] == 2_000_000 for code in others)
+
+
+async def test_thgpcg_board_target_is_broken_down_to_each_centre_and_its_teams(database, org_ids):
+    """THGPCG strategy 3: the Board's extended-access target set per centre; a centre's teams are rated
+    against their centre's share, the service area and the organisation against the Board's."""
+    targets = await _latest_targets(database, org_ids["NL4"], "EAUTIL")
+    assert targets[None] == pytest.approx(0.85) and targets["NL4-ACCESS"] == pytest.approx(0.85)
+    shares = {"NL4-ACCESS-BARK": 0.88, "NL4-ACCESS-STAN": 0.85, "NL4-ACCESS-GOOD": 0.80}
+    for centre, share in shares.items():
+        assert targets[centre] == pytest.approx(share)
+        teams = [code for code in targets if code and code.startswith(centre + "-")]
+        assert teams and all(targets[team] == pytest.approx(share) for team in teams)
 
 
 async def test_the_organisation_level_target_ignores_unit_targets(database, org_ids):

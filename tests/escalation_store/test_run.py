@@ -43,6 +43,10 @@ async def test_divisions_and_contracts_have_ladders_too(database, org_ids):
     assert all(row[0].startswith(("contract:", "indicator:")) for row in whssc_or_icb)
 
 
+class _RolledBack(Exception):
+    pass
+
+
 async def test_new_data_rederives_assessment_and_moves_the_ladder(database, org_ids):
     """A submission re-derives the series and the escalation in the same transaction."""
     from server.db.session import AccessContext
@@ -62,18 +66,24 @@ async def test_new_data_rederives_assessment_and_moves_the_ladder(database, org_
     # Far on the failing side at every leaf for the latest month: the organisation total fails.
     bad = float(target) * 10 + 1000 if polarity == "lower_is_better" else 0
     items = [MeasurementItem(indicator, leaf, latest, value=bad / len(leaves) if polarity == "lower_is_better" else 0) for leaf in leaves]
-    async with database.session(access) as session:
-        outcome = await submit_measurements(session, org_id=org, user_id=None, items=items, reason="test")
-    assert outcome.ok, outcome.problems
-    async with database.session(access) as session:
-        rag, under = (await session.exec(text(
-            "select a.rag, a.periods_under_target from assessment a join indicator i on i.id = a.indicator_id"
-            " where i.code = :c and i.org_id = :o and a.unit_id is null and a.is_latest"), params={"c": indicator, "o": org})).one()
-        escalation = (await session.exec(text(
-            "select level, status from escalation where org_id = :o and subject_key = :k and status <> 'closed'"),
-            params={"o": org, "k": f"indicator:{indicator}"})).first()
-    assert rag == "red" and under >= 1
-    assert escalation is not None and escalation[0] >= 1
+    # In one transaction, rolled back: the demo data other tests read (tests/demo) stay as made.
+    found: dict[str, object] = {}
+    try:
+        async with database.session(access) as session:
+            outcome = await submit_measurements(session, org_id=org, user_id=None, items=items, reason="test")
+            assert outcome.ok, outcome.problems
+            found["rag"], found["under"] = (await session.exec(text(
+                "select a.rag, a.periods_under_target from assessment a join indicator i on i.id = a.indicator_id"
+                " where i.code = :c and i.org_id = :o and a.unit_id is null and a.is_latest"), params={"c": indicator, "o": org})).one()
+            found["escalation"] = (await session.exec(text(
+                "select level, status from escalation where org_id = :o and subject_key = :k and status <> 'closed'"),
+                params={"o": org, "k": f"indicator:{indicator}"})).first()
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    rag, under, escalation = found["rag"], found["under"], found["escalation"]
+    assert rag == "red" and under >= 1  # type: ignore[operator]
+    assert escalation is not None and escalation[0] >= 1  # type: ignore[index]
 
 
 async def test_months_since_plan_without_improvement_comes_from_the_engines_verdict(database, org_ids):
@@ -97,12 +107,13 @@ async def test_months_since_plan_without_improvement_comes_from_the_engines_verd
         await session.flush()
         # Every plan has its creation in its history (other tests read every plan through the API).
         session.add(PlanEvent(plan_id=plan.id, event="created", to_status=plan.status, plan_version=plan.version))
-    async with database.session(access) as session:
+        await session.flush()
         await recompute_organisation(session, org, await assessment_settings(session, org), indicator_ids=[indicator_id])
         subject = next(s for s in await indicator_subjects(session, org) if s.key == f"indicator:{code}")
         evidence = (await session.exec(text(
             "select evidence -> 'improvement' from assessment where indicator_id = :i and unit_id is null and is_latest"),
             params={"i": indicator_id})).scalar_one()
+        await session.rollback()  # the demo's plans and ratings stay as made (tests/demo reads them)
     assert subject.facts["improvement_plan_in_place"] is True
     if evidence["status"] == "improved":
         assert subject.facts["months_since_plan_without_improvement"] == 0
