@@ -58,7 +58,21 @@ async def recompute_all(database: Database, *, workers: int | None = None) -> in
     """
     async with database.session() as session:
         org_ids = (await session.exec(select(Organisation.id).where(Organisation.is_tenant))).scalars().all()
+    await refresh_statistics(database)
     return await run_per_organisation(database, recompute_one, org_ids, worker_count(len(org_ids), workers))
+
+
+# What a full recompute reads: organisations recorded since PostgreSQL last sampled these tables are
+# planned as if empty (the series read then scanned every measurement of the organisation once per
+# indicator: 0.86 s of PostgreSQL CPU for one national trust, 0.35 s with fresh statistics).
+STATISTICS_TABLES = ("measurement", "org_unit", "indicator", "assessment")
+
+
+async def refresh_statistics(database: Database) -> None:
+    """ANALYZE the tables a recompute reads, as their owner (the application role may not)."""
+    async with database.owner_engine.connect() as connection:
+        await connection.execute(text(f"analyze {', '.join(STATISTICS_TABLES)}"))
+        await connection.commit()
 
 
 async def recompute_one(database: Database, org_id: int) -> int:
