@@ -96,3 +96,25 @@ async def test_rows_naming_no_organisation_are_refused_without_a_direct_key(data
                 f"insert into {table} (org_id, {listed}) select cast(:nowhere as int), {listed} from {table} where org_id = :o limit 1"),
                 params={"nowhere": nowhere, "o": ulht})
     assert "violates foreign key constraint" in str(refused.value)
+
+
+@pytest.mark.parametrize("table", ["measurement", "measurement_revision", "assessment"])
+async def test_no_index_is_served_by_another(database, table):
+    """Every row written maintains every index: on the tables written in millions no index may be a
+    plain (non-unique, non-partial) index whose columns begin another index of the table (migration 0029)."""
+    async with database.owner_engine.connect() as connection:
+        indexes = (await connection.execute(text(
+            """
+            select c.relname, i.indisunique, i.indpred is not null,
+                   array(select a.attname from unnest(i.indkey) with ordinality k(attnum, n)
+                         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.n)
+            from pg_index i join pg_class c on c.oid = i.indexrelid
+            where i.indrelid = cast(:table as regclass)
+            """), {"table": table})).all()
+    assert len(indexes) >= 2
+    served = [
+        (name, other) for name, unique, partial, columns in indexes if not unique and not partial
+        for other, _, other_partial, other_columns in indexes
+        if other != name and not other_partial and len(other_columns) > len(columns) and other_columns[:len(columns)] == columns
+    ]
+    assert served == []

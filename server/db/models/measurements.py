@@ -32,7 +32,7 @@ class Measurement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_column()
-    indicator_id: int = Field(index=True)
+    indicator_id: int  # looked up by measurement_indicator_org (indicator_id, org_id, period), migration 0029
     unit_id: int = Field(index=True)
     period: dt.date = Field(index=True)
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))
@@ -59,7 +59,7 @@ class MeasurementRevision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = org_column()
-    measurement_id: int = Field(index=True)
+    measurement_id: int  # looked up by measurement_revision_unique (org_id, measurement_id, ...), migration 0029
     period: dt.date  # the measurement's: revisions are partitioned by period as measurements are
     revision: int
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))
