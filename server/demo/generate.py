@@ -244,13 +244,6 @@ async def generate_demo_measurements(session: AsyncSession, tenants: dict[str, T
                     ))
         for start in range(0, len(rows), 5000):
             await session.exec(Measurement.__table__.insert(), params=rows[start:start + 5000])
-        await session.exec(
-            text(
-                "insert into measurement_revision (org_id, measurement_id, period, revision, value, numerator, denominator, status, source,"
-                " recorded_at) select org_id, id, period, revision, value, numerator, denominator, status, source, recorded_at from measurement where org_id = :org"
-            ),
-            params={"org": org_id},
-        )
         added += len(rows)
     # Issue 15: a system's figures that are the same measure as its members' come from theirs.
     for code, tenant in tenants.items():

@@ -1,5 +1,6 @@
-"""Store checked measurements in bulk: one statement per batch upserts the current values and
-appends a revision for each one that changed.
+"""Store checked measurements in bulk: one statement per batch upserts the current values; each
+value it replaces is kept in ``measurement_revision`` by the table's trigger (migration 0030), so a
+first value is stored once and ``measurement_history`` reads every version.
 
 A row whose value, numerator, denominator and status equal what is stored is left alone: no new
 revision, no new ``recorded_at``. Rows are written in key order, so two submissions that share rows
@@ -43,25 +44,19 @@ def _upsert(batch: str):  # type: ignore[no-untyped-def]
     ),
     changed as (
         insert into measurement as m (org_id, indicator_id, unit_id, period, value, numerator, denominator, status, source, recorded_by,
-                                      recorded_at, revision)
+                                      recorded_at, reason, revision)
         select cast(:org_id as int), b.indicator_id, b.unit_id, b.period, b.value, b.numerator, b.denominator, b.status,
-               cast(:source as text), cast(:user_id as int), cast(:now as timestamptz), 1
+               cast(:source as text), cast(:user_id as int), cast(:now as timestamptz), cast(:reason as text), 1
         from batch b
         where not exists (select 1 from identical i where i.indicator_id = b.indicator_id and i.unit_id = b.unit_id and i.period = b.period)
         order by b.indicator_id, b.unit_id, b.period
         on conflict (org_id, indicator_id, unit_id, period) do update set  -- measurement_one_per_period
             value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator, status = excluded.status,
-            source = excluded.source, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, revision = m.revision + 1
+            source = excluded.source, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, reason = excluded.reason,
+            revision = m.revision + 1
         where (m.value, m.numerator, m.denominator, m.status)
               is distinct from (excluded.value, excluded.numerator, excluded.denominator, excluded.status)
-        returning m.id, m.indicator_id, m.unit_id, m.period, m.revision, m.value, m.numerator, m.denominator, m.status
-    ),
-    revisions as (
-        insert into measurement_revision (org_id, measurement_id, period, revision, value, numerator, denominator, status, source,
-                                          recorded_by, recorded_at, reason)
-        select cast(:org_id as int), c.id, c.period, c.revision, c.value, c.numerator, c.denominator, c.status, cast(:source as text),
-               cast(:user_id as int), cast(:now as timestamptz), cast(:reason as text)
-        from changed c
+        returning m.id, m.indicator_id, m.unit_id, m.period, m.revision
     )
     select id, indicator_id, unit_id, period, revision, true from changed
     union all

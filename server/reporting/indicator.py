@@ -231,7 +231,7 @@ async def _revisions(session: AsyncSession, *, indicator_id: int, unit: UnitRef 
         text(
             """
             select m.period, u.code, u.name, r.revision, r.value, r.numerator, r.denominator, r.status, r.source, r.recorded_at, r.reason
-            from measurement_revision r
+            from measurement_history r
             join measurement m on m.org_id = r.org_id and m.id = r.measurement_id and m.period = r.period
             join org_unit u on u.org_id = m.org_id and u.id = m.unit_id
             where m.indicator_id = :indicator and u.path like :path || '%' and :path like u.rollup_top_path || '%'

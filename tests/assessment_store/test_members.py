@@ -94,7 +94,7 @@ async def test_a_members_resubmission_recomposes_the_system_figure_with_a_revisi
     assert (await _system_series(database, tsy, "WAIT52"))[month][:2] == (22, None)
     async with database.session(await runner_access(database, tsy["TSY"])) as session:
         revisions = (await session.exec(text(
-            "select r.revision, r.value, r.source, r.reason from measurement_revision r join measurement m on m.id = r.measurement_id"
+            "select r.revision, r.value, r.source, r.reason from measurement_history r join measurement m on m.id = r.measurement_id"
             " join indicator i on i.id = m.indicator_id where i.org_id = :o and i.code = 'WAIT52' and m.period = :p order by r.revision"),
             params={"o": tsy["TSY"], "p": month})).all()
     assert [(revision, float(value), source) for revision, value, source, _ in revisions] == [(1, 17, "members"), (2, 22, "members")]

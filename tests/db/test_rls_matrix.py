@@ -141,6 +141,9 @@ SAMPLE_ROW = {
 # Rows the demo data does not have: a plan with its partner, agreement, event and trajectory, and a
 # meeting, an action, an escalation with its event, a maturity assessment and an organisation-level trajectory.
 FIXTURE_ROWS = (
+    # A replaced value: the trigger of migration 0030 keeps the version it replaced as a revision.
+    "update measurement set value = value + 1, revision = revision + 1"
+    " where id = (select min(id) from measurement where org_id = :rxw and value is not null)",
     "insert into improvement_plan (org_id, partner_org_ids, kind, title, status, accountability, sro, leads, version)"
     " values (:rxw, array[:rxw, :rl1], 'recovery', 'Matrix plan', 'critiqued', 'joint', 'Chief executive', '[]', 1)",
     "insert into plan_partner (plan_id, org_id, owner_org_id) select id, :rl1, :rxw from improvement_plan where title = 'Matrix plan'",

@@ -85,7 +85,7 @@ async def test_recording_a_measurement_twice_keeps_both_revisions(client, sath_t
     assert second["measurements"][0]["revision"] == first["measurements"][0]["revision"] + 1
     async with database.session(AccessContext.for_orgs([org_ids["RXW"]])) as session:
         values = (await session.exec(text(
-            "select r.value from measurement_revision r join measurement m on m.id = r.measurement_id"
+            "select r.value from measurement_history r join measurement m on m.id = r.measurement_id"
             " join indicator i on i.id = m.indicator_id join org_unit u on u.id = m.unit_id"
             " where i.code = :i and u.code = :u and m.period = '2019-01-01' order by r.revision"),
             params={"i": indicator, "u": unit})).scalars().all()

@@ -27,5 +27,5 @@ async def stored_count(database, org_id: int, period: str) -> int:  # type: igno
     import datetime as dt
 
     async with database.session(AccessContext.for_orgs([org_id])) as session:
-        return (await session.exec(text("select count(*) from measurement_revision r join measurement m on m.id = r.measurement_id"
+        return (await session.exec(text("select count(*) from measurement_history r join measurement m on m.id = r.measurement_id"
                                          " where m.org_id = :o and m.period = :p"), params={"o": org_id, "p": dt.date.fromisoformat(period)})).scalar_one()

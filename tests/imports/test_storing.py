@@ -46,6 +46,6 @@ async def test_a_changed_value_keeps_the_old_one_as_a_revision(database, org_ids
         from sqlalchemy import text as sql
 
         revisions = (await session.exec(sql(
-            "select r.numerator from measurement_revision r join measurement m on m.id = r.measurement_id join indicator i on i.id = m.indicator_id"
+            "select r.numerator from measurement_history r join measurement m on m.id = r.measurement_id join indicator i on i.id = m.indicator_id"
             " where m.org_id = :o and i.code = 'DM01' and m.period = '2024-03-01' order by r.revision"), params={"o": sheffield})).scalars().all()
     assert [int(n) for n in revisions] == [640 + 420 + 300 + 210 + 140 + 90 + 60 + 150, 999]

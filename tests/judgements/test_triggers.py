@@ -55,7 +55,7 @@ async def test_a_spip_formally_signed_off_moves_the_ladder_without_new_data(data
         before = await escalation(database, stw, subject)
         assert before is not None and before[0] < 3 and before[2]["facts"]["improvement_plan_in_place"] is False  # agreed is not in place
 
-        revisions = await rows(database, stw, "select count(*) from measurement_revision where org_id = :o")
+        revisions = await rows(database, stw, "select count(*) from measurement_history where org_id = :o")
         principal, cwg_access = await act_as(database, services.authorizer, CWG)
         async with database.session(cwg_access) as session:
             version = (await session.exec(text("select version from improvement_plan where id = :p"), params={"p": plan.id})).scalar_one()
@@ -64,7 +64,7 @@ async def test_a_spip_formally_signed_off_moves_the_ladder_without_new_data(data
         level, level_code, explanation = await escalation(database, stw, subject)
         assert level >= 3 and explanation["facts"]["improvement_plan_in_place"] is True
         assert explanation["facts"]["months_since_plan_without_improvement"] >= 3
-        assert await rows(database, stw, "select count(*) from measurement_revision where org_id = :o") == revisions  # no new data
+        assert await rows(database, stw, "select count(*) from measurement_history where org_id = :o") == revisions  # no new data
     finally:
         async with database.session(access) as session:
             await session.exec(text("update improvement_plan set status = 'closed' where id = :p"), params={"p": plan.id})

@@ -36,6 +36,61 @@ async def test_a_reimport_stores_nothing_new_and_a_change_keeps_the_old_value(da
     assert await import_all(changed) == [2] * len(trust.leaf_codes)
     async with database.session(trust.access) as session:
         counts = (await session.exec(text(
-            "select count(*), count(*) filter (where r.revision = 2 and r.value = 9) from measurement_revision r where r.org_id = :o"),
+            "select count(*), count(*) filter (where r.revision = 2 and r.value = 9) from measurement_history r where r.org_id = :o"),
             params={"o": trust.org_id})).one()
     assert tuple(counts) == (len(items) + len(trust.leaf_codes), len(trust.leaf_codes))
+
+
+async def test_a_first_value_is_stored_once_and_a_replaced_one_is_kept_with_its_reason(database) -> None:
+    """Migration 0030: the current version is the measurement row; measurement_revision receives a
+    version only when it is replaced, as it was (value, source, reason); measurement_history reads all."""
+    trust = await create_trust(database, "HIST1", wards=2)
+    ward, month = trust.leaf_codes[0], MONTHS[0]
+
+    async def send(value: str, source: str, reason: str) -> None:
+        async with database.session(trust.access) as session:
+            outcome = await record_measurements(session, org_id=trust.org_id, user_id=None, source=source, reason=reason,
+                                                items=[MeasurementItem("FALLS", ward, month, value=value)])
+        assert outcome.ok, outcome.problems
+
+    async def read() -> tuple[list, list, tuple]:  # type: ignore[type-arg]
+        async with database.session(trust.access) as session:
+            kept = (await session.exec(text(
+                "select revision, value, source, reason from measurement_revision where org_id = :o order by revision"),
+                params={"o": trust.org_id})).all()
+            history = (await session.exec(text(
+                "select revision, value, source, reason from measurement_history where org_id = :o order by revision"),
+                params={"o": trust.org_id})).all()
+            current = (await session.exec(text("select revision, value, source, reason from measurement where org_id = :o"),
+                                          params={"o": trust.org_id})).one()
+        return [tuple(r) for r in kept], [tuple(r) for r in history], tuple(current)
+
+    await send("3", "upload", "first return")
+    kept, history, current = await read()
+    assert kept == [] and history == [(1, 3, "upload", "first return")] and current == (1, 3, "upload", "first return")
+    await send("4", "manual", "corrected by the ward")
+    await send("4", "manual", "sent again")  # the same value: nothing is replaced, nothing kept
+    await send("5", "upload", "resubmitted")
+    kept, history, current = await read()
+    assert kept == [(1, 3, "upload", "first return"), (2, 4, "manual", "corrected by the ward")]
+    assert history == [*kept, (3, 5, "upload", "resubmitted")] and current == (3, 5, "upload", "resubmitted")
+
+
+async def test_a_history_written_before_migration_0030_is_read_once_and_replaced_without_a_duplicate(database) -> None:
+    """Histories stored earlier hold their current version as a revision too: the view shows it once,
+    and replacing it keeps nothing twice."""
+    trust = await create_trust(database, "HIST2", wards=1)
+    item = MeasurementItem("FALLS", trust.leaf_codes[0], MONTHS[1], value="2")
+    async with database.session(trust.access) as session:
+        assert (await record_measurements(session, org_id=trust.org_id, user_id=None, items=[item], reason="old way")).ok
+        await session.exec(text(
+            "insert into measurement_revision (org_id, measurement_id, period, revision, value, status, source, recorded_at, reason)"
+            " select org_id, id, period, revision, value, status, source, recorded_at, reason from measurement where org_id = :o"),
+            params={"o": trust.org_id})
+    async with database.session(trust.access) as session:
+        assert (await session.exec(text("select count(*) from measurement_history where org_id = :o"), params={"o": trust.org_id})).scalar_one() == 1
+        replaced = MeasurementItem(item.indicator_code, item.unit_code, item.period, value="6")
+        assert (await record_measurements(session, org_id=trust.org_id, user_id=None, items=[replaced], reason="new way")).ok
+        history = (await session.exec(text(
+            "select revision, value, reason from measurement_history where org_id = :o order by revision"), params={"o": trust.org_id})).all()
+    assert [tuple(r) for r in history] == [(1, 2, "old way"), (2, 6, "new way")]

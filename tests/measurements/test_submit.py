@@ -77,7 +77,7 @@ async def test_a_changed_value_keeps_the_old_one_as_a_revision(database, trust) 
         first = await submit_measurements(session, org_id=trust.org_id, user_id=None, items=[MeasurementItem("FALLS", ward, month, value=7)],
                                           reason="corrected")
         history = (await session.exec(text(
-            "select r.revision, r.value, r.reason from measurement_revision r where r.measurement_id = :m order by r.revision"),
+            "select r.revision, r.value, r.reason from measurement_history r where r.measurement_id = :m order by r.revision"),
             params={"m": first.recorded[0].measurement_id})).all()
     assert first.recorded[0].revision == 2
     assert [(revision, float(value), reason) for revision, value, reason in history] == [(1, 1.0, "history"), (2, 7.0, "corrected")]
@@ -114,7 +114,7 @@ async def test_an_id_past_32_bit_is_a_problem_not_a_database_error(database, tru
 
 
 async def _revision_count(session, trust: Trust) -> int:  # type: ignore[no-untyped-def]
-    return (await session.exec(text("select count(*) from measurement_revision where org_id = :o"), params={"o": trust.org_id})).scalar_one()
+    return (await session.exec(text("select count(*) from measurement_history where org_id = :o"), params={"o": trust.org_id})).scalar_one()
 
 
 @pytest.mark.parametrize(("email", "refused"), [("ulht.division@accord.example", True), ("ulht.performance@accord.example", False)])

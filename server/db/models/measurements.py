@@ -42,11 +42,14 @@ class Measurement(SQLModel, table=True):
     source: str = "manual"
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     recorded_at: dt.datetime = created_at_field()
+    reason: str | None = None  # why this version was sent (a replaced version keeps its own in measurement_revision)
     revision: int = 1
 
 
 class MeasurementRevision(SQLModel, table=True):
-    """Append-only: every value a measurement has ever had, including the current one."""
+    """Append-only: every version a measurement has had before its current one, kept by the trigger on
+    ``measurement`` when it is replaced (migration 0030; histories written before it hold the current
+    version too). The view ``measurement_history`` reads every version, the current one included."""
 
     __tablename__ = "measurement_revision"
     __table_args__ = (
