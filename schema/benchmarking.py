@@ -1,6 +1,6 @@
 """``benchmark``: one organisation's indicator among its peers, with quartiles and its position —
 the benchmark page's service (server/benchmarking/service.py). Only organisations the caller may
-read take part."""
+read take part, and in a declared peer group those that agreed to share the indicator (0025)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +13,8 @@ from server.benchmarking.service import Benchmark as BenchmarkResult, BenchmarkE
 
 @strawberry.type(description="A group of peers an organisation may be compared with.")
 class PeerGroup:
-    key: str = strawberry.field(description="system:<code>, peers:<code> (declared in the tenant file), providers:<commissioner> or all")
+    key: str = strawberry.field(description="system:<code>, peers:<code> (declared in the tenant file; a member you may not otherwise "
+                                            "see takes part only when its own file agrees), providers:<commissioner> or all")
     name: str
 
     @classmethod
@@ -56,6 +57,10 @@ class Benchmark:
     quartile: int | None = strawberry.field(description="The organisation's quarter, 1 = best")
     method: str
     notes: list[str] = strawberry.field(metadata={"max_items": 5})
+    not_agreed: list[str] = strawberry.field(
+        description="In a declared peer group: the members you may not otherwise see that have not agreed to share this indicator "
+                    "with this organisation (their names); they are not compared", metadata={"max_items": 50})
+    agreement_note: str | None = strawberry.field(description="The same in words; null when every member named takes part")
     entries: list[BenchmarkEntry] = strawberry.field(metadata={"max_items": 250})
 
     @classmethod
@@ -67,6 +72,7 @@ class Benchmark:
             groups=[PeerGroup.from_group(g) for g in found.groups], organisations_compared=found.compared,
             lower_quartile=q.lower if q else None, median=q.median if q else None, upper_quartile=q.upper if q else None,
             rank=me.rank if me else None, quartile=me.quarter if me else None, method=found.method, notes=list(found.notes),
+            not_agreed=list(found.not_agreed), agreement_note=found.agreement_note,
             entries=[BenchmarkEntry.from_entry(entry) for entry in found.entries],
         )
 

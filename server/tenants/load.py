@@ -2,7 +2,9 @@
 
 Upserts by natural key (organisation code, unit code, indicator code...), so loading twice changes
 nothing and loading an edited file updates in place. Nothing is deleted: a unit or indicator
-removed from a file keeps its history (measurements refer to it).
+removed from a file keeps its history (measurements refer to it). The exception is a peer group's
+declaration (a benchmarking agreement): one removed from its file is removed, so the consent it gave
+is withdrawn as the file is loaded.
 
 Set-based: every table is written with one statement for all files (one per tree depth for units),
 its rows passed as column arrays (``unnest``) or, for the small tables, as one multi-row insert.
@@ -10,6 +12,7 @@ A statement per indicator made 210 files of 250 indicators take ten minutes.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -145,6 +148,7 @@ async def load_tenants(database: Database, directory: Path) -> LoadSummary:
         await _load_contracts(session, tenants, org_ids)
         await _load_programmes(session, tenants)
         await _store_frameworks(session, tenants)
+        await _store_peer_groups(session, tenants, org_ids)
         await _load_systems(session, tenants, org_ids)
     return LoadSummary(organisations=len(tenants), units=units, indicators=indicators, forums=forums, rollup_changed=rollup_changed)
 
@@ -495,6 +499,42 @@ async def _store_frameworks(session: AsyncSession, tenants: Sequence[_Tenant]) -
     rows = [(t.org_id, t.file, _with_system_maturity(t.spec, tenants).model_dump_json(by_alias=True, exclude_none=True)) for t in tenants]
     if rows:
         await session.exec(_UPSERT_FRAMEWORKS, params=_arrays(_FRAMEWORK_COLUMNS, rows))
+
+
+_PEER_GROUP_COLUMNS = (("org_id", "int"), ("group_code", "text"), ("name", "text"), ("position", "int"), ("member_ids", "jsonb"),
+                       ("shares", "jsonb"), ("source", "text"))
+_UPSERT_PEER_GROUPS = text(
+    "insert into peer_group_declaration (org_id, group_code, name, position, member_ids, shares, source)"
+    " select org_id, group_code, name, position,"
+    "  array(select cast(m as int) from jsonb_array_elements_text(cast(member_ids as jsonb)) m),"
+    "  array(select jsonb_array_elements_text(cast(shares as jsonb))), source"
+    " from unnest(cast(:org_id as int[]), cast(:group_code as text[]), cast(:name as text[]), cast(:position as int[]),"
+    "  cast(:member_ids as text[]), cast(:shares as text[]), cast(:source as text[]))"
+    " as batch(org_id, group_code, name, position, member_ids, shares, source)"
+    " on conflict (org_id, group_code) do update set name = excluded.name, position = excluded.position,"
+    "  member_ids = excluded.member_ids, shares = excluded.shares, source = excluded.source"
+    " where (peer_group_declaration.name, peer_group_declaration.position, peer_group_declaration.member_ids,"
+    "  peer_group_declaration.shares, peer_group_declaration.source)"
+    "  is distinct from (excluded.name, excluded.position, excluded.member_ids, excluded.shares, excluded.source)"
+)
+# A declaration no longer in its file is an agreement withdrawn.
+_WITHDRAW_PEER_GROUPS = text(
+    "delete from peer_group_declaration d where d.org_id = any(cast(:loaded as int[]))"
+    " and (d.org_id, d.group_code) not in (select * from unnest(cast(:org_id as int[]), cast(:group_code as text[])))"
+)
+
+
+async def _store_peer_groups(session: AsyncSession, tenants: Sequence[_Tenant], org_ids: dict[str, int]) -> None:
+    """Each file's peer groups, with the codes it shares in each: what benchmark_peers (0025) reads to
+    let one organisation see another's benchmark only when both files agree."""
+    rows = [(t.org_id, group.code, group.name, position, json.dumps([org_ids[member] for member in group.members]), json.dumps(group.shares),
+             group.source)
+            for t in tenants for position, group in enumerate(t.spec.peer_groups)]
+    declared = _arrays(_PEER_GROUP_COLUMNS, rows)
+    await session.exec(_WITHDRAW_PEER_GROUPS, params={"loaded": [t.org_id for t in tenants], "org_id": declared["org_id"],
+                                                       "group_code": declared["group_code"]})
+    if rows:
+        await session.exec(_UPSERT_PEER_GROUPS, params=declared)
 
 
 def _with_system_maturity(spec: TenantFile, tenants: Sequence[_Tenant]) -> TenantFile:

@@ -661,11 +661,15 @@ class EarnedAutonomySpec(Strict):
 
 
 class PeerGroupSpec(Strict):
-    """Organisations an organisation benchmarks itself against (ULHT 8.2: peer trusts)."""
+    """Organisations an organisation benchmarks itself against (ULHT 8.2: peer trusts), and the
+    indicator codes it agrees to share with them. A member the reader may not see is compared only
+    when its own file declares the same group naming this organisation (a mutual agreement), and
+    only on the codes it shares (migration 0025)."""
 
     code: Code
     name: str
     members: list[Code] = Field(min_length=2)
+    shares: list[Code] = []  # codes of this file's indicators whose organisation-level figures the members may see
     source: str | None = None
 
 
@@ -781,6 +785,11 @@ class TenantFile(Strict):
         for index, group in enumerate(self.peer_groups):
             if self.organisation.code not in group.members:
                 errors.append(f"peer_groups[{index}].members: a peer group lists the organisation itself ('{self.organisation.code}')")
+            for s_index, code in enumerate(group.shares):
+                if code not in indicators:
+                    errors.append(f"peer_groups[{index}].shares[{s_index}]: '{code}' is not one of this file's indicators")
+                elif code in group.shares[:s_index]:
+                    errors.append(f"peer_groups[{index}].shares[{s_index}]: '{code}' is listed twice")
         if self.earned_autonomy is not None:
             errors.extend(_earned_autonomy_problems(self.earned_autonomy, self.escalation.ladders, forums))
         for index, indicator in enumerate(self.indicators):

@@ -70,14 +70,19 @@ async def test_a_trust_sees_only_itself_among_the_system_members_it_cannot_read(
     assert await _run(database, access, organisation_code="RL1", indicator_code="RTT18") is None
 
 
-async def test_a_declared_peer_group_compares_only_the_peers_the_reader_may_see(database, org_ids):
+async def test_a_declared_peer_group_compares_only_the_peers_the_reader_may_see_or_that_agreed(database, org_ids):
+    """Sickness absence is a code none of ULHT's peers shares (tests/benchmarking/test_agreements.py has the agreements)."""
     ulht_only = AccessContext.for_orgs([org_ids["RWD"]])
-    found = await _run(database, ulht_only, organisation_code="RWD", indicator_code="RTT18", group="peers:ACUTE-PEERS")
+    found = await _run(database, ulht_only, organisation_code="RWD", indicator_code="SICK", group="peers:ACUTE-PEERS")
     assert found.group.name == "Acute trust peers (Model Hospital)"
     assert [e.organisation_code for e in found.entries] == ["RWD"]
+    assert found.not_agreed == ("The Robert Jones and Agnes Hunt Orthopaedic Hospital NHS Foundation Trust",
+                                "The Shrewsbury and Telford Hospital NHS Trust")
     both = AccessContext.for_orgs([org_ids["RWD"], org_ids["RXW"]])  # a regional reader, say
-    found = await _run(database, both, organisation_code="RWD", indicator_code="RTT18", group="peers:ACUTE-PEERS")
-    expected = {code: value for code, value in (await _values_at(database, org_ids, "RTT18", found.period)).items() if code in ("RWD", "RXW")}
+    found = await _run(database, both, organisation_code="RWD", indicator_code="SICK", group="peers:ACUTE-PEERS")
+    assert found.agreement_note == ("The Robert Jones and Agnes Hunt Orthopaedic Hospital NHS Foundation Trust has not agreed to share"
+                                    " this indicator in Acute trust peers (Model Hospital).")
+    expected = {code: value for code, value in (await _values_at(database, org_ids, "SICK", found.period)).items() if code in ("RWD", "RXW")}
     assert {e.organisation_code: e.value for e in found.entries if e.value is not None} == pytest.approx(expected)
     assert found.compared == len(expected)
 

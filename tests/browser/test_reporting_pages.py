@@ -20,6 +20,9 @@ PAGES = [
     ("indicator-outturn", "ulht.performance@accord.example", "/organisations/RWD/indicators/AGENCY", "Year to date and forecast outturn"),
     ("indicator-from-members", "stw.lead@accord.example", "/organisations/STW/indicators/RTT18", "Computed from members"),
     ("benchmark", "stw.lead@accord.example", "/organisations/RXW/indicators/RTT18/benchmark", "Benchmark"),
+    # Issue 15: peers by mutual agreement, one of which has not agreed to share A&E (the note in words).
+    ("benchmark-agreed-peers", "ulht.performance@accord.example", "/organisations/RWD/indicators/AE4H/benchmark?group=peers:ACUTE-PEERS",
+     "has not agreed to share this indicator"),
     ("maturity", "sath.performance@accord.example", "/organisations/RXW/maturity", "Maturity self-assessment"),
 ]
 

@@ -58,6 +58,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "assessment": _table(commissioner=READS_ONLY),  # the organisation-level assessment
     "forum": _table(),
     "tenant_framework": _table(),
+    # Issue 15 (0025): a benchmarking agreement is its organisation's; a peer sees what it shares only through benchmark_peers.
+    "peer_group_declaration": _table(),
     "maturity_assessment": _history(),  # a new self-assessment supersedes; none is changed or removed (0013)
     "escalation": _table(own=KEEPS_HISTORY),
     "meeting": _table(),
@@ -130,6 +132,7 @@ SAMPLE_ROW = {
     "accountability_review": "org_id = :rxw and notes = 'Matrix review'",
     "autonomy_level": "org_id = :rxw and review_id in (select id from accountability_review where notes = 'Matrix review')",
     "notification": "dedupe_key = 'matrix-test'",
+    "peer_group_declaration": "org_id = :rxw and group_code = 'ACUTE-PEERS'",  # from sath.yaml
     "programme": "org_id = :rxw and code = 'MATRIX'",
     "programme_milestone": "org_id = :rxw and title = 'Matrix milestone'",
     "programme_benefit": "org_id = :rxw and month = '2099-01-01'",

@@ -8,7 +8,8 @@ from server.db.session import AccessContext
 from tests.conftest import login
 from tests.graphql.test_slice import ORGANISATION_QUERY, gql, make_token
 
-TENANT_TABLES = ("org_unit", "domain", "indicator", "target", "measurement", "measurement_revision", "measurement_history", "assessment", "forum", "audit_event")
+TENANT_TABLES = ("org_unit", "domain", "indicator", "target", "measurement", "measurement_revision", "measurement_history", "assessment", "forum",
+                 "audit_event", "peer_group_declaration")
 
 
 async def test_sath_user_gets_not_found_for_ulht_page(client):
