@@ -70,6 +70,14 @@ async def test_a_peer_is_compared_only_on_the_codes_it_shares(database, services
     assert [e.organisation_code for e in everyone.entries] == ["RWD"] and everyone.not_agreed == ()
 
 
+async def test_a_commissioner_reading_a_contractual_indicator_is_not_offered_the_providers_agreements(database, org_ids):
+    """Agreements are with the organisation's own readers: its declarations are not the commissioner's to read."""
+    commissioner = AccessContext(read_org_ids=frozenset({org_ids["QOC"]}), contract_org_ids=frozenset({org_ids["RWD"]}))
+    found = await _run(database, commissioner, organisation_code="RWD", indicator_code="AE4H", group=ACUTE)
+    assert found is not None and ACUTE not in {g.key for g in found.groups}
+    assert [e.organisation_code for e in found.entries] == ["RWD"] and found.not_agreed == ()
+
+
 async def test_thgpcgs_people_see_scht_on_the_shared_workforce_and_experience_codes(database, services, org_ids):
     _, access = await act_as(database, services.authorizer, THGPCG)
     assert org_ids["R1D"] not in access.read_org_ids
@@ -180,16 +188,6 @@ async def test_row_level_security_still_hides_the_peers_rows_and_the_callers_con
     for table in ("indicator", "assessment", "measurement", "org_unit", "tenant_framework", "peer_group_declaration", "escalation"):
         seen = (await scene.connection.execute(text(with_ids(f"select count(*) from {table} where org_id in (:rxw, :rl1)", scene.ids)))).scalar_one()
         assert seen == 0, table
-
-
-async def test_the_application_role_may_only_execute_the_function(database):
-    async with database.owner_engine.connect() as connection:
-        row = (await connection.execute(text(
-            "select p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) <> 'accord_app',"
-            " has_function_privilege('accord_app', p.oid, 'execute'), has_function_privilege('public', p.oid, 'execute')"
-            " from pg_proc p where p.oid = 'benchmark_peers(int, text, text, date)'::regprocedure"))).one()
-    assert row[0] is True and row[1] == ["search_path=pg_catalog, public"] and row[2] is True
-    assert (row[3], row[4]) == (True, False)
 
 
 # ---------------------------------------------------------------------------------------------
