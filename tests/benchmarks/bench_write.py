@@ -112,15 +112,18 @@ def _number(raw: object) -> Decimal | None:
 
 async def revisions(database: Database, org_ids: list[int]) -> int:
     async with database.session(AccessContext.for_orgs(org_ids)) as session:
-        return (await session.exec(text("select count(*) from measurement_revision"))).scalar_one()
+        return (await session.exec(text("select count(*) from measurement_history"))).scalar_one()
 
 
 async def clear(database: Database, org_ids: list[int]) -> None:
     async with database.owner_engine.begin() as connection:
-        # measurement_revision is append-only by trigger; the owner may set it aside to reset the benchmark.
-        await connection.execute(text("alter table measurement_revision disable trigger user"))
+        # History is kept by triggers (revisions append-only, measurements never deleted); the owner may
+        # set them aside to reset the benchmark.
+        for table in ("measurement", "measurement_revision"):
+            await connection.execute(text(f"alter table {table} disable trigger user"))
         await connection.execute(text("delete from measurement where org_id = any(:o)"), {"o": org_ids})
-        await connection.execute(text("alter table measurement_revision enable trigger user"))
+        for table in ("measurement", "measurement_revision"):
+            await connection.execute(text(f"alter table {table} enable trigger user"))
 
 
 async def recompute_trusts(database: Database, org_ids: list[int], *, store: bool = True) -> tuple[float, int]:
@@ -216,7 +219,7 @@ async def main(orgs: int, months: int, repeats: int, save_only: bool) -> None:
         print(f"  new revisions stored by the identical re-import: {await revisions(database, list(trusts)) - before}")
         seconds = await import_all(database, changed, None)
         report("record_measurements (every value changed)", rows, seconds, copy_seconds)
-        print(f"  revisions now: {await revisions(database, list(trusts)):,} (two per row)")
+        print(f"  revisions now: {await revisions(database, list(trusts)):,} (every version: the current one of each row and each one it replaced)")
 
         seconds, stored = await recompute_trusts(database, list(trusts))
         report("recompute every trust, nothing stored yet", stored, seconds)

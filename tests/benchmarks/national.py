@@ -29,7 +29,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -356,12 +356,16 @@ def _children_cpu() -> float:
     return times.children_user + times.children_system
 
 
-async def build_national(database: Database, tenants_dir: Path, scale: Scale, data_dir: Path | None = None) -> dict[str, float]:
+async def build_national(
+    database: Database, tenants_dir: Path, scale: Scale, data_dir: Path | None = None,
+    before_recording: Callable[[Database], Awaitable[None]] | None = None,
+) -> dict[str, float]:
     """Generate, load, record and recompute the whole data set into an empty, migrated database.
 
     Returns each phase's seconds; ``record rows/s`` counts only the time inside ``record_measurements``
     transactions, not drawing the values. Given ``data_dir`` (the embedded PostgreSQL's), each
-    phase's PostgreSQL CPU seconds too.
+    phase's PostgreSQL CPU seconds too. ``before_recording`` runs once the tenants and accounts are
+    loaded, while the measurement table is still empty (the load benchmark's COPY floors).
     """
     from server.assessment_store.recompute import recompute_all
     from server.tenants.load import load_tenants, organisation_ids
@@ -384,6 +388,8 @@ async def build_national(database: Database, tenants_dir: Path, scale: Scale, da
         ids = await organisation_ids(session)
     with timer.phase("accounts and role assignments"):
         await _create_accounts(database, scale, ids)
+    if before_recording is not None:
+        await before_recording(database)
     catalogue = national_indicators(scale.indicators)
     with timer.phase(RECORD_ALL_PHASE):
         recording, recording_cpu = await _record_all(database, scale, ids, catalogue, periods)
