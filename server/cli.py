@@ -82,7 +82,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
         users = await create_demo_users(database, Authorizer(settings.policies_dir))
         async with database.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
             measured = await generate_demo_measurements(session, tenants, months=months)
-            rows = measured + await generate_demo_programmes(session, tenants)
+            rows = measured + await generate_demo_programmes(session, tenants, authorizer=Authorizer(settings.policies_dir))
             rows += await generate_demo_notices(session, tenants)
             if measured:  # the stories' plans and recalculations belong with the series drawn for them, not an older demo's
                 rows += await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date.today())[-1])

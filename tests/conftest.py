@@ -119,7 +119,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     async with db.session(AccessContext.for_orgs(ids.values(), write=True)) as session:
         tenants = validate_tenants(test_settings.tenants_dir)
         await generate_demo_measurements(session, tenants, months=TEST_MONTHS, until=dt.date(2026, 11, 1))
-        await generate_demo_programmes(session, tenants)
+        await generate_demo_programmes(session, tenants, authorizer=Authorizer(test_settings.policies_dir))
         await generate_demo_notices(session, tenants)
         await generate_demo_decisions(session, tenants, latest=month_starts(1, dt.date(2026, 11, 1))[-1])
     await recompute_all(db)

@@ -2,7 +2,9 @@
 
 Dated relative to the month the demo is made in, so the story holds whenever it runs: the financial
 year's QIPP plan month by month with what was realised in each whole month so far, milestones due
-and achieved (on time, late or not at all) and the risks raised. A programme that already has
+and achieved (on time, late or not at all) and the risks raised. Its Senior Responsible Owner is the
+person holding the post the file names (a demo account, ``DemoUser.post``), chosen as the create form
+chooses one: from the organisation's people who may sponsor a programme. A programme that already has
 milestones, benefits or risks is left as it is.
 """
 from __future__ import annotations
@@ -13,8 +15,11 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.auth.authz import Authorizer
+from server.demo.users import DEMO_USERS
 from server.programmes.facts import add_months, financial_year_start, month_start
-from server.tenants.spec import ProgrammeDemoSpec, TenantFile
+from server.programmes.record import sro_candidates
+from server.tenants.spec import ProgrammeDemoSpec, ProgrammeSpec, TenantFile
 
 _DECLARED = text(
     "select p.id from programme p where p.org_id = :org and p.code = :code and not exists"
@@ -23,9 +28,13 @@ _DECLARED = text(
 )
 
 
-async def generate_demo_programmes(session: AsyncSession, tenants: dict[str, TenantFile], *, today: dt.date | None = None) -> int:
+async def generate_demo_programmes(session: AsyncSession, tenants: dict[str, TenantFile], *, today: dt.date | None = None,
+                                   authorizer: Authorizer | None = None) -> int:
     """Add the demo records of every declared programme with a ``demo`` block and no record yet; returns how many."""
+    from server.settings import PROJECT_ROOT
+
     today = today or dt.date.today()
+    authorizer = authorizer or Authorizer(PROJECT_ROOT / "policies")
     org_ids = dict((await session.exec(text("select code, id from organisation where code = any(:codes)"),
                                        params={"codes": list(tenants)})).all())
     added = 0
@@ -37,8 +46,22 @@ async def generate_demo_programmes(session: AsyncSession, tenants: dict[str, Ten
             if programme_id is None:
                 continue
             await _add_record(session, org_ids[code], programme_id, spec.demo, today)
+            await _name_the_sro(session, authorizer, org_ids[code], code, programme_id, spec)
             added += 1
     return added
+
+
+async def _name_the_sro(session: AsyncSession, authorizer: Authorizer, org_id: int, code: str, programme_id: int, spec: ProgrammeSpec) -> None:
+    """The file names the SRO's post (Sheffield 3.1: an executive director is accountable for each programme); the
+    record names the person holding it, who must be one the organisation's programmes may have as SRO."""
+    holder = next((d for d in DEMO_USERS if d.home == code and d.post is not None and d.post == spec.sro), None)
+    user_id = None if holder is None else (await session.exec(text("select id from app_user where email = :email"),
+                                                              params={"email": holder.email})).scalar_one_or_none()
+    sponsor = next((person for person in await sro_candidates(session, authorizer, org_id) if person.user_id == user_id), None)
+    if sponsor is None:
+        raise RuntimeError(f"demo programme {code} {spec.code}: no demo account holding the post '{spec.sro}' may be its SRO")
+    await session.exec(text("update programme set sro_user_id = :user, sro_name = :name where org_id = :org and id = :id"),
+                       params={"user": sponsor.user_id, "name": sponsor.name, "org": org_id, "id": programme_id})
 
 
 async def _add_record(session: AsyncSession, org_id: int, programme_id: int, demo: ProgrammeDemoSpec, today: dt.date) -> None:

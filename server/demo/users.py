@@ -13,6 +13,7 @@ class DemoUser:
     home: str  # organisation code
     roles: tuple[tuple[str, str], ...]  # (role, "org:<code>" | "system:<code>")
     purpose: str
+    post: str | None = None  # the post they hold, as a tenant file names it (a programme's SRO: server/demo/programmes.py)
 
 
 DEMO_USERS = (
@@ -49,7 +50,14 @@ DEMO_USERS = (
              (("commissioner", "org:03N"), ("performance_manager", "org:03N")),
              "Sheffield CCG contract manager"),
     DemoUser("sheffield.director@accord.example", "Tom Hale", "03N", (("executive", "org:03N"), ("commissioner", "org:03N")),
-             "Sheffield CCG Director of Delivery: chairs the Contract Management Boards, issues contract performance notices"),
+             "Sheffield CCG Director of Delivery: chairs the Contract Management Boards, issues contract performance notices",
+             post="Director of Delivery"),
+    DemoUser("sheffield.finance@accord.example", "Laura Bennett", "03N", (("executive", "org:03N"),),
+             "Sheffield CCG Chief Finance Officer: SRO of the elective care programme", post="Chief Finance Officer"),
+    DemoUser("sheffield.commissioning@accord.example", "Kwame Asante", "03N", (("executive", "org:03N"),),
+             "Sheffield CCG Director of Commissioning: SRO of the primary care programme", post="Director of Commissioning"),
+    DemoUser("sheffield.nursing@accord.example", "Niamh Doyle", "03N", (("executive", "org:03N"),),
+             "Sheffield CCG Director of Nursing and Quality: SRO of the mental health programme", post="Director of Nursing and Quality"),
     DemoUser("sheffield.pmo@accord.example", "Claire Hudson", "03N", (("programme_office", "org:03N"),),
              "Sheffield CCG Head of Programme Management (PMO): keeps programme records"),
     DemoUser("sheffield.programme@accord.example", "Imran Qureshi", "03N", (("programme_lead", "org:03N"),),

@@ -37,7 +37,7 @@ async def test_the_list_shows_each_programme_with_its_qipp_gap_and_escalation(ap
             page = await client.get("/organisations/03N/programmes")
     assert page.status_code == 200
     words = _text(page.text)
-    assert "Urgent care programme" in words and "Director of Delivery" in words
+    assert "Urgent care programme" in words and "Tom Hale" in words  # its SRO: the Director of Delivery, by name
     assert "Integrated Performance and Delivery Board (first point of escalation)" in words  # urgent care, slipping
     assert "Exception raised with the PMO" in words  # mental health, a red risk this month
     assert re.search(r"£[\d,]+ short \(\d+%\)", words)
