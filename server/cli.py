@@ -71,7 +71,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
     from server.demo.generate import create_demo_users, generate_demo_measurements, month_starts
     from server.demo.contracts import generate_demo_notices
     from server.demo.programmes import generate_demo_programmes
-    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy, record_demo_judgements
+    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy, record_demo_judgements, record_demo_maturity
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     async with open_database(settings) as database:
@@ -90,6 +90,7 @@ async def _demo_data(settings: Settings, months: int) -> None:
             await recompute_all(database)
             await grant_demo_autonomy(database, Authorizer(settings.policies_dir))
             await record_demo_judgements(database, Authorizer(settings.policies_dir), tenants)
+            await record_demo_maturity(database, Authorizer(settings.policies_dir), tenants)
         else:
             await _rederive_rollup_changes(database, loaded.rollup_changed)
     log.info("demo data: %d measurements added, %d demo users created", rows, users)

@@ -105,7 +105,7 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     from server.auth.authz import Authorizer
     from server.demo.generate import month_starts
     from server.demo.programmes import generate_demo_programmes
-    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy, record_demo_judgements
+    from server.demo.stories import generate_demo_decisions, grant_demo_autonomy, record_demo_judgements, record_demo_maturity
     from server.tenants.load import load_tenants, organisation_ids, validate_tenants
 
     db = Database(urls, pool_size=5)
@@ -125,6 +125,8 @@ async def seeded_database(urls: DatabaseUrls, test_settings: Settings) -> Databa
     await recompute_all(db)
     await grant_demo_autonomy(db, Authorizer(test_settings.policies_dir), today=dt.date(2026, 11, 10))
     await record_demo_judgements(db, Authorizer(test_settings.policies_dir), tenants, now=dt.datetime(2026, 11, 10, 12, tzinfo=dt.UTC))
+    # Today, as the ladders last ran (recompute_all): the service re-runs the organisation's ladders with each.
+    await record_demo_maturity(db, Authorizer(test_settings.policies_dir), tenants)
     return db
 
 

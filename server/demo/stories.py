@@ -17,7 +17,7 @@ import json
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.auth.authz import Authorizer, Principal, load_principal_assignments
+from server.auth.authz import Authorizer, Principal, load_principal_assignments, read_directory, resolve_access
 from server.db.session import AccessContext, Database
 from server.demo.users import DEMO_USERS
 from server.tenants.spec import DemoPlanSpec, IndicatorSpec, TenantFile
@@ -187,10 +187,7 @@ async def record_demo_judgements(database: Database, authorizer: Authorizer, ten
         record_judgement,
     )
 
-    async with database.session() as session:
-        org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
-        systems = dict((await session.exec(text("select organisation_id, code from health_system"))).all())
-        users = {row[0]: row[1:] for row in (await session.exec(text("select email, id, name from app_user"))).all()}
+    org_ids, systems, users = await _demo_directory(database)
     recorded = 0
     for code, tenant in tenants.items():
         org_id = org_ids[code]
@@ -216,6 +213,58 @@ async def record_demo_judgements(database: Database, authorizer: Authorizer, ten
                         raise RuntimeError(f"demo judgement {kind_code} on {code} {spec.code}: {outcome.message}")
                 recorded += 1
     return recorded
+
+
+async def record_demo_maturity(database: Database, authorizer: Authorizer, tenants: dict[str, TenantFile], *,
+                               now: dt.datetime | None = None) -> int:
+    """Record the maturity self-assessments the files' ``demo.maturity`` blocks name, through the maturity
+    service the page uses (the ladders run with each), in the name of a demo account holding one of the
+    framework's ``maturity.roles`` for the organisation (a system's own: for the system). A scope that
+    already has an assessment is left as it stands. Returns how many were recorded."""
+    from server.maturity.framework import maturity_framework
+    from server.maturity.history import latest_assessment_id
+    from server.maturity.record import MaturityInput, MaturityRecorded, record_maturity
+
+    org_ids, systems, users = await _demo_directory(database)
+    recorded = 0
+    for code, tenant in tenants.items():
+        if tenant.demo is None or not tenant.demo.maturity:
+            continue
+        org_id = org_ids[code]
+        async with database.session(AccessContext.for_orgs([org_id])) as session:
+            framework = await maturity_framework(session, org_id)
+        if framework is None:
+            raise RuntimeError(f"demo maturity of {code}: its framework declares no maturity levels")
+        domain = f"system:{systems[org_id]}" if org_id in systems else f"org:{code}"
+        assessor = next((d for d in DEMO_USERS if d.email in users and any(
+            role in framework.spec.roles and where == domain for role, where in d.roles)), None)
+        if assessor is None:
+            raise RuntimeError(f"demo maturity of {code}: no demo account holds {framework.spec.roles} for {domain}")
+        user_id, name = users[assessor.email]
+        # The assessor's access as a request resolves it: the ladders the service re-runs read what they
+        # may read (a commissioner's contract subjects read its providers' figures).
+        async with database.session() as session:
+            principal = await _demo_principal(session, authorizer, user_id, name, assessor.email)
+            access = resolve_access(authorizer, principal, await read_directory(session))
+        async with database.session(access) as session:
+            for assessment in tenant.demo.maturity:
+                if await latest_assessment_id(session, org_id, assessment.programme) is not None:
+                    continue
+                outcome = await record_maturity(session, authorizer, principal, org_id=org_id, now=now, given=MaturityInput(
+                    level=assessment.level, evidence=assessment.evidence, programme=assessment.programme))
+                if not isinstance(outcome, MaturityRecorded):
+                    raise RuntimeError(f"demo maturity of {code} {assessment.programme or ''}: {outcome.message}")
+                recorded += 1
+    return recorded
+
+
+async def _demo_directory(database: Database) -> tuple[dict[str, int], dict[int, str], dict[str, tuple[int, str]]]:
+    """Organisation ids by code, system codes by their organisation's id, and (id, name) of each account by email."""
+    async with database.session() as session:
+        org_ids = dict((await session.exec(text("select code, id from organisation"))).all())
+        systems = dict((await session.exec(text("select organisation_id, code from health_system"))).all())
+        users = {row[0]: (row[1], row[2]) for row in (await session.exec(text("select email, id, name from app_user"))).all()}
+    return org_ids, systems, users
 
 
 async def _demo_principal(session: AsyncSession, authorizer: Authorizer, user_id: int, name: str, email: str) -> Principal:

@@ -626,6 +626,21 @@ class MaturitySpec(Strict):
         return self
 
 
+class DemoMaturitySpec(Strict):
+    """A self-assessment the demo records (not used outside the demo): through the maturity service, in the
+    name of a demo account holding one of the framework's ``maturity.roles`` here."""
+
+    programme: Code | None = None  # None: the whole organisation; else a programme area (server/maturity/framework.py)
+    level: int = Field(ge=1, le=5)
+    evidence: str = Field(min_length=1)
+
+
+class OrganisationDemoSpec(Strict):
+    """What the demo records about the organisation as a whole (not used outside the demo)."""
+
+    maturity: list[DemoMaturitySpec] = []
+
+
 class AutonomyPowerSpec(Strict):
     """One power the scheme of delegation can devolve to a unit (ULHT 5.2: revenue authorisation, own capital...)."""
 
@@ -692,6 +707,7 @@ class TenantFile(Strict):
     earned_autonomy: EarnedAutonomySpec | None = None
     peer_groups: list[PeerGroupSpec] = []
     data_validation: DataValidationSpec = DataValidationSpec()
+    demo: OrganisationDemoSpec | None = None
     notes: str | None = None
 
     @model_validator(mode="after")

@@ -31,7 +31,9 @@ async def test_system_position_shows_every_member_with_spectrum_and_maturity(cli
     assert 'id="system-matrix"' in page
     assert "Performance spectrum" in page
     assert any(level in page for level in ("Unacceptable", "Requires improvement", "Good", "Outstanding"))
-    assert "Not assessed" in page
+    # Every member's self-assessment from the demo (server/demo/stories.py), each linked with its date.
+    assert '<a href="/organisations/RL1/maturity">Level 3</a>' in page and '<a href="/organisations/QOC/maturity">Level 4</a>' in page
+    assert "Not assessed" not in page and "(self-assessed " in page
     assert "Special cause" in page  # icon text alternatives, not colour alone
 
 
