@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, PAD = 120, 32, 3
 _value = attrgetter("value")
+_COORDINATE = "{},{:.1f}".format  # an x position's text and a y with one decimal
 
 
 class Point(Protocol):
@@ -49,18 +50,23 @@ def build_sparkline(points: Sequence[Point], fmt: Callable[[float | None], str])
     xs, x_texts = _x_positions(len(points)), _x_texts(len(points))
     # Each y written with one decimal by the format itself: the same digits as str(round(y, 1)) (both
     # round the exact binary value half to even) at a seventh of the cost, 24 times a row.
-    commands, drawing, last = [], False, 0
-    for position, point in enumerate(points):
-        value = point.value
-        if value is None:
-            drawing = False
-            continue
-        commands.append(f"{'L' if drawing else 'M'}{x_texts[position]},{HEIGHT - PAD - (value - low) / span * (HEIGHT - 2 * PAD):.1f}")
-        drawing, last = True, position
+    if len(observed) == len(points):  # no gap (an IPR row's observed values): one line, written in one pass
+        ys = [HEIGHT - PAD - (point.value - low) / span * (HEIGHT - 2 * PAD) for point in points]  # type: ignore[operator]
+        path, last = "M" + " L".join(map(_COORDINATE, x_texts, ys)), len(points) - 1
+    else:
+        commands, drawing, last = [], False, 0
+        for position, point in enumerate(points):
+            value = point.value
+            if value is None:
+                drawing = False
+                continue
+            commands.append(f"{'L' if drawing else 'M'}{x_texts[position]},{HEIGHT - PAD - (value - low) / span * (HEIGHT - 2 * PAD):.1f}")
+            drawing, last = True, position
+        path = " ".join(commands)
     target = observed[-1].target
     target_path = f"M{PAD},{HEIGHT - PAD - (target - low) / span * (HEIGHT - 2 * PAD):.1f} H{WIDTH - PAD}" if target is not None else ""
     last_y = round(HEIGHT - PAD - ((observed[-1].value or 0.0) - low) / span * (HEIGHT - 2 * PAD), 1)
-    return Sparkline(WIDTH, HEIGHT, " ".join(commands), target_path, xs[last], last_y, _description(observed, fmt))
+    return Sparkline(WIDTH, HEIGHT, path, target_path, xs[last], last_y, _description(observed, fmt))
 
 
 @lru_cache(maxsize=64)

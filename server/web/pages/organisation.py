@@ -40,7 +40,7 @@ from server.reporting.structure import UnknownUnit, organisation_tree
 from server.reporting.summary import statuses, summary_matrix
 from server.tenants.load import framework_of
 from server.web.charts.board import card_chart
-from server.web.charts.sparkline import build_sparkline
+from server.web.charts.sparkline import build_sparkline, sparkline_markup
 from server.web.render import (
     access_of,
     login_required,
@@ -49,6 +49,7 @@ from server.web.render import (
     render,
     services_of,
 )
+from server.web.scorecard_markup import ScorecardTables
 from server.web.templating import format_number
 
 
@@ -193,7 +194,7 @@ async def organisation_page(request: Request) -> Response:
         observed = [point for point in ipr.series.get(row.indicator.id, ()) if point.value is not None]
         if len(observed) > 1:
             previous[row.indicator.id] = observed[-2]
-        sparklines[row.indicator.id] = build_sparkline(observed, partial(format_number, unit=row.indicator.unit))
+        sparklines[row.indicator.id] = sparkline_markup(build_sparkline(observed, partial(format_number, unit=row.indicator.unit)))
     # The indicator pages at this level, and at the month shown when it is an earlier one.
     query = urlencode([(name, value) for name, value in (("unit", scorecard.unit_query), ("period", f"{ipr.period:%Y-%m}" if ipr.period else "")) if value])
     link = "/organisations/" + scorecard.organisation_code + "/indicators/{}" + (f"?{query}" if query else "")
@@ -214,8 +215,11 @@ async def organisation_page(request: Request) -> Response:
         access = access_of(request)
         async with read_session(request) as session:
             contracts = (await contracts_with(session, frozenset({ipr.organisation_id}), access.read_org_ids)).get(ipr.organisation_id, [])
+    tables = ScorecardTables(services_of(request).templates.env)
     return render(request, "pages/organisation.html", {
-        **ipr.context(), "related": related, "previous": previous, "sparklines": sparklines, "matrix": matrix, "month_items": month_items,
+        **ipr.context(), "related": related, "matrix": matrix, "month_items": month_items,
+        "scorecard_tables": [tables.write(domain, scorecard.organisation_code, scorecard.unit_query, previous=previous, sparklines=sparklines,
+                                          period=ipr.period) for domain in scorecard.domains],
         "autonomy": autonomy, "division": division, "contracts": contracts,
         "indicator_link": link,
     })
