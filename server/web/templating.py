@@ -41,6 +41,7 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     environment.globals["mdc_symbols"] = mdc.symbols
     environment.globals["indicator_href"] = indicator_href
     environment.globals["glance_row"] = glance_row
+    environment.globals["summary_names"] = summary_names
     return Jinja2Blocks(env=environment)
 
 
@@ -108,6 +109,15 @@ def glance_row(row: Any, organisation_code: str, unit_query: str | None, linked:
     run = Markup(", {} under target").format(status.under_target_words) if status.periods_under_target else ""
     return text + Markup(": {} against a target of {} ({}{})").format(
         format_number(status.value, indicator.unit), format_number(status.target, indicator.unit), status.rag_words.lower(), run)
+
+
+def summary_names(entries: Any, linked: bool) -> Markup:
+    """A summary matrix cell's indicators as list items, each linked to its page where it has one
+    (partials/summary_matrix.html): a function, not a loop in the template, for a system's 140 names."""
+    if linked:
+        return Markup("".join([f'<li><a href="{escape(entry.href)}">{escape(entry.name)}</a></li>' if entry.href else f"<li>{escape(entry.name)}</li>"
+                               for entry in entries]))
+    return Markup("".join([f"<li>{escape(entry.name)}</li>" for entry in entries]))
 
 
 def _url_for(origin: str):  # type: ignore[no-untyped-def]

@@ -92,3 +92,21 @@ def test_a_glance_line_reads_exactly_as_the_macro_wrote_it():
         assert glance_row(row, code, unit_query, linked, period) == str(macro(row, code, unit_query, linked, period))
         compared += 1
     assert compared > 5000
+
+
+SUMMARY_NAMES_LOOP = """{% for entry in entries %}<li>{% if linked and entry.href %}<a href="{{ entry.href }}">{{ entry.name }}</a>{% else %}{{ entry.name }}{% endif %}</li>{% endfor %}"""
+
+
+def test_a_summary_cells_names_read_as_the_templates_loop_wrote_them():
+    from server.reporting.summary import MatrixEntry
+
+    environment = make_templates(Settings()).env
+    loop = environment.from_string(SUMMARY_NAMES_LOOP)
+    summary_names = environment.globals["summary_names"]
+    chance = random.Random(4)
+    for _ in range(200):
+        entries = tuple(MatrixEntry(chance.choice(("Waits & <more> – R&1", "Beds", 'A "quoted" name')),
+                                    chance.choice((None, "", "/organisations/R&1/indicators/A%26E?unit=U&period=2026-09")), None)
+                        for _ in range(chance.randint(0, 12)))
+        for linked in (True, False):
+            assert summary_names(entries, linked) == loop.render(entries=entries, linked=linked)

@@ -186,3 +186,69 @@ def test_the_matrix_writes_each_cell_as_the_status_cell_and_sparkline_macros_do(
              Sparkline(120, 32, "M3.0,18.6 L117.0,1.0", "", 117.0, 1.0, "Trend, M1 to M2.")]
     assert all(sparkline_markup(line) == str(sparkline(line)) for line in lines)
     assert written > 500
+
+
+# The matrix's body as its template wrote it in its own loop, before the page wrote the rows (MatrixCells.rows).
+MATRIX_ROWS_LOOP = """
+      {% for row, target in rows %}
+      <tr class="nhsuk-table__row">
+        <th scope="row" class="nhsuk-table__header accord-matrix__indicator">{{ row.name }} <span class="accord-code">{{ row.code }}</span></th>
+        <td class="nhsuk-table__cell accord-value">{{ target }}</td>
+        {% for cell in row.cells %}
+        <td class="nhsuk-table__cell">
+          {%- if cell is none -%}
+          <span class="accord-muted" aria-hidden="true">–</span><span class="nhsuk-u-visually-hidden">Not reported</span>
+          {%- else -%}
+          {%- set status, trend = cells[cell.indicator_id] -%}
+          {{ status }}
+          {{ trend }}
+          {%- endif -%}
+        </td>
+        {% endfor %}
+      </tr>
+      {% endfor %}
+"""
+
+
+def test_the_matrix_rows_read_as_the_templates_loop_wrote_them():
+    import random
+
+    from server.reporting.indicator import SeriesPoint
+    from server.reporting.status import IndicatorStatus
+    from server.reporting.system import MatrixCell, MatrixRow, Member, SystemPosition
+    from server.settings import Settings
+    from server.web.charts.sparkline import build_sparkline
+    from server.web.pages.system import MatrixCells, row_target
+    from server.web.templating import make_templates
+
+    environment = make_templates(Settings()).env
+    loop = environment.from_string(MATRIX_ROWS_LOOP)
+    cells = MatrixCells(environment)
+    chance = random.Random(9)
+    members = tuple(Member(f"R&{n}", f"Member <{n}>", chance.choice((None, f"M{n}")), n == 0, None, None, None) for n in range(5))  # type: ignore[arg-type]
+    next_id, compared = iter(range(1, 100_000)), 0
+    for _ in range(20):
+        rows, trends = [], {}
+        for number in range(chance.randint(0, 30)):
+            row_cells = []
+            for _ in members:
+                if chance.random() < 0.2:
+                    row_cells.append(None)
+                    continue
+                status = None if chance.random() < 0.1 else IndicatorStatus(
+                    dt.date(2026, chance.choice((10, 11)), 1), chance.random(), chance.choice((0.9, None, 0.8)), None,
+                    chance.choice(("red", "amber", "green", "none")), chance.choice(("common_cause", "special_cause_concerning", "none")),
+                    chance.choice((1, -1, None)), chance.choice(("consistently_pass", "hit_and_miss", "none")), 2, False, chance.random() < 0.2)
+                cell = MatrixCell(f"Indicator {number}", chance.choice(("percent", "weeks")), status, next(next_id))
+                trends[cell.indicator_id] = build_sparkline(
+                    [SeriesPoint(None, dt.date(2026, m, 1), f"M{m}", chance.choice((None, chance.random())), 0.9, None, "none", False)
+                     for m in range(1, chance.randint(1, 12))], str)
+                row_cells.append(cell)
+            rows.append(MatrixRow(chance.choice((f"C{number}", "A&E<4>")), chance.choice(("Waits & <more>", f"Row {number}")), tuple(row_cells)))
+        position = SystemPosition("S&1", "System", members, tuple(rows), (), None, members)
+        period = chance.choice((None, dt.date(2026, 10, 1)))
+        shown = [(row, row_target(row)) for row in rows]
+        expected = loop.render(rows=shown, cells=cells.write(position, shown, trends, period))
+        assert cells.rows(position, shown, trends, period) == expected.removeprefix("\n")
+        compared += sum(len(row.cells) for row in rows)
+    assert compared > 1000
