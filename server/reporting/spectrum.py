@@ -102,6 +102,9 @@ def rate_spectrum_columns(columns: SpectrumColumns, tenant_rules: Any = None, *,
         if rating is None:
             return SpectrumView(None, reason, "the organisation's own spectrum rules", ("No rule holds with the facts recorded so far.",), facts)
         detail = tuple(leaf.describe() for leaf in rating.trace.deciding_comparisons())
+        if facts.all_targets_exceeded and known["continued_improvement"] and facts.kpi_targets_missed == 0:
+            # "Exceeding KPI targets ... and continued improvement" (seed 004): say so, not only that none was missed.
+            reason = "Every key target exceeded, with continued improvement (special-cause improvement, no key indicator of concern)"
         return SpectrumView(rating.rating, reason, "the organisation's own spectrum rules", detail, facts)
     result = performance_spectrum(facts, SpectrumThresholds())
     defaults = SpectrumThresholds()

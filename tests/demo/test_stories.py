@@ -1,7 +1,7 @@
 """The demo tells a true story (issue 15): on the seeded demo, each story a tenant file declares gives
 the verdicts it should (stable, hit and miss, improving after a plan, deteriorating, a step change
 with its limits recalculated), the STW members stand at different places on the performance
-spectrum, Family Health's sustained performance earned autonomy that an accountability review
+spectrum (the ICB earning outstanding under its file's own rule), Family Health's sustained performance earned autonomy that an accountability review
 granted, and the system's SPIP that has not improved the system's long waits, with System QPC not
 assured by it, has taken the system's ladder to its fifth level."""
 from __future__ import annotations
@@ -34,17 +34,18 @@ async def test_each_declared_story_gives_its_verdicts(database, org_ids) -> None
     async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
         stable = await _latest(session, "R1D", "CYPWAIT18")
         assert stable[2:5] == ("green", "common_cause", "consistently_pass")
-        hit_and_miss = await _latest(session, "QOC", "CHC28")
+        hit_and_miss = await _latest(session, "QOC", "LDAHC")
         assert hit_and_miss[4] == "hit_and_miss"
         # Failing until its recovery plan started, on target since: special-cause improvement, improved since the plan.
-        for org, code in (("RL1", "RTT52"), ("RXW", "CAN62"), ("R1D", "CWL52")):
+        for org, code in (("RL1", "RTT52"), ("RXW", "CAN62"), ("R1D", "CWL52"), ("QOC", "SMIPHC")):
             _, _, rag, variation, _, improvement, _ = await _latest(session, org, code)
             assert (rag, variation, improvement) == ("green", "special_cause_improving", "improved"), (org, code)
         plans = (await session.exec(text(
             "select o.code, i.code, p.kind, p.status, p.started_on from improvement_plan p join indicator i on i.id = p.indicator_id"
             " join organisation o on o.id = p.org_id where p.kind = 'recovery' order by 1, 2"))).all()
         assert [(row[0], row[1], row[2], row[3]) for row in plans] == [
-            ("R1D", "CWL52", "recovery", "in_delivery"), ("RL1", "RTT52", "recovery", "in_delivery"), ("RXW", "CAN62", "recovery", "in_delivery")]
+            ("QOC", "SMIPHC", "recovery", "in_delivery"), ("R1D", "CWL52", "recovery", "in_delivery"), ("RL1", "RTT52", "recovery", "in_delivery"),
+            ("RXW", "CAN62", "recovery", "in_delivery")]
         deteriorating = await _latest(session, "RL1", "RTT65")
         assert deteriorating[2:4] == ("red", "special_cause_concerning")
         # A step change: a live recalculation at the step, and the latest point's limits are the new segment's.
@@ -68,8 +69,33 @@ async def test_the_system_members_stand_at_different_places_on_the_spectrum(data
         assert system is not None
         position = await system_position(session, system)
     levels = {member.code: member.spectrum.level for member in position.members}
-    assert levels == {"STW": "unacceptable", "QOC": "requires_improvement", "RXW": "unacceptable", "RL1": "requires_improvement",
+    assert levels == {"STW": "unacceptable", "QOC": "outstanding", "RXW": "unacceptable", "RL1": "requires_improvement",
                       "R1D": "good"}
+
+
+async def test_the_icb_earns_outstanding_by_exceeding_every_key_target_with_continued_improvement(database, org_ids) -> None:
+    """STW's rule, unchanged (its file's spectrum: all KPI targets exceeded and continued improvement), met by
+    the ICB's figures: each key indicator strictly better than its target, one improving by special cause
+    since its recovery plan, none in special-cause concern."""
+    async with database.session(AccessContext.for_orgs(org_ids.values())) as session:
+        system = await system_by_code(session, "STW")
+        assert system is not None
+        icb = next(member for member in (await system_position(session, system)).members if member.code == "QOC")
+        key = (await session.exec(text(
+            "select i.code, i.polarity, a.value, a.target, a.variation from assessment a join indicator i on i.id = a.indicator_id"
+            " where i.org_id = :qoc and i.is_key and a.unit_id is null and a.is_latest order by i.code"), params={"qoc": org_ids["QOC"]})).all()
+    assert icb.spectrum.level == "outstanding" and icb.spectrum.rule_source == "the organisation's own spectrum rules"
+    assert icb.spectrum.reason.startswith("Every key target exceeded, with continued improvement")  # the page's "Why"
+    assert icb.spectrum.facts.kpi_targets_missed == 0 and icb.spectrum.facts.all_targets_exceeded
+    assert [code for code, *_ in key] == ["CHC28", "GP2WK", "RUNCOST", "SMIPHC"]
+    for code, polarity, value, target, _ in key:
+        assert (value - target) * (1 if polarity == "higher_is_better" else -1) > 0, code  # exceeded, not just met
+    variations = {code: variation for code, *_, variation in key}
+    assert variations["SMIPHC"] == "special_cause_improving" and "special_cause_concerning" not in variations.values()
+    # The rule is the file's own, as adopted (stw.yaml's CHOICE), not one made for the demo.
+    rules = TENANTS["QOC"].assessment.spectrum
+    assert [rule.rating for rule in rules] == ["unacceptable", "requires_improvement", "outstanding", "good"]
+    assert rules == TENANTS["STW"].assessment.spectrum
 
 
 async def test_a_division_that_sustained_its_targets_holds_the_autonomy_its_review_granted(database, org_ids) -> None:
