@@ -263,7 +263,9 @@ async def _ownership_predicates(database) -> dict[str, str]:  # type: ignore[no-
     """How each table's rows belong to an organisation, found from the schema (so new tables are covered)."""
     async with database.session() as session:
         columns = (await session.exec(text(
-            "select table_name, column_name from information_schema.columns where table_schema = 'public'"))).all()
+            "select table_name, column_name from information_schema.columns where table_schema = 'public'"
+            # a view's rows are its tables' (measurement_history: measurement and its revisions), probed there
+            " and table_name not in (select table_name from information_schema.views where table_schema = 'public')"))).all()
     by_table: dict[str, set[str]] = {}
     for table, column in columns:
         by_table.setdefault(table, set()).add(column)
