@@ -40,7 +40,7 @@ def make_templates(settings: Settings) -> Jinja2Blocks:
     environment.globals["memo_component"] = MacroMemo(size=256)
     environment.globals["mdc_symbols"] = mdc.symbols
     environment.globals["indicator_href"] = indicator_href
-    environment.globals["glance_row"] = glance_row
+    environment.globals["glance_items"] = glance_items
     environment.globals["summary_names"] = summary_names
     return Jinja2Blocks(env=environment)
 
@@ -105,10 +105,20 @@ def glance_row(row: Any, organisation_code: str, unit_query: str | None, linked:
     target, 2 months under target)'): a function, not a macro, for the hundred-odd lines of a national IPR."""
     indicator, status = row.indicator, row.status
     name = escape(indicator.name)
-    text = Markup(f'<a href="{indicator_href(organisation_code, indicator.code, unit_query, period)}">{name}</a>') if linked else name
-    run = Markup(", {} under target").format(status.under_target_words) if status.periods_under_target else ""
-    return text + Markup(": {} against a target of {} ({}{})").format(
-        format_number(status.value, indicator.unit), format_number(status.target, indicator.unit), status.rag_words.lower(), run)
+    text = f'<a href="{indicator_href(organisation_code, indicator.code, unit_query, period)}">{name}</a>' if linked else name
+    run = f", {escape(status.under_target_words)} under target" if status.periods_under_target else ""
+    # f-strings with each value escaped: Markup.format goes through string.Formatter, several times slower.
+    return Markup(f"{text}: {escape(format_number(status.value, indicator.unit))} against a target of "
+                  f"{escape(format_number(status.target, indicator.unit))} ({escape(status.rag_words.lower())}{run})")
+
+
+def glance_items(rows: Any, organisation_code: str, unit_query: str | None, linked: bool, period: dt.date | None = None, *,
+                 variation: bool = False) -> Markup:
+    """One 'At a glance' list's items (``<li>`` each a glance_row; with ``variation``, its variation in words after it)."""
+    if variation:
+        return Markup("".join([f"<li>{glance_row(row, organisation_code, unit_query, linked, period)}; {escape(row.status.variation_words.lower())}</li>"
+                               for row in rows]))
+    return Markup("".join([f"<li>{glance_row(row, organisation_code, unit_query, linked, period)}</li>" for row in rows]))
 
 
 def summary_names(entries: Any, linked: bool) -> Markup:

@@ -70,27 +70,36 @@ def test_the_scorecard_tables_read_exactly_as_the_macro_writes_them():
         macro(empty, "RX1", "", previous={}, sparklines={}, period=None, sprite=True))
 
 
-# 'At a glance' lines as the glance_row macro wrote them before it became a function (server/web/templating.py).
-GLANCE_ROW_MACRO = """
+# 'At a glance' lists as the template wrote them with its glance_row macro, before both became functions (server/web/templating.py).
+GLANCE_LISTS = """
 {%- macro glance_row(row, organisation_code, unit_query, linked, period=none) -%}
 {%- set status = row.status -%}
 {%- if linked -%}<a href="{{ indicator_href(organisation_code, row.indicator.code, unit_query, period) }}">{{ row.indicator.name }}</a>{%- else -%}{{ row.indicator.name }}{%- endif -%}
 : {{ status.value | number(row.indicator.unit) }} against a target of {{ status.target | number(row.indicator.unit) }} ({{ status.rag_words | lower }}{% if status.periods_under_target %}, {{ status.under_target_words }} under target{% endif %})
 {%- endmacro -%}
+{%- if variation -%}
+{% for row in rows %}<li>{{ glance_row(row, code, unit_query, linked, period) }}; {{ row.status.variation_words | lower }}</li>{% endfor %}
+{%- else -%}
+{% for row in rows %}<li>{{ glance_row(row, code, unit_query, linked, period) }}</li>{% endfor %}
+{%- endif -%}
 """
 
 
-def test_a_glance_line_reads_exactly_as_the_macro_wrote_it():
+def test_the_glance_lists_read_exactly_as_the_macro_wrote_them():
     environment = make_templates(Settings()).env
-    macro = environment.from_string(GLANCE_ROW_MACRO).module.glance_row
-    glance_row = environment.globals["glance_row"]
+    lists = environment.from_string(GLANCE_LISTS)
+    glance_items = environment.globals["glance_items"]
     chance = random.Random(15)
     rows, _, _ = random_rows(chance, 400)
+    rated = [row for row in rows if row.status is not None]
     compared = 0
-    for row, linked, code, unit_query, period in itertools.product(
-            [row for row in rows if row.status is not None], (True, False), ("RX1", "R&X"), ("", "MED & <1>"), (None, dt.date(2026, 9, 1))):
-        assert glance_row(row, code, unit_query, linked, period) == str(macro(row, code, unit_query, linked, period))
-        compared += 1
+    for linked, code, unit_query, period, variation in itertools.product(
+            (True, False), ("RX1", "R&X"), ("", "MED & <1>"), (None, dt.date(2026, 9, 1)), (False, True)):
+        for start in range(0, len(rated), 40):
+            chosen = rated[start:start + chance.randint(0, 40)]
+            expected = lists.render(rows=chosen, code=code, unit_query=unit_query, linked=linked, period=period, variation=variation)
+            assert glance_items(chosen, code, unit_query, linked, period, variation=variation) == expected
+            compared += len(chosen)
     assert compared > 5000
 
 
