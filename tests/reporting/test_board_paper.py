@@ -231,7 +231,7 @@ async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_va
     assert "Indicators by variation and assurance" in page
     assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">Previous</th>' in page
     assert len(re.findall(r'accord-value">[^<]+<span class="accord-cell-note">[A-Z][a-z]{2} \d{4}</span>', page)) >= 10
-    assert sum("from_end" in s for s in statements) == 1  # every row's trend in one statement
+    assert sum("order by a.period desc limit" in s for s in statements) == 1  # every row's trend in one statement
     assert not any("jsonb_path_query_array" in s for s in statements)  # values only: the trend needs no SPC evidence
 
 
@@ -294,7 +294,7 @@ async def test_the_pages_values_only_series_equal_the_board_papers_series_withou
         units = [None] + [unit.id for unit in scorecard.children][:1]
         for unit_id in units:
             with_spc = await chart_series(session, indicators, unit_id=unit_id, before=before)
-            values_only = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=False)
+            values_only = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=False, org_id=org_ids["RWD"])
             stored = [(p.period, p.label, p.value, p.target, p.trajectory, p.rag, p.masked_failure) for series in with_spc.values() for p in series]
             assert [(p.period, p.label, p.value, p.target, p.trajectory, p.rag, p.masked_failure)
                     for series in values_only.values() for p in series] == stored

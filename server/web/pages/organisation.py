@@ -137,7 +137,8 @@ async def load_ipr(request: Request, *, with_series: bool = True, spc: bool = Tr
         actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
         months = await reported_months(session, organisation.id, unit_id)
         indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
-        series = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=spc or before is not None) if with_series or before else {}
+        series = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=spc or before is not None,
+                                     org_id=organisation.id) if with_series or before else {}
         outturns = await indicator_outturns(session, org_id=organisation.id, unit_id=unit_id)
     if before is not None:
         scorecard = with_statuses(scorecard, {
