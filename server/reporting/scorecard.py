@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.reporting.periods import add_periods
 from server.reporting.status import LATEST_STATUS_COLUMNS, IndicatorStatus
 from server.reporting.data_quality import COHORT_NAMES
 from server.reporting.structure import OrganisationTree, UnitRef, select_unit, unit_ancestors, within
@@ -137,13 +138,24 @@ async def organisation_scorecard(
     return _shape(tree.organisation.code, tree.organisation.name, unit, by_id, children, selected_id, rows)
 
 
-async def reported_months(session: AsyncSession, org_id: int, unit_id: int | None, *, limit: int = 24) -> list[dt.date]:
-    """The months with stored assessments at the level (None: the organisation's), latest first: a period selector's choices."""
-    rows = await session.exec(text(
-        """select distinct date_trunc('month', period)::date as month from assessment
-           where org_id = :org and unit_id is not distinct from cast(:unit as integer) order by month desc limit :limit"""
-    ), params={"org": org_id, "unit": unit_id, "limit": limit})
-    return [row[0] for row in rows.all()]
+_REPORTED_MONTHS = """select distinct date_trunc('month', period)::date as month from assessment
+                       where org_id = :org and {unit_filter} and period >= cast(:since as date) order by month desc limit :limit"""
+
+
+async def reported_months(session: AsyncSession, org_id: int, unit_id: int | None, *, limit: int = 24,
+                          latest: dt.date | None = None) -> list[dt.date]:
+    """The months with stored assessments at the level (None: the organisation's), latest first: a period selector's choices.
+
+    Given the ``latest`` period, the months from ``limit`` - 1 months before it are read first (the
+    newest yearly partitions only, 24 of a national trust's 60 months): if they hold ``limit`` months,
+    those are the latest, since any other month is older; fewer (gaps, quarters) read every month."""
+    statement = text(_REPORTED_MONTHS.format(unit_filter="unit_id is null" if unit_id is None else "unit_id = :unit"))
+    params = {"org": org_id, "limit": limit, **({} if unit_id is None else {"unit": unit_id})}
+    if latest is not None:
+        months = [row[0] for row in (await session.exec(statement, params={**params, "since": add_periods(latest.replace(day=1), 1 - limit, "monthly")})).all()]
+        if len(months) == limit:
+            return months
+    return [row[0] for row in (await session.exec(statement, params={**params, "since": dt.date.min})).all()]
 
 
 def cohorts_of(scorecard: Scorecard) -> tuple[tuple[str, str], ...]:

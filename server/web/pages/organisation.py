@@ -135,7 +135,7 @@ async def load_ipr(request: Request, *, with_series: bool = True, spc: bool = Tr
         unit_id = None if scorecard.is_organisation_level or scorecard.unit is None else scorecard.unit.id
         escalations = await open_escalations(session, org_id=organisation.id, unit_id=unit_id)
         actions = await open_actions(session, org_id=organisation.id, unit_id=unit_id)
-        months = await reported_months(session, organisation.id, unit_id)
+        months = await reported_months(session, organisation.id, unit_id, latest=scorecard.latest_period)
         indicators = [row.indicator for domain in scorecard.domains for row in domain.rows]
         series = await chart_series(session, indicators, unit_id=unit_id, before=before, spc=spc or before is not None,
                                      org_id=organisation.id) if with_series or before else {}
