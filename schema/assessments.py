@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from schema.context import AccordContext, Info
 from schema.enums import Accountability, ActionStatus, EscalationStatus, PlanKind, PlanStatus
 from schema.ratings import Rating
+from server.assessment_store.points import evidence_document
 from server.db import models
 from server.escalation_store.queries import escalation_events
 
@@ -31,7 +32,8 @@ class Assessment(Rating):
         return cls(
             period=row.period, unit_code=unit_code, value=row.value, target=row.target, trajectory=row.trajectory, rag=row.rag,
             variation=row.variation, assurance=row.assurance, periods_under_target=row.periods_under_target,
-            failure_forecast=row.failure_forecast, masked_failure=row.masked_failure, rule_set=row.rule_set, evidence=row.evidence,
+            failure_forecast=row.failure_forecast, masked_failure=row.masked_failure, rule_set=row.rule_set,
+            evidence=evidence_document(row.evidence, row.spc_points),
         )
 
 

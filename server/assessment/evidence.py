@@ -23,7 +23,7 @@ def number(value: Any) -> float | int | None:
     return value
 
 
-def explain_spc(batch: SpcBatch, series_index: int) -> dict[str, Any]:
+def explain_spc(batch: SpcBatch, series_index: int, with_points: bool = True) -> dict[str, Any]:
     limits = batch.limits
     s = series_index
     polarity = int(batch.polarity[s])
@@ -32,7 +32,7 @@ def explain_spc(batch: SpcBatch, series_index: int) -> dict[str, Any]:
         "method": describe_method(batch.parameters),
         "polarity": polarity,
         "target": number(batch.target[s]),
-        "points": _points(batch, s),
+        **({"points": _points(batch, s)} if with_points else {}),
         "segments": _segments(batch, s),
         "rules_fired": {
             "astronomical": _indexes(batch.astronomical[s]),

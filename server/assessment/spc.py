@@ -63,11 +63,13 @@ class SpcBatch:
     def assurance_words(self) -> list[str]:
         return codes.labels(self.assurance, codes.ASSURANCES)
 
-    def explain(self, series_index: int) -> dict[str, Any]:
-        """JSON-serialisable evidence for one series: points, limits per point, rules, verdicts."""
+    def explain(self, series_index: int, with_points: bool = True) -> dict[str, Any]:
+        """JSON-serialisable evidence for one series: points, limits per point, rules, verdicts.
+
+        ``with_points=False``: without the per-point list (the store keeps points column-wise)."""
         from server.assessment.evidence import explain_spc
 
-        return explain_spc(self, series_index)
+        return explain_spc(self, series_index, with_points)
 
 
 def rebase_mask(n_series: int, n_periods: int, rebase_periods: dict[int, list[int]]) -> np.ndarray:

@@ -154,13 +154,13 @@ async def _assess(session: AsyncSession, series: OrganisationSeries, spec: Asses
     def explain(s: int) -> dict:  # type: ignore[type-arg]
         latest = int(np.flatnonzero(~np.isnan(series.values[s]))[-1])
         return {
-            "spc": spc.explain(s), "rag": rag.explain((s, latest)), "under_target": under.explain(s),
+            "spc": spc.explain(s, with_points=False), "rag": rag.explain((s, latest)), "under_target": under.explain(s),
             "forecast": forecast.explain(s), "improvement": improvement.explain(s),
         }
 
     return Derivation(
         series=series, target=target, trajectory=trajectory, rag=rag.rating, variation=spc.variation, assurance=spc.assurance,
-        periods_under_target=under.periods_under_target, failure_forecast=forecast.failure_predicted, masked=masked, explain=explain,
+        periods_under_target=under.periods_under_target, failure_forecast=forecast.failure_predicted, masked=masked, explain=explain, spc=spc,
         rule_set=f"{RULE_SET_NAME}/{RULE_SET_VERSION}", computed_at=dt.datetime.now(dt.UTC),
     )
 

@@ -5,9 +5,10 @@ was a third of deriving; here each column is one numpy operation and the rows ar
 columns' Python lists. Only the rows a ``Scope`` selects are built (scope.py), and the evidence
 document is made once per series, for its latest row.
 
-Each evidence document carries a ``digest`` of the rest of it. The evidence is most of what is
-written (about 30 kB a series) and parsing and compressing it most of PostgreSQL's work, so a
-latest row whose stored evidence has the same digest is staged without it and keeps what it has.
+The latest row's SPC points go column-wise into ``spc_points`` (points.py), the rest of its
+evidence into the JSON document, which carries a ``digest`` of both. The evidence is most of what
+is written and parsing and compressing it most of PostgreSQL's work, so a latest row whose stored
+evidence has the same digest is staged without either and keeps what it has.
 """
 from __future__ import annotations
 
@@ -22,18 +23,20 @@ import numpy as np
 import orjson
 
 from server.assessment import codes
+from server.assessment.spc import SpcBatch
+from server.assessment_store.points import encode_points, evidence_document, split_document
 from server.assessment_store.series import OrganisationSeries
 
 # The stored columns, in the order of a record (store.py stages records in this order).
 COLUMNS = (
     ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "float8"), ("target", "float8"),
     ("trajectory", "float8"), ("rag", "text"), ("variation", "text"), ("assurance", "text"), ("periods_under_target", "int"),
-    ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("rule_set", "text"),
-    ("computed_at", "timestamptz"),
+    ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("spc_points", "bytea"),
+    ("rule_set", "text"), ("computed_at", "timestamptz"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 EVIDENCE = NAMES.index("evidence")
-NO_EVIDENCE = "{}"  # rows other than a series' latest carry none
+NO_EVIDENCE = "{}"  # rows other than a series' latest carry none (and no points)
 StoredDigests = Mapping[tuple[int, int | None, dt.date], str]  # (indicator, unit or None, period) -> the stored latest row's digest
 
 _RAG_WORDS = np.array(codes.RAGS, dtype=object)
@@ -65,7 +68,8 @@ class Derivation:
     periods_under_target: np.ndarray  # per series
     failure_forecast: np.ndarray  # per series
     masked: np.ndarray  # series x periods
-    explain: Callable[[int], dict[str, Any]]  # the evidence document of one series
+    explain: Callable[[int], dict[str, Any]]  # the evidence document of one series, without its SPC points
+    spc: SpcBatch  # whose points the latest rows store column-wise
     rule_set: str
     computed_at: dt.datetime
 
@@ -100,7 +104,7 @@ class Derivation:
     def records(self, selected: np.ndarray | None = None, stored: StoredDigests | None = None) -> list[tuple]:  # type: ignore[type-arg]
         """One tuple per observed (and, if given, ``selected``) cell, in ``COLUMNS`` order, series by series.
 
-        A latest row whose evidence has the digest ``stored`` holds for it gets evidence None: keep the stored one.
+        A latest row whose evidence has the digest ``stored`` holds for it gets evidence and points None: keep the stored ones.
         """
         series = self.series
         cells = self.observed if selected is None else self.observed & selected
@@ -111,11 +115,12 @@ class Derivation:
         is_latest = latest[s] == t
         indicator_ids = np.array([key.indicator_id for key in series.keys])
         unit_ids = [None if key.depth == 0 else key.unit_id for key in series.keys]
-        evidence = {}
-        for i in np.unique(s[is_latest]).tolist():
-            document, digest = with_digest(orjson.dumps(self.explain(i), option=orjson.OPT_SERIALIZE_NUMPY))
+        evidence, points = {}, {}
+        latest_series = np.unique(s[is_latest]).tolist()
+        for i, encoded in zip(latest_series, encode_points(self.spc, latest_series)):
+            document, digest = with_digest(orjson.dumps(self.explain(i), option=orjson.OPT_SERIALIZE_NUMPY), encoded)
             unchanged = stored is not None and stored.get((int(indicator_ids[i]), unit_ids[i], series.periods[latest[i]])) == digest
-            evidence[i] = None if unchanged else document
+            evidence[i], points[i] = (None, None) if unchanged else (document, encoded)
         count = s.size
         columns = (
             [series.org_id] * count,
@@ -135,28 +140,33 @@ class Derivation:
             self.masked[s, t].astype(bool).tolist(),
             is_latest.tolist(),
             [evidence[i] if latest_row else NO_EVIDENCE for i, latest_row in zip(s.tolist(), is_latest.tolist())],
+            [points[i] if latest_row else None for i, latest_row in zip(s.tolist(), is_latest.tolist())],
             [self.rule_set] * count,
             [self.computed_at] * count,
         )
         return list(zip(*columns))
 
 
-def with_digest(document: bytes) -> tuple[str, str]:
-    """The evidence document (a JSON object) with its ``digest`` added, and the digest."""
-    digest = hashlib.blake2b(document, digest_size=16).hexdigest()
+def with_digest(document: bytes, points: bytes = b"") -> tuple[str, str]:
+    """The evidence document (a JSON object) with its ``digest`` (of it and its points) added, and the digest."""
+    digest = hashlib.blake2b(document + points, digest_size=16).hexdigest()
     return f'{document[:-1].decode()},"digest":"{digest}"}}', digest
 
 
 def as_dict(record: tuple) -> dict[str, Any]:  # type: ignore[type-arg]
-    """A record as a row dict (evidence parsed), the shape ``derive_assessments`` returns."""
+    """A record as a row dict, the shape ``derive_assessments`` returns: the evidence as readers see
+    it (parsed, its SPC points back in it: points.evidence_document), no ``spc_points``."""
     row = dict(zip(NAMES, record))
-    row["evidence"] = orjson.loads(row["evidence"])
+    points = row.pop("spc_points")
+    row["evidence"] = evidence_document(orjson.loads(row["evidence"]), points)
     return row
 
 
 def as_record(row: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
-    """A row dict as a record (evidence serialised)."""
-    return tuple(orjson.dumps(row[name], option=orjson.OPT_SERIALIZE_NUMPY).decode() if name == "evidence" else row[name] for name in NAMES)
+    """A row dict (``as_dict``'s shape) as a record: the evidence serialised, its SPC points column-wise."""
+    evidence, points = split_document(row["evidence"])
+    stored = {**row, "evidence": orjson.dumps(evidence, option=orjson.OPT_SERIALIZE_NUMPY).decode(), "spc_points": points}
+    return tuple(stored[name] for name in NAMES)
 
 
 def _nullable(array: np.ndarray) -> list[float | None]:

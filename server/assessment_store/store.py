@@ -21,7 +21,11 @@ from server.assessment_store.scope import Scope, everything
 from server.assessment_store.staging import stage_by_copy
 
 _KEY = ("org_id", "indicator_id", "unit_id", "period")
-_CONTENT = [name for name, _ in COLUMNS if name not in (*_KEY, "computed_at", "evidence")]
+_CONTENT = [name for name, _ in COLUMNS if name not in (*_KEY, "computed_at", "evidence", "spc_points")]
+# Evidence null in the batch: the stored evidence has the derived one's digest (rows.py), so neither
+# it nor the points it covers is compared or written.
+_EVIDENCE = "evidence = coalesce(b.evidence, a.evidence), spc_points = case when b.evidence is null then a.spc_points else b.spc_points end"
+_EVIDENCE_DIFFERS = "(b.evidence is not null and (a.evidence is distinct from b.evidence or a.spc_points is distinct from b.spc_points))"
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SAME_KEY = "{a}.indicator_id = {b}.indicator_id and {a}.unit_id is not distinct from {b}.unit_id and {a}.period = {b}.period"
 # A stored row is in scope when its indicator is stored in full or its (indicator, period) is listed.
@@ -30,13 +34,11 @@ _IN_SCOPE = """(a.indicator_id = any(cast(:full as int[]))
 
 _MERGE = text(f"""
     with updated as (
-        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, evidence = coalesce(b.evidence, a.evidence),
-               computed_at = b.computed_at
+        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, {_EVIDENCE}, computed_at = b.computed_at
         from assessment_batch b
         where a.org_id = :org_id and {_SAME_KEY.format(a='a', b='b')}
-          -- evidence null: the stored evidence has the derived one's digest (rows.py), so it is not compared
           and (({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
-               or (b.evidence is not null and a.evidence is distinct from b.evidence))
+               or {_EVIDENCE_DIFFERS})
         returning 1
     ),
     inserted as (
@@ -71,12 +73,11 @@ _MERGE_BY_KEY = text(f"""
                             where a.org_id = :org_id and a.indicator_id = p.indicator_id and a.period = p.period) x
     ),
     updated as (
-        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, evidence = coalesce(b.evidence, a.evidence),
-               computed_at = b.computed_at
+        update assessment a set {', '.join(f'{name} = b.{name}' for name in _CONTENT)}, {_EVIDENCE}, computed_at = b.computed_at
         from targets b
         where a.id = any(array(select stored_id from targets where stored_id is not null)) and a.id = b.stored_id
           and (({', '.join(f'a.{name}' for name in _CONTENT)}) is distinct from ({', '.join(f'b.{name}' for name in _CONTENT)})
-               or (b.evidence is not null and a.evidence is distinct from b.evidence))
+               or {_EVIDENCE_DIFFERS})
         returning 1
     ),
     inserted as (

@@ -3,8 +3,9 @@ values, and its rating told as a sentence ("Two months below the 92.0% target (8
 87.4% in November)") instead of the rule that decided it.
 
 The series of every indicator on the paper are read in one statement, with the SPC mean, limits,
-segment and deciding rule of each point taken from the series' latest evidence (the k-th observed
-evidence point is the k-th stored row: server/assessment_store/recompute.py stores exactly those).
+segment and deciding rule of each point taken from the series' latest SPC points (the k-th observed
+point is the k-th stored row: server/assessment_store/recompute.py stores exactly those), returned
+once per series and paired with the rows here.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment.reference import consecutive_periods_under_target
+from server.assessment_store.points import ChartPoint, observed_points
 from server.db.records import fetch_records
 from server.reporting.indicator import SeriesPoint
 from server.reporting.scorecard import IndicatorRef, ScorecardRow
@@ -38,15 +40,17 @@ with stored as (
   from assessment a
   where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer)
 ), points as materialized (
-  select a.indicator_id, jsonb_path_query_array(a.evidence, '$.spc.points[*] ? (@.value != null)') as observed
+  select a.indicator_id, a.spc_points
   from assessment a
   where a.indicator_id = any(:ids) and a.unit_id is not distinct from cast(:unit as integer) and a.is_latest
 )
-select s.indicator_id, s.period, s.value, s.target, s.trajectory, s.rag, s.masked_failure, o.point
-from (select *, row_number() over (partition by indicator_id order by period desc) as from_end
+select s.indicator_id, s.period, s.value, s.target, s.trajectory, s.rag, s.masked_failure, s.k,
+       -- the series' points on its first row returned only
+       case when s.from_end = least(:periods, s.rows_before) then p.spc_points end
+from (select *, row_number() over (partition by indicator_id order by period desc) as from_end,
+             count(*) over (partition by indicator_id) as rows_before
       from stored where period < coalesce(cast(:before as date), 'infinity')) s
 left join points p on p.indicator_id = s.indicator_id
-left join lateral (select p.observed -> s.k::int as point) o on true
 where s.from_end <= :periods
 order by s.indicator_id, s.period
 """
@@ -97,14 +101,17 @@ async def chart_series(
             series[indicator_id].append(SeriesPoint(None, period, label, value, target, trajectory, rag, masked))
         return {indicator_id: tuple(points) for indicator_id, points in series.items()}
     rows = (await session.exec(text(_CHART_SERIES), params=params)).all()
-    for indicator_id, period, value, target, trajectory, rag, masked, point in rows:
+    observed: list[ChartPoint] = []
+    for indicator_id, period, value, target, trajectory, rag, masked, k, spc_points in rows:
         base = dict(period=period, label=period_label(period, frequency[indicator_id]), value=_float(value), target=_float(target),
                     trajectory=_float(trajectory), rag=rag or "none", masked_failure=bool(masked))
-        if point:
+        if spc_points is not None or not series[indicator_id]:
+            observed = observed_points(spc_points)
+        if k < len(observed):
+            point = observed[k]
             series[indicator_id].append(SeriesPoint(
-                index=point.get("index"), mean=point.get("mean"), lower_limit=point.get("lower_limit"), upper_limit=point.get("upper_limit"),
-                segment=int(point.get("segment") or 0), rules=tuple(point.get("rules") or ()), deciding_rule=point.get("deciding_rule") or "none",
-                point_type=point.get("point_type") or "not_assessed", direction=int(point.get("direction") or 0), **base,
+                index=point.index, mean=point.mean, lower_limit=point.lower_limit, upper_limit=point.upper_limit, segment=point.segment,
+                rules=point.rules, deciding_rule=point.deciding_rule, point_type=point.point_type, direction=point.direction, **base,
             ))
         else:
             series[indicator_id].append(SeriesPoint(index=None, **base))

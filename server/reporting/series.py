@@ -2,8 +2,10 @@
 
 One statement for any number of indicators. The rows are the stored assessments (one per
 observed period, at organisation level or at one unit); the SPC mean, limits and point type of
-each period come from the series' latest evidence, whose observed points are the stored rows in
-the same order (server/assessment_store/recompute.py stores exactly the observed columns).
+each period come from the series' latest SPC points (stored column-wise: assessment_store/points.py),
+whose observed points are the stored rows in the same order (server/assessment_store/recompute.py
+stores exactly the observed columns): the statement returns them once per series, with each row's
+position k in its series, and the k-th observed point is paired with the k-th row here.
 Numerator and denominator are summed from the measurements below the unit, as roll-up does.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.assessment_store.points import observed_points
 from server.db.records import fetch_records
 
 
@@ -44,11 +47,7 @@ with stored as (
   from assessment a
   where a.indicator_id = any(:ids) and {unit_filter}
 ), points as materialized (
-  -- the latest evidence's observed points, in order: the k-th is the k-th stored row (computed once
-  -- per series: inlined, the path query would run again for every output column of every row)
-  select a.indicator_id, jsonb_path_query_array(a.evidence, '$.spc.points[*] ? (@.value != null)') as observed
-  from assessment a
-  where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest
+  select a.indicator_id, a.spc_points from assessment a where a.indicator_id = any(:ids) and {unit_filter} and a.is_latest
 ), parts as (
   select m.indicator_id, m.period, sum(m.numerator)::float8 as numerator, sum(m.denominator)::float8 as denominator
   from measurement m
@@ -57,9 +56,9 @@ with stored as (
   group by m.indicator_id, m.period
 )
 select s.indicator_id, s.period, s.value, parts.numerator, parts.denominator, s.target, s.trajectory, s.rag, s.variation,
-       s.assurance, s.periods_under_target, s.is_latest,
-       (p.observed -> s.k::int ->> 'mean')::float8, (p.observed -> s.k::int ->> 'lower_limit')::float8,
-       (p.observed -> s.k::int ->> 'upper_limit')::float8, p.observed -> s.k::int ->> 'point_type'
+       s.assurance, s.periods_under_target, s.is_latest, s.k,
+       -- the series' points on its first row returned only
+       case when row_number() over (partition by s.indicator_id order by s.period) = 1 then p.spc_points end
 from stored s
 left join points p on p.indicator_id = s.indicator_id
 left join parts on parts.indicator_id = s.indicator_id and parts.period = s.period
@@ -93,6 +92,13 @@ async def indicator_series(
         params["unit"] = unit_id
     rows = await fetch_records(session, statement, params)
     series: dict[int, list[SeriesPoint]] = {indicator_id: [] for indicator_id in indicator_ids}
-    for row in rows:
-        series[row[0]].append(SeriesPoint(*row))
+    observed = []
+    for *stored, k, spc_points in rows:
+        if spc_points is not None or not series[stored[0]]:
+            observed = observed_points(spc_points)
+        point = observed[k] if k < len(observed) else None
+        if point is None:
+            series[stored[0]].append(SeriesPoint(*stored, None, None, None, None))
+        else:
+            series[stored[0]].append(SeriesPoint(*stored, point.mean, point.lower_limit, point.upper_limit, point.point_type))
     return series

@@ -178,7 +178,8 @@ async def system_position(
             a as materialized (
               select a.indicator_id, a.period, a.value, a.target, a.trajectory, a.rag, a.variation, a.assurance,
                      a.periods_under_target, a.failure_forecast, a.masked_failure,
-                     case when a.variation = 'special_cause_neutral' then a.evidence end as evidence
+                     case when a.variation = 'special_cause_neutral' then a.evidence end as evidence,
+                     case when a.variation = 'special_cause_neutral' then a.spc_points end as spc_points
               from assessment a
               where a.org_id = any(:member_ids) and a.unit_id is null and {assessment_at}
             )

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import text
 
 from server.db.session import AccessContext
+from server.assessment_store.points import points_document
 from server.demo.generate import draw_series, month_starts
 from server.reporting.system import system_by_code, system_position
 from server.settings import PROJECT_ROOT
@@ -21,10 +22,11 @@ TENANTS = validate_tenants(PROJECT_ROOT / "tenants")
 
 
 async def _latest(session, org: str, code: str):  # type: ignore[no-untyped-def]
-    return (await session.exec(text(
-        "select a.value, a.target, a.rag, a.variation, a.assurance, a.evidence -> 'improvement' ->> 'status', a.evidence -> 'spc' -> 'points'"
+    *verdicts, points = (await session.exec(text(
+        "select a.value, a.target, a.rag, a.variation, a.assurance, a.evidence -> 'improvement' ->> 'status', a.spc_points"
         " from assessment a join indicator i on i.id = a.indicator_id join organisation o on o.id = i.org_id"
         " where o.code = :org and i.code = :code and a.unit_id is null and a.is_latest"), params={"org": org, "code": code})).one()
+    return (*verdicts, points_document(points))
 
 
 async def test_each_declared_story_gives_its_verdicts(database, org_ids) -> None:

@@ -104,7 +104,7 @@ async def test_ipr_pdf_has_a_summary_cover_and_no_blank_page(client, database, p
         response = await client.get(path)
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     # The board paper reads its charts' series in one statement, whatever the number of indicators.
-    assert sum("jsonb_path_query_array" in s for s in statements) == 1
+    assert sum("p.spc_points" in s for s in statements) == 1
     document = pypdfium2.PdfDocument(response.content)
     try:
         check_board_paper(document)
@@ -232,7 +232,7 @@ async def test_ipr_page_shows_the_summary_matrix_and_each_indicators_previous_va
     assert '<th scope="col" class="nhsuk-table__header nhsuk-table__header--numeric">Previous</th>' in page
     assert len(re.findall(r'accord-value">[^<]+<span class="accord-cell-note">[A-Z][a-z]{2} \d{4}</span>', page)) >= 10
     assert sum("order by a.period desc limit" in s for s in statements) == 1  # every row's trend in one statement
-    assert not any("jsonb_path_query_array" in s for s in statements)  # values only: the trend needs no SPC evidence
+    assert not any("p.spc_points" in s for s in statements)  # values only: the trend needs no SPC points
 
 
 async def test_an_issued_data_packs_csv_carries_its_frozen_figures_and_does_not_change_with_the_data(client, database, org_ids):

@@ -70,18 +70,23 @@ def test_each_members_spectrum_from_columns_is_the_object_paths():
         assert cells == {row.indicator_id: _status(row) for row in rows if row.code is not None and row.is_key}
 
 
-async def test_a_neutral_verdicts_side_is_read_from_the_stored_evidence_as_before(database, org_ids):
-    """LATEST_STATUS_COLUMNS reads the latest point's side with one JSON path (the document is
-    decompressed once): the same answer as the two path operators it replaced, on every stored
-    organisation-level assessment of the demo data, neutral or not."""
+async def test_a_neutral_verdicts_side_is_read_from_the_stored_points_as_the_document_gives_it(database, org_ids):
+    """LATEST_STATUS_COLUMNS reads the deciding point's side as one byte of the stored SPC points: the
+    direction the whole evidence document gives that point, on every stored latest assessment of the
+    demo data, neutral or not."""
     from sqlalchemy import text
 
+    from server.assessment_store.points import evidence_document
     from server.db.session import AccessContext
 
-    before = "(a.evidence #>> array['spc', 'points', a.evidence #>> '{spc,variation,from_point}', 'direction'])::int"
-    now = "(jsonb_path_query_first(a.evidence, '$.spc.points[$.spc.variation.from_point].direction') #>> '{}')::int"
-    assert now in LATEST_STATUS_COLUMNS
+    read = "get_byte(a.spc_points, (a.evidence #>> '{spc,variation,from_point}')::int) - 1"
+    assert read in LATEST_STATUS_COLUMNS
     async with database.session(AccessContext.for_orgs(list(org_ids.values()))) as session:
-        rows = (await session.exec(text(f"select {before}, {now} from assessment a where a.unit_id is null"))).all()
-    assert len(rows) > 100 and any(row[0] is not None for row in rows)
-    assert all(row[0] == row[1] for row in rows)
+        rows = (await session.exec(text(f"select {read}, a.evidence, a.spc_points from assessment a where a.is_latest"))).all()
+    directions = []
+    for _, evidence, points in rows:
+        spc = evidence_document(evidence, points).get("spc") or {}
+        deciding = spc.get("variation", {}).get("from_point")
+        directions.append(None if deciding is None else spc["points"][deciding]["direction"])
+    assert len(rows) > 100 and any(direction for direction in directions)
+    assert [row[0] for row in rows] == directions

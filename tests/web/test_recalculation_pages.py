@@ -9,6 +9,7 @@ import re
 
 from sqlalchemy import text
 
+from server.assessment_store.points import evidence_document
 from server.assessment_store.recompute import runner_access
 from tests.conftest import login
 from tests.web.test_plan_pages import fresh_client, post_form
@@ -25,17 +26,15 @@ async def _indicator_with_long_series(database, org_id: int) -> tuple[str, int, 
             " where a.org_id = :org and a.unit_id is null group by i.code, i.id having count(*) >= 20"
             " order by 4 desc, i.code limit 1"
         ), params={"org": org_id})).one()
-        evidence = (await session.exec(text(
-            "select evidence from assessment where indicator_id = :id and unit_id is null and is_latest"
-        ), params={"id": rows[1]})).scalar_one()
-    return rows[0], rows[1], list(rows[2]), evidence
+    return rows[0], rows[1], list(rows[2]), await _latest_evidence(database, org_id, rows[1])
 
 
 async def _latest_evidence(database, org_id: int, indicator_id: int) -> dict:
     async with database.session(await runner_access(database, org_id)) as session:
-        return (await session.exec(text(
-            "select evidence from assessment where indicator_id = :id and unit_id is null and is_latest"
-        ), params={"id": indicator_id})).scalar_one()
+        evidence, points = (await session.exec(text(
+            "select evidence, spc_points from assessment where indicator_id = :id and unit_id is null and is_latest"
+        ), params={"id": indicator_id})).one()
+    return evidence_document(evidence, points)  # as the indicator page reads it
 
 
 async def _audit(database, org_id: int, action: str, reason: str) -> list:

@@ -1,13 +1,14 @@
 """Derived assessments, stored when data changes so that reads are cheap (DOMAIN 4.4).
 
 One row per indicator x unit x period; unit_id null means the organisation level. Every row keeps
-the evidence and the rule set with its parameters that produced it, so any verdict can be explained.
+the evidence and the rule set with its parameters that produced it, so any verdict can be explained;
+the latest row of a series keeps its SPC points column-wise beside the evidence (spc_points).
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, func
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, LargeBinary, func
 from sqlmodel import Field, SQLModel
 
 from server.db.models._base import jsonb_field, org_column
@@ -45,6 +46,7 @@ class Assessment(SQLModel, table=True):
     failure_forecast: bool = False
     masked_failure: bool = False
     is_latest: bool = False
-    evidence: dict = jsonb_field(default={}, nullable=False)
+    evidence: dict = jsonb_field(default={}, nullable=False)  # the latest row's, without its SPC points
+    spc_points: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # the latest row's points (points.py)
     rule_set: str = ""
     computed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
