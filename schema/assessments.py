@@ -5,14 +5,14 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import select, text
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from schema.context import AccordContext, Info
 from schema.enums import Accountability, ActionStatus, EscalationStatus, PlanKind, PlanStatus
 from schema.ratings import Rating
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
 from server.db import models
 from server.escalation_store.queries import escalation_events
 
@@ -28,12 +28,13 @@ class Assessment(Rating):
     evidence: JSON = strawberry.field(description="Points, limits, rules fired, thresholds and parameters (latest period only).")
 
     @classmethod
-    def from_row(cls, row: models.Assessment, unit_code: str | None) -> "Assessment":
+    def from_row(cls, row: models.Assessment, unit_code: str | None, method: dict[str, Any] | None = None) -> "Assessment":
+        """``method``: the row's shared method description (latest_assessment reads it)."""
         return cls(
             period=row.period, unit_code=unit_code, value=row.value, target=row.target, trajectory=row.trajectory, rag=row.rag,
             variation=row.variation, assurance=row.assurance, periods_under_target=row.periods_under_target,
             failure_forecast=row.failure_forecast, masked_failure=row.masked_failure, rule_set=row.rule_set,
-            evidence=evidence_document(row.evidence, row.spc_points),
+            evidence=evidence_document(row.evidence, row.spc_points, method),
         )
 
 
@@ -185,7 +186,15 @@ def plan_from_view(view: Any) -> Plan:
     )
 
 
-async def latest_assessment(session, indicator_id: int, unit_id: int | None) -> models.Assessment | None:  # type: ignore[no-untyped-def]
+async def latest_assessment(session, indicator_id: int, unit_id: int | None) -> tuple[models.Assessment, dict[str, Any] | None] | None:  # type: ignore[no-untyped-def]
+    """The series' latest row and its shared method description (server/assessment_store/methods.py)."""
     statement = select(models.Assessment).where(models.Assessment.indicator_id == indicator_id, models.Assessment.is_latest)
     statement = statement.where(models.Assessment.unit_id.is_(None) if unit_id is None else models.Assessment.unit_id == unit_id)
-    return (await session.exec(statement)).scalars().first()
+    row = (await session.exec(statement)).scalars().first()
+    if row is None:
+        return None
+    method = None
+    if row.method_digest is not None:
+        method = (await session.exec(text("select description from assessment_method where digest = :digest"),
+                                     params={"digest": row.method_digest})).scalar_one()
+    return row, method

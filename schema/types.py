@@ -197,8 +197,8 @@ class Indicator:
         unit_id = await _unit_id(info.context, self.org_id, unit_code)
         if unit_code is not None and unit_id is None:
             return None
-        row = await info.context.read(lambda session: latest_assessment(session, self.id, unit_id))
-        return Assessment.from_row(row, unit_code) if row else None
+        found = await info.context.read(lambda session: latest_assessment(session, self.id, unit_id))
+        return Assessment.from_row(found[0], unit_code, found[1]) if found else None
 
     @strawberry.field(description="Year to date and forecast outturn at the organisation level or one unit; null unless the tenant file declares it.")
     async def outturn(self, info: Info, unit_code: str | None = None) -> IndicatorOutturn | None:

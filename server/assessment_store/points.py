@@ -18,8 +18,8 @@ Layout for n points, 67 bytes a point (n = length / 67), in this order:
                                                  float8 x n each, NaN where the document has null
 The direction comes first so that SQL can read one point's with ``get_byte(spc_points, t) - 1``.
 
-Readers see the document they always saw: ``evidence_document`` puts the points back into the
-evidence in the order PostgreSQL's jsonb keeps keys (by length, then bytes), so the GraphQL evidence
+Readers see the document they always saw: ``with_points`` puts the points back into the
+evidence (evidence.py: ``evidence_document``) in the order PostgreSQL's jsonb keeps keys (by length, then bytes), so the GraphQL evidence
 and the indicator page read exactly what the stored JSON used to give them; ``ObservedPoints``
 gives the chart readers the k-th observed point (the k-th stored row of the series).
 """
@@ -135,16 +135,16 @@ def points_document(data: bytes) -> list[dict[str, Any]]:
     return [dict(zip(_POINT_KEYS, values)) for values in zip(*ordered)]
 
 
-def evidence_document(evidence: dict[str, Any] | None, points: bytes | None) -> dict[str, Any]:
-    """The stored evidence with its SPC points put back, as the whole document was stored before 0028."""
-    if not evidence or points is None or "spc" not in evidence:
-        return evidence or {}
+def with_points(evidence: dict[str, Any], points: bytes | None) -> dict[str, Any]:
+    """The evidence with its SPC points put back (keys in jsonb's order), as the whole document was stored before 0028."""
+    if points is None or "spc" not in evidence:
+        return evidence
     spc = {**evidence["spc"], "points": points_document(points)}
     return {**evidence, "spc": dict(sorted(spc.items(), key=lambda item: jsonb_key_order(item[0])))}
 
 
 def split_document(evidence: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
-    """The inverse of ``evidence_document``: the evidence without its points, and the points stored."""
+    """The inverse of ``with_points``: the evidence without its points, and the points stored."""
     spc = evidence.get("spc") if evidence else None
     if not spc or "points" not in spc:
         return evidence, None

@@ -109,13 +109,13 @@ async def recompute_organisation(
     await lock_derivation(session, affected)
     derivation = await _derive(session, org_id, spec, affected)
     if derivation is None:
-        await store_records(session, org_id, [], everything(affected))
+        await store_records(session, org_id, [], everything(affected), {})
         return 0
     stored = await read_stored_latest(session, derivation, affected)
     scope = everything(affected) if changed is None else submission_scope(derivation, stored, affected, changed)
     selected = scope.selects([key.indicator_id for key in derivation.series.keys], derivation.series.periods)
     records = derivation.records(selected, stored.digests)
-    await store_records(session, org_id, records, scope)
+    await store_records(session, org_id, records, scope, derivation.methods)
     # The ladders that follow read these series from here rather than from the rows just stored.
     remember(session, derivation, affected, every_indicator=not indicator_ids)
     return len(records)
@@ -124,7 +124,7 @@ async def recompute_organisation(
 async def derive_assessments(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int]) -> list[dict]:
     """The assessment rows a recompute would store for these indicators, derived from the stored measurements."""
     derivation = await _derive(session, org_id, spec, indicator_ids)
-    return [as_dict(record) for record in derivation.records()] if derivation else []
+    return [as_dict(record, derivation.methods) for record in derivation.records()] if derivation else []
 
 
 async def _derive(session: AsyncSession, org_id: int, spec: AssessmentSpec, indicator_ids: list[int]) -> Derivation | None:

@@ -5,17 +5,19 @@ was a third of deriving; here each column is one numpy operation and the rows ar
 columns' Python lists. Only the rows a ``Scope`` selects are built (scope.py), and the evidence
 document is made once per series, for its latest row.
 
-The latest row's SPC points go column-wise into ``spc_points`` (points.py), the rest of its
-evidence into the JSON document, which carries a ``digest`` of both. The evidence is most of what
-is written and parsing and compressing it most of PostgreSQL's work, so a latest row whose stored
-evidence has the same digest is staged without either and keeps what it has.
+The latest row's SPC points go column-wise into ``spc_points`` (points.py), the description of
+its method and rule sets into ``assessment_method`` once for all the series that share it (named by
+``method_digest``: methods.py), the rest of its evidence into the JSON document, which carries a
+``digest`` of all three. The evidence is most of what is written and parsing and compressing it
+most of PostgreSQL's work, so a latest row whose stored evidence has the same digest is staged
+without any of them and keeps what it has.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -24,7 +26,9 @@ import orjson
 
 from server.assessment import codes
 from server.assessment.spc import SpcBatch
-from server.assessment_store.points import encode_points, evidence_document, split_document
+from server.assessment_store.evidence import evidence_document, split_evidence
+from server.assessment_store.methods import MethodDescriptions, describe, split_method
+from server.assessment_store.points import encode_points
 from server.assessment_store.series import OrganisationSeries
 
 # The stored columns, in the order of a record (store.py stages records in this order).
@@ -32,7 +36,7 @@ COLUMNS = (
     ("org_id", "int"), ("indicator_id", "int"), ("unit_id", "int"), ("period", "date"), ("value", "float8"), ("target", "float8"),
     ("trajectory", "float8"), ("rag", "text"), ("variation", "text"), ("assurance", "text"), ("periods_under_target", "int"),
     ("failure_forecast", "bool"), ("masked_failure", "bool"), ("is_latest", "bool"), ("evidence", "jsonb"), ("spc_points", "bytea"),
-    ("rule_set", "text"), ("computed_at", "timestamptz"),
+    ("method_digest", "text"), ("rule_set", "text"), ("computed_at", "timestamptz"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 EVIDENCE = NAMES.index("evidence")
@@ -72,6 +76,8 @@ class Derivation:
     spc: SpcBatch  # whose points the latest rows store column-wise
     rule_set: str
     computed_at: dt.datetime
+    # The shared descriptions the records made so far name (digest -> JSON), to be stored with them.
+    methods: dict[str, bytes] = field(default_factory=dict, compare=False)
 
     @cached_property  # worked out once: scope.py and records() ask per series
     def observed(self) -> np.ndarray:
@@ -115,12 +121,15 @@ class Derivation:
         is_latest = latest[s] == t
         indicator_ids = np.array([key.indicator_id for key in series.keys])
         unit_ids = [None if key.depth == 0 else key.unit_id for key in series.keys]
-        evidence, points = {}, {}
+        evidence, points, methods = {}, {}, {}
         latest_series = np.unique(s[is_latest]).tolist()
         for i, encoded in zip(latest_series, encode_points(self.spc, latest_series)):
-            document, digest = with_digest(orjson.dumps(self.explain(i), option=orjson.OPT_SERIALIZE_NUMPY), encoded)
+            rest, method = split_method(self.explain(i))
+            method_digest, described = describe(method)
+            self.methods[method_digest] = described
+            document, digest = with_digest(orjson.dumps(rest, option=orjson.OPT_SERIALIZE_NUMPY), encoded + method_digest.encode())
             unchanged = stored is not None and stored.get((int(indicator_ids[i]), unit_ids[i], series.periods[latest[i]])) == digest
-            evidence[i], points[i] = (None, None) if unchanged else (document, encoded)
+            evidence[i], points[i], methods[i] = (None, None, None) if unchanged else (document, encoded, method_digest)
         count = s.size
         columns = (
             [series.org_id] * count,
@@ -141,32 +150,41 @@ class Derivation:
             is_latest.tolist(),
             [evidence[i] if latest_row else NO_EVIDENCE for i, latest_row in zip(s.tolist(), is_latest.tolist())],
             [points[i] if latest_row else None for i, latest_row in zip(s.tolist(), is_latest.tolist())],
+            [methods[i] if latest_row else None for i, latest_row in zip(s.tolist(), is_latest.tolist())],
             [self.rule_set] * count,
             [self.computed_at] * count,
         )
         return list(zip(*columns))
 
 
-def with_digest(document: bytes, points: bytes = b"") -> tuple[str, str]:
-    """The evidence document (a JSON object) with its ``digest`` (of it and its points) added, and the digest."""
-    digest = hashlib.blake2b(document + points, digest_size=16).hexdigest()
+def with_digest(document: bytes, stored_beside: bytes = b"") -> tuple[str, str]:
+    """The evidence document (a JSON object) with its ``digest`` (of it and what is stored beside it) added, and the digest."""
+    digest = hashlib.blake2b(document + stored_beside, digest_size=16).hexdigest()
     return f'{document[:-1].decode()},"digest":"{digest}"}}', digest
 
 
-def as_dict(record: tuple) -> dict[str, Any]:  # type: ignore[type-arg]
+def as_dict(record: tuple, methods: MethodDescriptions) -> dict[str, Any]:  # type: ignore[type-arg]
     """A record as a row dict, the shape ``derive_assessments`` returns: the evidence as readers see
-    it (parsed, its SPC points back in it: points.evidence_document), no ``spc_points``."""
+    it (evidence.evidence_document), no ``spc_points`` or ``method_digest``."""
     row = dict(zip(NAMES, record))
-    points = row.pop("spc_points")
-    row["evidence"] = evidence_document(orjson.loads(row["evidence"]), points)
+    points, method_digest = row.pop("spc_points"), row.pop("method_digest")
+    method = orjson.loads(methods[method_digest]) if method_digest else None
+    row["evidence"] = evidence_document(orjson.loads(row["evidence"]), points, method)
     return row
 
 
-def as_record(row: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
-    """A row dict (``as_dict``'s shape) as a record: the evidence serialised, its SPC points column-wise."""
-    evidence, points = split_document(row["evidence"])
-    stored = {**row, "evidence": orjson.dumps(evidence, option=orjson.OPT_SERIALIZE_NUMPY).decode(), "spc_points": points}
-    return tuple(stored[name] for name in NAMES)
+def as_records(rows: list[dict[str, Any]]) -> tuple[list[tuple], dict[str, bytes]]:  # type: ignore[type-arg]
+    """Row dicts (``as_dict``'s shape) as records, and the shared descriptions they name."""
+    records, methods = [], {}
+    for row in rows:
+        evidence, points, method = split_evidence(row["evidence"])
+        method_digest = None
+        if method:
+            method_digest, methods[method_digest] = describe(method)
+        stored = {**row, "evidence": orjson.dumps(evidence, option=orjson.OPT_SERIALIZE_NUMPY).decode(), "spc_points": points,
+                  "method_digest": method_digest}
+        records.append(tuple(stored[name] for name in NAMES))
+    return records, methods
 
 
 def _nullable(array: np.ndarray) -> list[float | None]:

@@ -16,16 +16,20 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.derived import forget
-from server.assessment_store.rows import COLUMNS, as_record
+from server.assessment_store.methods import MethodDescriptions, store_methods
+from server.assessment_store.rows import COLUMNS, as_records
 from server.assessment_store.scope import Scope, everything
 from server.assessment_store.staging import stage_by_copy
 
 _KEY = ("org_id", "indicator_id", "unit_id", "period")
-_CONTENT = [name for name, _ in COLUMNS if name not in (*_KEY, "computed_at", "evidence", "spc_points")]
+_BESIDE_EVIDENCE = ("spc_points", "method_digest")
+_CONTENT = [name for name, _ in COLUMNS if name not in (*_KEY, "computed_at", "evidence", *_BESIDE_EVIDENCE)]
 # Evidence null in the batch: the stored evidence has the derived one's digest (rows.py), so neither
-# it nor the points it covers is compared or written.
-_EVIDENCE = "evidence = coalesce(b.evidence, a.evidence), spc_points = case when b.evidence is null then a.spc_points else b.spc_points end"
-_EVIDENCE_DIFFERS = "(b.evidence is not null and (a.evidence is distinct from b.evidence or a.spc_points is distinct from b.spc_points))"
+# it nor what is stored beside it (its points, its method's description) is compared or written.
+_EVIDENCE = ", ".join(["evidence = coalesce(b.evidence, a.evidence)",
+                       *(f"{name} = case when b.evidence is null then a.{name} else b.{name} end" for name in _BESIDE_EVIDENCE)])
+_EVIDENCE_DIFFERS = ("(b.evidence is not null and (a.evidence is distinct from b.evidence"
+                     + "".join(f" or a.{name} is distinct from b.{name}" for name in _BESIDE_EVIDENCE) + "))")
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _SAME_KEY = "{a}.indicator_id = {b}.indicator_id and {a}.unit_id is not distinct from {b}.unit_id and {a}.period = {b}.period"
 # A stored row is in scope when its indicator is stored in full or its (indicator, period) is listed.
@@ -102,12 +106,17 @@ class StoredChanges:
 
 async def store_assessments(session: AsyncSession, org_id: int, indicator_ids: list[int], rows: list[dict[str, Any]]) -> StoredChanges:
     """Make the stored assessments of these indicators equal ``rows`` (every row they should have)."""
-    return await store_records(session, org_id, [as_record(row) for row in rows], everything(indicator_ids))
+    records, methods = as_records(rows)
+    return await store_records(session, org_id, records, everything(indicator_ids), methods)
 
 
-async def store_records(session: AsyncSession, org_id: int, records: list[tuple], scope: Scope) -> StoredChanges:  # type: ignore[type-arg]
-    """Make the stored rows in ``scope`` equal ``records`` (rows.COLUMNS order: every row the scope should have)."""
+async def store_records(
+    session: AsyncSession, org_id: int, records: list[tuple], scope: Scope, methods: MethodDescriptions,  # type: ignore[type-arg]
+) -> StoredChanges:
+    """Make the stored rows in ``scope`` equal ``records`` (rows.COLUMNS order: every row the scope should have),
+    storing first the shared descriptions (``methods``) they name."""
     forget(session, org_id)
+    await store_methods(session, methods)
     await stage_by_copy(session, "assessment_batch", COLUMNS, records)
     full, scope_indicator, scope_period = scope.as_arrays()
     if full:

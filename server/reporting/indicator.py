@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
+from server.assessment_store.methods import METHOD_OF
 from server.reporting.outturn import IndicatorOutturn, indicator_outturns
 from server.reporting.periods import PeriodIndex
 from server.reporting.scorecard import IndicatorRef
@@ -151,7 +152,8 @@ async def indicator_detail(
             select i.id, i.code, i.name, i.unit, i.polarity, i.frequency, i.is_key, i.owner, i.definition, i.source,
                    d.name as domain_name, {LATEST_STATUS_COLUMNS},
                    a.is_latest, case when a.is_latest then a.evidence end as evidence,
-                   case when a.is_latest then a.spc_points end as spc_points, a.rule_set, a.computed_at,
+                   case when a.is_latest then a.spc_points end as spc_points,
+                   case when a.is_latest then {METHOD_OF} end as method, a.rule_set, a.computed_at,
                    i.outturn is not null as has_outturn, i.from_members, i.kitemark, i.cohort, cn.name as cohort_name
             from indicator i
             join domain d on d.id = i.domain_id
@@ -173,7 +175,7 @@ async def indicator_detail(
     assessed = [row for row in rows if row.period is not None]
     latest_row = next((row for row in reversed(assessed) if row.is_latest), None)
     latest = IndicatorStatus.from_columns(latest_row[STATUS_START:STATUS_START + LATEST_STATUS_WIDTH], ref.frequency) if latest_row else None
-    evidence = evidence_document(latest_row.evidence, latest_row.spc_points) if latest_row else {}
+    evidence = evidence_document(latest_row.evidence, latest_row.spc_points, latest_row.method) if latest_row else {}
     points, periods = _series_points(assessed, evidence, ref.frequency)
     if month is not None:
         latest, points = _as_at(ref, assessed, points, month)

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from schema.assessments import Assessment, latest_assessment
-from server.assessment_store.points import evidence_document, observed_points, points_document, split_document
+from server.assessment_store.evidence import evidence_document, split_evidence
+from server.assessment_store.points import observed_points, points_document
 from server.assessment_store.recompute import _derive, _indicator_ids, assessment_settings, runner_access
 from server.assessment_store.rows import EVIDENCE, NAMES
 from server.reporting.series import indicator_series
@@ -58,8 +59,8 @@ async def test_the_graphql_evidence_is_the_whole_document_as_jsonb_gave_it(datab
     assert len(expected) > 20
     async with database.session(await runner_access(database, org_ids[code])) as session:
         for (indicator_id, unit_id), whole in expected.items():
-            row = await latest_assessment(session, indicator_id, unit_id)
-            read = Assessment.from_row(row, None).evidence
+            row, method = await latest_assessment(session, indicator_id, unit_id)
+            read = Assessment.from_row(row, None, method).evidence
             assert json.dumps(_without_digest(read)) == json.dumps(_without_digest(whole)), (indicator_id, unit_id)
 
 
@@ -85,13 +86,13 @@ async def test_chart_series_pair_each_stored_row_with_the_documents_observed_poi
     assert checked > 600
 
 
-async def test_points_split_from_a_document_read_back_as_it(database, org_ids) -> None:
+async def test_points_and_method_split_from_a_document_read_back_as_it(database, org_ids) -> None:
     """The inverse used by stored rows made from dicts (store_assessments)."""
     expected = await _whole_documents(database, org_ids["RXW"])
     for whole in list(expected.values())[:50]:
-        rest, points = split_document(whole)
-        assert "points" not in rest["spc"] and points is not None
-        assert json.dumps(evidence_document(rest, points)) == json.dumps(whole)
+        rest, points, method = split_evidence(whole)
+        assert "points" not in rest["spc"] and "method" not in rest["spc"] and "rule_set" not in rest["rag"] and points is not None
+        assert json.dumps(evidence_document(rest, points, method)) == json.dumps(whole)
         observed = [p for p in whole["spc"]["points"] if p["value"] is not None]
         assert [point.index for point in observed_points(points)] == [p["index"] for p in observed]
 
@@ -129,3 +130,15 @@ async def test_only_a_series_latest_row_stores_points_and_its_evidence_has_none(
     latest_with_points, latest, others_with_points, documents_with_points = counts
     assert latest_with_points == latest > 0 and others_with_points == 0 and documents_with_points == 0
     assert NAMES[EVIDENCE + 1] == "spc_points"
+
+
+async def test_a_method_description_is_stored_once_for_every_series_that_shares_it(database, org_ids) -> None:
+    """Every latest row derived since 0028a names one, whose document has none of its own; a few in all."""
+    async with database.session(await runner_access(database, org_ids["RWD"])) as session:
+        named, latest, documents_with_method = (await session.exec(text(
+            "select count(*) filter (where method_digest is not null), count(*), count(*) filter (where evidence #> '{spc,method}' is not null)"
+            " from assessment where is_latest"))).one()
+        descriptions = (await session.exec(text(
+            "select count(distinct method_digest) from assessment where is_latest"))).scalar_one()
+    assert named == latest > 100 and documents_with_method == 0
+    assert 1 <= descriptions <= 3  # ULHT's settings (its neutral, rated and trajectory series may differ in none)

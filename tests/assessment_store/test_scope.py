@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlalchemy import text
 
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
+from server.assessment_store.methods import METHOD_OF
 from server.assessment_store.recompute import assessment_settings, derive_assessments, recompute_organisation
 from server.measurements.record import MeasurementItem
 from server.measurements.submit import submit_measurements
@@ -18,10 +19,10 @@ COMPARED = ("value", "target", "trajectory", "rag", "variation", "assurance", "p
 
 
 async def _stored(session, indicator_id: int) -> dict:  # type: ignore[no-untyped-def]
-    """The stored rows as readers see them (the evidence with its SPC points put back, as derive_assessments gives it)."""
-    rows = (await session.exec(text(f"select unit_id, period, spc_points, {', '.join(COMPARED)} from assessment where indicator_id = :i"),
+    """The stored rows as readers see them (the evidence whole again, as derive_assessments gives it)."""
+    rows = (await session.exec(text(f"select unit_id, period, spc_points, {METHOD_OF} as method, {', '.join(COMPARED)} from assessment a where indicator_id = :i"),
                                params={"i": indicator_id})).mappings().all()
-    return {(row["unit_id"], row["period"]): {name: evidence_document(row[name], row["spc_points"]) if name == "evidence" else row[name]
+    return {(row["unit_id"], row["period"]): {name: evidence_document(row[name], row["spc_points"], row["method"]) if name == "evidence" else row[name]
                                               for name in COMPARED} for row in rows}
 
 

@@ -5,7 +5,8 @@ import datetime as dt
 
 from sqlalchemy import event, text
 
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
+from server.assessment_store.methods import METHOD_OF
 from server.assessment_store.recompute import assessment_settings, derive_assessments, recompute_all
 from server.assessment_store.workers import worker_count
 from server.measurements.record import MeasurementItem, record_measurements
@@ -46,9 +47,9 @@ async def test_two_workers_derive_every_organisation_as_one_process_would(databa
     for trust in (first, second):
         async with database.session(trust.access) as session:
             stored = (await session.exec(text(
-                "select unit_id, period, rag, evidence, spc_points from assessment where indicator_id = :i"),
+                f"select unit_id, period, rag, evidence, spc_points, {METHOD_OF} as method from assessment a where indicator_id = :i"),
                 params={"i": trust.indicators["FALLS"]})).all()
             fresh = await derive_assessments(session, trust.org_id, await assessment_settings(session, trust.org_id), [trust.indicators["FALLS"]])
         assert len(stored) == len(fresh) == len(MONTHS) * 4  # two wards, their division and the trust
-        assert {(row.unit_id, row.period): (row.rag, evidence_document(row.evidence, row.spc_points)) for row in stored} == {
+        assert {(row.unit_id, row.period): (row.rag, evidence_document(row.evidence, row.spc_points, row.method)) for row in stored} == {
             (row["unit_id"], row["period"]): (row["rag"], row["evidence"]) for row in fresh}

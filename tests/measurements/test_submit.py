@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
+from server.assessment_store.methods import METHOD_OF
 from server.assessment_store.recompute import assessment_settings, derive_assessments
 from server.db.session import AccessContext
 from server.measurements.record import MeasurementItem
@@ -35,10 +36,10 @@ async def trust(database) -> Trust:
 async def _stored(database, trust: Trust, indicator_id: int) -> dict:
     async with database.session(trust.access) as session:
         rows = (await session.exec(text(
-            f"select unit_id, period, spc_points, {', '.join(COMPARED)} from assessment where indicator_id = :i"),
+            f"select unit_id, period, spc_points, {METHOD_OF} as method, {', '.join(COMPARED)} from assessment a where indicator_id = :i"),
             params={"i": indicator_id})).mappings().all()
-    # As readers see them: the evidence with its SPC points put back, as derive_assessments gives it.
-    return {(row["unit_id"], row["period"]): {name: evidence_document(row[name], row["spc_points"]) if name == "evidence" else row[name]
+    # As readers see them: the evidence whole again, as derive_assessments gives it.
+    return {(row["unit_id"], row["period"]): {name: evidence_document(row[name], row["spc_points"], row["method"]) if name == "evidence" else row[name]
                                               for name in COMPARED} for row in rows}
 
 

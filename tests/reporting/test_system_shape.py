@@ -76,7 +76,7 @@ async def test_a_neutral_verdicts_side_is_read_from_the_stored_points_as_the_doc
     demo data, neutral or not."""
     from sqlalchemy import text
 
-    from server.assessment_store.points import evidence_document
+    from server.assessment_store.points import with_points
     from server.db.session import AccessContext
 
     read = "get_byte(a.spc_points, (a.evidence #>> '{spc,variation,from_point}')::int) - 1"
@@ -85,7 +85,7 @@ async def test_a_neutral_verdicts_side_is_read_from_the_stored_points_as_the_doc
         rows = (await session.exec(text(f"select {read}, a.evidence, a.spc_points from assessment a where a.is_latest"))).all()
     directions = []
     for _, evidence, points in rows:
-        spc = evidence_document(evidence, points).get("spc") or {}
+        spc = with_points(evidence, points).get("spc") or {}
         deciding = spc.get("variation", {}).get("from_point")
         directions.append(None if deciding is None else spc["points"][deciding]["direction"])
     assert len(rows) > 100 and any(direction for direction in directions)

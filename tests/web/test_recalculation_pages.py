@@ -9,7 +9,8 @@ import re
 
 from sqlalchemy import text
 
-from server.assessment_store.points import evidence_document
+from server.assessment_store.evidence import evidence_document
+from server.assessment_store.methods import METHOD_OF
 from server.assessment_store.recompute import runner_access
 from tests.conftest import login
 from tests.web.test_plan_pages import fresh_client, post_form
@@ -31,10 +32,10 @@ async def _indicator_with_long_series(database, org_id: int) -> tuple[str, int, 
 
 async def _latest_evidence(database, org_id: int, indicator_id: int) -> dict:
     async with database.session(await runner_access(database, org_id)) as session:
-        evidence, points = (await session.exec(text(
-            "select evidence, spc_points from assessment where indicator_id = :id and unit_id is null and is_latest"
+        evidence, points, method = (await session.exec(text(
+            f"select evidence, spc_points, {METHOD_OF} from assessment a where indicator_id = :id and unit_id is null and is_latest"
         ), params={"id": indicator_id})).one()
-    return evidence_document(evidence, points)  # as the indicator page reads it
+    return evidence_document(evidence, points, method)  # as the indicator page reads it
 
 
 async def _audit(database, org_id: int, action: str, reason: str) -> list:

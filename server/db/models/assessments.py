@@ -48,5 +48,6 @@ class Assessment(SQLModel, table=True):
     is_latest: bool = False
     evidence: dict = jsonb_field(default={}, nullable=False)  # the latest row's, without its SPC points
     spc_points: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # the latest row's points (points.py)
+    method_digest: str | None = None  # the latest row's shared method description in assessment_method (methods.py)
     rule_set: str = ""
     computed_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()))
