@@ -13,7 +13,9 @@ from schema.context import Info
 from server.contracts.notices import (
     NoticeInput, NoticeRefused, NoticeView, StepInput, indicator_choices, notice_by_id, raise_notice, take_step,
 )
+from schema.systems import SystemPositionMatrix, position_matrix
 from server.contracts.overview import ContractOverview, contract_overview
+from server.contracts.position import provider_position
 from server.organisations import queries
 
 _ARGUMENT = {"provider": "providerCode", "title": "title", "reason": "reason", "indicators": "indicatorCodes", "kind": "kind",
@@ -141,17 +143,36 @@ def _refused(outcome: NoticeRefused) -> ContractNoticeRefused:
 class ContractQuery:
     @strawberry.field(description="A contract the organisation commissions with one provider: its figures, outturn and notices.")
     async def contract(self, info: Info, organisation_code: str, provider_code: str) -> Contract | None:
-        context = info.context
-        context.require_principal()
-
-        async def read(session):  # type: ignore[no-untyped-def]
-            organisation = await queries.organisation_by_code(session, organisation_code)
-            if organisation is None or organisation.id not in context.access.read_org_ids:
-                return None
+        async def read(session, organisation):  # type: ignore[no-untyped-def]
             overview = await contract_overview(session, organisation.id, provider_code)
             return Contract.from_overview(overview) if overview else None
 
-        return await context.read(read)
+        return await _read_as_commissioner(info, organisation_code, read)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A commissioner's providers side by side, as its contracts page shows them: the contractual indicators it "
+                                  "records for each provider at the contract, latest period (memberCodes are the providers' codes); filter by "
+                                  "a domain's code or a patient cohort's code (WHSSC appendix 1). Null: no organisation you may read.")
+    async def provider_position(self, info: Info, organisation_code: str, domain: str | None = None,
+                                cohort: str | None = None) -> SystemPositionMatrix | None:
+        async def read(session, organisation):  # type: ignore[no-untyped-def]
+            return position_matrix(await provider_position(session, organisation.id, organisation.code, organisation.name,
+                                                           domain_code=domain, cohort=cohort))
+
+        return await _read_as_commissioner(info, organisation_code, read)  # type: ignore[no-any-return]
+
+
+async def _read_as_commissioner(info: Info, organisation_code: str, read):  # type: ignore[no-untyped-def]
+    """``read(session, organisation)`` for an organisation the caller may read; None for any other (unknown and hidden look alike)."""
+    context = info.context
+    context.require_principal()
+
+    async def readable(session):  # type: ignore[no-untyped-def]
+        organisation = await queries.organisation_by_code(session, organisation_code)
+        if organisation is None or organisation.id not in context.access.read_org_ids:
+            return None
+        return await read(session, organisation)
+
+    return await context.read(readable)
 
 
 @strawberry.type

@@ -104,17 +104,21 @@ class System:
                                   "patient cohort's code; period: that month's ratings (variation and assurance are given for latest points only).")
     async def position(self, info: Info, domain: str | None = None, period: dt.date | None = None,
                        cohort: str | None = None) -> SystemPositionMatrix:
-        position = await _position(info.context, self.record, domain, period, cohort)
-        codes = [m.code for m in position.members]
-        return SystemPositionMatrix(
-            latest_period=position.latest_period, member_codes=codes,
-            domains=[DomainOption(code=d.code, name=d.name) for d in position.domains],
-            selected_domain=position.selected_domain.code if position.selected_domain else None,
-            cohorts=[DomainOption(code=c.code, name=c.name) for c in position.cohorts],
-            selected_cohort=position.selected_cohort.code if position.selected_cohort else None,
-            rows=[PositionRow(code=row.code, name=row.name, unit=_unit(row), cells=[_cell(code, cell) for code, cell in zip(codes, row.cells)])
-                  for row in position.rows],
-        )
+        return position_matrix(await _position(info.context, self.record, domain, period, cohort))
+
+
+def position_matrix(position: SystemPosition) -> SystemPositionMatrix:
+    """The matrix as tools read it, one cell per column (a system's members, or a commissioner's providers)."""
+    codes = [m.code for m in position.columns]
+    return SystemPositionMatrix(
+        latest_period=position.latest_period, member_codes=codes,
+        domains=[DomainOption(code=d.code, name=d.name) for d in position.domains],
+        selected_domain=position.selected_domain.code if position.selected_domain else None,
+        cohorts=[DomainOption(code=c.code, name=c.name) for c in position.cohorts],
+        selected_cohort=position.selected_cohort.code if position.selected_cohort else None,
+        rows=[PositionRow(code=row.code, name=row.name, unit=_unit(row), cells=[_cell(code, cell) for code, cell in zip(codes, row.cells)])
+              for row in position.rows],
+    )
 
 
 async def readable_system(context: AccordContext, code: str) -> System | None:

@@ -203,7 +203,7 @@ async def system_position(
         {"member_ids": list(system.member_ids), **({} if period is None else {"period": period})},
     )
     rules, cohort_names = await member_settings(session, system.member_ids)
-    return _shape(system, records, domain_code, rules, common, cohort, cohort_names)
+    return shape_position(system, records, domain_code, rules, common, cohort, cohort_names)
 
 
 async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tuple[dict[int, Any], dict[str, str]]:
@@ -223,7 +223,7 @@ async def member_settings(session: AsyncSession, org_ids: Iterable[int]) -> tupl
 
 class _PositionRow(NamedTuple):
     """One member indicator (or a member without any) with its latest status columns: the
-    statement's columns in order (``_shape`` reads records by these positions)."""
+    statement's columns in order (``shape_position`` reads records by these positions)."""
 
     org_id: int
     org_code: str
@@ -255,7 +255,7 @@ class _PositionRow(NamedTuple):
 
 
 # Where each column sits in a row (records are read by index: a named tuple per row cost more than
-# everything else _shape does with it).
+# everything else shape_position does with it).
 (ORG_ID, ORG_CODE, ORG_NAME, SHORT_NAME, MATURITY_LEVEL, MATURITY_ASSESSED_ON, CODE, NAME, UNIT, POLARITY, FREQUENCY, IS_KEY,
  DOMAIN_CODE, DOMAIN_NAME, COHORT, INDICATOR_ID, PERIOD, VALUE, TARGET, TRAJECTORY, RAG, VARIATION) = range(22)
 STATUS_START = PERIOD  # where LATEST_STATUS_COLUMNS begin in the row
@@ -265,12 +265,13 @@ def _status(row) -> IndicatorStatus | None:  # type: ignore[no-untyped-def]
     return IndicatorStatus.from_columns(row[STATUS_START:], row[FREQUENCY])
 
 
-def _shape(  # type: ignore[no-untyped-def]
+def shape_position(  # type: ignore[no-untyped-def]
     system: SystemRecord, rows: Sequence, domain_code: str | None, rules: dict[int, Any], common: CommonSet | None = None,  # type: ignore[type-arg]
     cohort: str | None = None, cohort_names: dict[str, str] | None = None,
 ) -> SystemPosition:
     """The position from the statement's rows (records, or ``_PositionRow``): every member's spectrum
-    from all its indicators' columns, and a status object only for the cells the matrix shows."""
+    from all its indicators' columns, and a status object only for the cells the matrix shows. Also
+    shapes a commissioner's providers' position (server/contracts/position.py), the providers as members."""
     by_org: dict[int, list] = {org_id: [] for org_id in system.member_ids}  # type: ignore[type-arg]
     heads: dict[int, Any] = {}
     for row in rows:

@@ -60,3 +60,22 @@ async def test_notices_are_raised_and_advanced_with_typed_refusals(database, ser
       expectedVersion: $v, note: "test over") { __typename } }"""
     assert (await _run(database, services, director, withdraw, {"id": notice["id"], "v": notice["version"] + 1}))[
         "advanceContractNotice"]["__typename"] == "ContractNoticeSaved"
+
+
+PROVIDERS = """query($org: String!, $cohort: String) { providerPosition(organisationCode: $org, cohort: $cohort) {
+  memberCodes cohorts { code name } selectedCohort rows { code cells { organisationCode reported value rag } } } }"""
+
+
+async def test_tools_read_a_commissioners_providers_side_by_side_by_patient_cohort(database, services):
+    whssc = "whssc.commissioner@accord.example"
+    every = (await _run(database, services, whssc, PROVIDERS, {"org": "WHSSC"}))["providerPosition"]
+    assert len(every["memberCodes"]) == 8 and "RL1" not in every["memberCodes"]  # RJAH, a tenant, reports its own
+    assert {c["code"] for c in every["cohorts"]} == {"referred", "undergoing_treatment", "referred_not_treated"}
+    assert {row["code"] for row in every["rows"]} == {"PRIORITISED", "ACTIVITY", "MORT30", "READMIT30", "LONGWAIT"}
+    chosen = (await _run(database, services, whssc, PROVIDERS, {"org": "WHSSC", "cohort": "undergoing_treatment"}))["providerPosition"]
+    assert chosen["selectedCohort"] == "undergoing_treatment" and [row["code"] for row in chosen["rows"]] == ["ACTIVITY", "MORT30", "READMIT30"]
+    for row in chosen["rows"]:
+        assert [cell["organisationCode"] for cell in row["cells"]] == chosen["memberCodes"]
+        assert all(cell["reported"] and cell["value"] is not None for cell in row["cells"])
+    # Someone who may not read WHSSC gets nothing.
+    assert (await _run(database, services, "sath.performance@accord.example", PROVIDERS, {"org": "WHSSC"}))["providerPosition"] is None

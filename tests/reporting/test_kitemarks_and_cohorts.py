@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from server.db.session import AccessContext
 from server.meetings.pack import build_pack
 from server.reporting.data_quality import kitemark_of
-from server.reporting.system import DomainOption, SystemPosition, _PositionRow, _shape
+from server.reporting.system import DomainOption, SystemPosition, _PositionRow, shape_position
 from server.reporting.system import SystemRecord
 from server.tenants.spec import TenantFile
 from tests.conftest import login
@@ -121,9 +121,9 @@ def test_a_cohort_narrows_the_system_matrix_to_the_codes_any_member_files_for_it
     rows = [_position_row(1, "REFERRALS", "referred"), _position_row(1, "WAIT", "undergoing_treatment"),
             _position_row(2, "REFERRALS", None), _position_row(2, "PREM", "diverted")]
     names = {"referred": "All patients referred", "undergoing_treatment": "Patients undergoing treatment", "diverted": "Diverted"}
-    every = _shape(system, rows, None, {}, cohort=None, cohort_names=names)
+    every = shape_position(system, rows, None, {}, cohort=None, cohort_names=names)
     assert [c.code for c in every.cohorts] == ["referred", "undergoing_treatment", "diverted"] and every.selected_cohort is None
-    referred = _shape(system, rows, None, {}, cohort="referred", cohort_names=names)
+    referred = shape_position(system, rows, None, {}, cohort="referred", cohort_names=names)
     assert referred.selected_cohort == DomainOption("referred", "All patients referred")
     assert [row.code for row in referred.rows] == ["REFERRALS"]
     assert [cell is not None for cell in referred.rows[0].cells] == [True, True]  # the row shows every member reporting the code

@@ -11,7 +11,7 @@ from server.reporting.spectrum import SpectrumInput, rate_spectrum
 from server.reporting.status import LATEST_STATUS_COLUMNS
 from server.reporting.system import (
     CODE, COHORT, DOMAIN_CODE, DOMAIN_NAME, FREQUENCY, INDICATOR_ID, IS_KEY, MATURITY_LEVEL, NAME, ORG_CODE, ORG_ID, ORG_NAME, PERIOD,
-    POLARITY, STATUS_START, TARGET, UNIT, VALUE, VARIATION, SystemRecord, _PositionRow, _shape, _status,
+    POLARITY, STATUS_START, TARGET, UNIT, VALUE, VARIATION, SystemRecord, _PositionRow, shape_position, _status,
 )
 from tests.reporting.test_spectrum import stw_rules
 
@@ -58,7 +58,7 @@ def test_each_members_spectrum_from_columns_is_the_object_paths():
         members = (1, 2, 3)
         rows = [row for org_id in members for row in _rows(rng, org_id, rng.choice((0, *range(1, 30))))]
         system = SystemRecord(id=1, code="S", name="System", organisation_id=1, member_ids=members)
-        position = _shape(system, rows, None, dict.fromkeys(members, rules))
+        position = shape_position(system, rows, None, dict.fromkeys(members, rules))
         for member in position.members:
             own = [row for row in rows if row.org_code == member.code and row.code is not None]
             head = next(row for row in rows if row.org_code == member.code)

@@ -280,6 +280,9 @@ GRAPHQL: dict[str, Entry] = {
     # in the own-scope variants a blank title and a stale version, so a refusal-free run changes nothing.
     "Query.contract(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Query.contract(providerCode)": Entry(lambda o: o.code, names_object=True),
+    "Query.providerPosition(organisationCode)": Entry(lambda o: o.code, scope=True),
+    "Query.providerPosition(domain)": Entry(lambda o: None),
+    "Query.providerPosition(cohort)": Entry(lambda o: None),
     "Mutation.raiseContractNotice(organisationCode)": Entry(lambda o: o.code, scope=True),
     "Mutation.raiseContractNotice(providerCode)": Entry(lambda o: o.code, names_object=True),
     "Mutation.raiseContractNotice(title)": Entry(lambda o: "probe", own_scope_value=lambda o: " "),

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+
+from server.db.session import AccessContext
 from tests.conftest import login
 from tests.web.test_plan_pages import fresh_client, post_form
 
 CONTRACTS, DIRECTOR = "sheffield.contracts@accord.example", "sheffield.director@accord.example"
+WHSSC = "whssc.commissioner@accord.example"
 
 
 async def test_the_contract_list_shows_every_provider_and_its_route(app):
@@ -20,6 +24,42 @@ async def test_the_contract_list_shows_every_provider_and_its_route(app):
     for name in ("Sheffield Teaching Hospitals", "Sheffield Children", "Sheffield Health and Social Care"):
         assert name in page.text
     assert "Recorded by Sheffield CCG" in page.text
+
+
+async def test_whssc_sees_its_providers_side_by_side_and_filters_them_by_patient_cohort(app, database, org_ids):
+    """WHSSC CPAF appendix 1: the measure domains applied to patient cohorts, across the providers WHSSC records
+    figures for (WHSSC is in no system: its providers' position is where its cohorts are used)."""
+    async with await fresh_client(app) as commissioner:
+        await login(commissioner, WHSSC)
+        everything = (await commissioner.get("/organisations/WHSSC/contracts")).text
+        cohort = (await commissioner.get("/organisations/WHSSC/contracts?cohort=referred_not_treated")).text
+    matrix = everything[everything.index('id="provider-matrix"'):]
+    assert "5 indicators across 8 providers" in matrix  # the eight it records; RJAH reports its own (a tenant)
+    for code in ("PRIORITISED", "ACTIVITY", "MORT30", "READMIT30", "LONGWAIT"):
+        assert f'<span class="accord-code">{code}</span>' in matrix
+    # The cohorts of the measures recorded for providers, by the file's names (no provider measure is of the diverted cohort).
+    assert '<option value="referred_not_treated">Patients referred but not treated</option>' in everything
+    assert 'value="diverted"' not in everything
+    shown = cohort[cohort.index('id="provider-matrix"'):]
+    assert "1 indicator across 8 providers, patient cohort: Patients referred but not treated" in shown
+    assert re.findall(r'<span class="accord-code">(\w+)</span>', shown) == ["LONGWAIT"]
+    # A value is WHSSC's figure at the provider's contract unit, and opens that series' chart.
+    async with database.session(AccessContext.for_orgs([org_ids["WHSSC"]])) as session:
+        stored = (await session.exec(text(
+            "select a.value from assessment a join indicator i on i.id = a.indicator_id join org_unit u on u.id = a.unit_id"
+            " where a.org_id = :org and i.code = 'LONGWAIT' and u.code = 'WHSSC-PROV-RET' and a.is_latest"), params={"org": org_ids["WHSSC"]})
+        ).scalar_one()
+    link = re.search(r'href="/organisations/WHSSC/indicators/LONGWAIT\?unit=WHSSC-PROV-RET"><span class="nhsuk-u-visually-hidden">'
+                     r'Longest wait for specialised treatment, The Walton Centre NHS Foundation Trust: </span>([\d.]+)\s*weeks', shown)
+    assert link is not None and float(link.group(1)) == round(stored, 1)
+
+
+async def test_a_commissioner_without_cohorts_sees_its_providers_without_the_cohort_filter(app):
+    async with await fresh_client(app) as manager:
+        await login(manager, CONTRACTS)
+        page = (await manager.get("/organisations/03N/contracts")).text
+    assert 'id="provider-matrix"' in page and "across 3 providers" in page
+    assert 'name="cohort"' not in page
 
 
 async def test_a_contract_page_shows_the_providers_figures_and_the_outturn(app):

@@ -16,7 +16,9 @@ from server.contracts.notices import (
     OBJECT, STEPS, NoticeInput, NoticeRefused, StepInput, allowed_actions, indicator_choices, notice_by_id, raise_notice, take_step,
 )
 from server.contracts.overview import contract_overview, contract_summaries
+from server.contracts.position import provider_position
 from server.web.pages.audit import role_words
+from server.web.pages.system import cohort_items, domain_items, row_target
 from server.web.render import (
     access_of, form_date, form_int, login_required, not_found, principal_of, readable_organisation, redirect_with_notice, render, services_of,
 )
@@ -27,12 +29,21 @@ STEP_FIELDS = ("step", "note", "remedial_plan", "remedial_plan_due")
 
 @login_required
 async def contract_list(request: Request) -> Response:
+    """The contracts, and the providers' figures side by side, filtered by domain or patient cohort (plain GET)."""
+    domain = request.query_params.get("domain") or None
+    cohort = request.query_params.get("cohort") or None
     async with services_of(request).database.session(access_of(request)) as session:
         organisation = await readable_organisation(request, session, request.path_params["code"])
         if organisation is None:
             return not_found(request)
         summaries = await contract_summaries(session, organisation.id)
-    return render(request, "pages/contracts/list.html", {"organisation": organisation, "summaries": summaries})
+        position = await provider_position(session, organisation.id, organisation.code, organisation.name, domain_code=domain, cohort=cohort,
+                                           contracts=[summary.contract for summary in summaries])
+    return render(request, "pages/contracts/list.html", {
+        "organisation": organisation, "summaries": summaries, "position": position,
+        "rows": [(row, row_target(row)) for row in position.rows], "domain_items": domain_items(position),
+        "cohort_items": cohort_items(position), "units": {s.contract.provider_code: s.contract.monitoring_unit for s in summaries},
+    })
 
 
 @login_required
