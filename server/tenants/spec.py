@@ -800,7 +800,7 @@ class TenantFile(Strict):
         _no_duplicates(errors, "peer_groups", [g.code for g in self.peer_groups])
         for index, group in enumerate(self.peer_groups):
             if self.organisation.code not in group.members:
-                errors.append(f"peer_groups[{index}].members: a peer group lists the organisation itself ('{self.organisation.code}')")
+                errors.append(f"peer_groups[{index}].members: a peer group must list the organisation itself ('{self.organisation.code}')")
             for s_index, code in enumerate(group.shares):
                 if code not in indicators:
                     errors.append(f"peer_groups[{index}].shares[{s_index}]: '{code}' is not one of this file's indicators")

@@ -42,7 +42,7 @@ def test_another_tenant_declares_its_own_levels_and_a_role_the_policy_refuses_is
 
 
 def test_a_peer_group_must_include_the_organisation_itself():
-    with pytest.raises(ValidationError, match="lists the organisation itself"):
+    with pytest.raises(ValidationError, match="must list the organisation itself"):
         TenantFile.model_validate({
             "organisation": {"code": "NCH", "name": "Northshire", "kind": "trust"},
             "peer_groups": [PeerGroupSpec(code="P", name="Peers", members=["RXW", "RL1"]).model_dump()],
