@@ -308,7 +308,7 @@ async def _open_escalations(session: AsyncSession, org_id: int, subject_key: str
         select e.subject_key, e.subject_name, e.ladder_code, e.level, e.level_name, e.forum_code, e.status, e.opened_at,
                e.explanation ->> 'text', u.code
         from escalation e left join org_unit u on u.id = e.unit_id
-        where e.org_id = :org and e.status <> 'closed' order by e.level desc, e.opened_at
+        where e.org_id = :org and e.status <> 'closed' order by e.level desc, e.opened_at, e.id
         """
     ), params={"org": org_id})).all()
     unit_code = subject_key.partition(":")[2] if kind == "unit" else None

@@ -21,7 +21,7 @@ async def open_escalations(session: AsyncSession, *, org_id: int, unit_id: int |
         select e.id, o.code, e.subject_name, e.level, e.level_name, e.forum_code, e.status
         from escalation e join organisation o on o.id = e.org_id
         where e.org_id = :org and e.status <> 'closed' and (cast(:unit as int) is null or e.unit_id = :unit)
-        order by e.level desc, e.opened_at limit 50
+        order by e.level desc, e.opened_at, e.id limit 50
         """
     ), params={"org": org_id, "unit": unit_id})).all()
     return [
