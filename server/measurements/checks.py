@@ -90,39 +90,24 @@ def check_submission(
     items: list, catalogue: Catalogue, *, may_validate: bool, reason: str | None, today: dt.date | None = None,  # type: ignore[type-arg]
 ) -> tuple[list[CleanRow], list[RowProblem]]:
     """Every row checked; the clean rows, or every problem found (then nothing may be stored)."""
-    check = SubmissionCheck(catalogue, may_validate=may_validate, reason=reason, today=today)
-    return check.rows(items), check.problems
-
-
-class SubmissionCheck:
-    """One submission's check, which may be fed its rows in parts (in order): row numbers, repeated
-    keys and what was read stay the submission's, and ``problems`` gathers every part's."""
-
-    def __init__(self, catalogue: Catalogue, *, may_validate: bool, reason: str | None, today: dt.date | None = None) -> None:
-        self.problems: list[RowProblem] = []
-        if reason is not None and (problem := control_character_problem(reason, prose=True)):
-            self.problems.append(RowProblem(0, "reason", problem))
-        self._readers = _Readers(catalogue, may_validate, today or dt.date.today())
-        self._seen: set[tuple[int, int, dt.date]] = set()
-        self._checked = 0
-
-    def rows(self, items: list) -> list[CleanRow]:  # type: ignore[type-arg]
-        """The clean rows of the next part; its problems are added to ``problems``."""
-        problems, readers, seen = self.problems, self._readers, self._seen
-        clean: list[CleanRow] = []
-        for row, item in enumerate(items, start=self._checked + 1):
-            before = len(problems)
-            checked = _check_row(row, item, readers, problems)
-            if checked is None or len(problems) > before:
-                continue
-            key = (checked.indicator_id, checked.unit_id, checked.period)
-            if key in seen:
-                problems.append(RowProblem(row, "period", "the same indicator, unit and period appears twice in this submission"))
-                continue
-            seen.add(key)
-            clean.append(checked)
-        self._checked += len(items)
-        return clean
+    problems: list[RowProblem] = []
+    if reason is not None and (problem := control_character_problem(reason, prose=True)):
+        problems.append(RowProblem(0, "reason", problem))
+    readers = _Readers(catalogue, may_validate, today or dt.date.today())
+    clean: list[CleanRow] = []
+    seen: set[tuple[int, int, dt.date]] = set()
+    for row, item in enumerate(items, start=1):
+        before = len(problems)
+        checked = _check_row(row, item, readers, problems)
+        if checked is None or len(problems) > before:
+            continue
+        key = (checked.indicator_id, checked.unit_id, checked.period)
+        if key in seen:
+            problems.append(RowProblem(row, "period", "the same indicator, unit and period appears twice in this submission"))
+            continue
+        seen.add(key)
+        clean.append(checked)
+    return clean, problems
 
 
 def check_ids(**ids: int | None) -> list[RowProblem]:

@@ -6,7 +6,6 @@ is already stored changes nothing.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -14,9 +13,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.audit.trail import record_event
-from server.measurements.checks import (
-    Catalogue, IndicatorRef, RowProblem, SubmissionCheck, check_ids, check_submission, control_character_problem,
-)
+from server.measurements.checks import Catalogue, IndicatorRef, RowProblem, check_ids, check_submission, control_character_problem
 from server.measurements.separation import separation_problems
 from server.measurements.store import RecordedMeasurement, store_measurements
 
@@ -61,19 +58,12 @@ async def record_measurements(
         problems.append(RowProblem(0, "source", problem))
     if problems:
         return RecordOutcome(recorded=[], problems=problems)
-    catalogue = await read_catalogue(session, org_id)
-    if len(items) >= OVERLAP_FROM_ROWS and not may_validate:
-        recorded, problems = await _checked_while_storing(session, items, catalogue, org_id=org_id, user_id=user_id, source=source,
-                                                          reason=reason)
-        if problems:
-            return RecordOutcome(recorded=[], problems=problems)
-    else:
-        rows, problems = check_submission(items, catalogue, may_validate=may_validate, reason=reason)
-        if not problems and may_validate:
-            problems = await separation_problems(session, org_id, user_id, rows)
-        if problems:
-            return RecordOutcome(recorded=[], problems=problems)
-        recorded = await store_measurements(session, org_id=org_id, user_id=user_id, source=source, reason=reason, rows=rows)
+    rows, problems = check_submission(items, await read_catalogue(session, org_id), may_validate=may_validate, reason=reason)
+    if not problems and may_validate:
+        problems = await separation_problems(session, org_id, user_id, rows)
+    if problems:
+        return RecordOutcome(recorded=[], problems=problems)
+    recorded = await store_measurements(session, org_id=org_id, user_id=user_id, source=source, reason=reason, rows=rows)
     changed = [r for r in recorded if r.changed]
     await record_event(
         session, action="measurements.recorded", object_type="measurement", org_id=org_id, actor_user_id=user_id,
@@ -82,48 +72,6 @@ async def record_measurements(
                                              "revisions": [[r.measurement_id, r.revision] for r in changed[:200]]},
     )
     return RecordOutcome(recorded=recorded, problems=[])
-
-
-# A large submission (a history import: a national trust's five years are 15,000 rows) is checked in
-# parts, each in a worker thread while PostgreSQL stores the part before it, so checking (Python) and
-# writing (PostgreSQL) overlap instead of taking turns. Submissions that may be validated are checked
-# whole first: separation of duties reads the stored rows (server/measurements/separation.py).
-OVERLAP_FROM_ROWS = 5_000
-OVERLAP_PART_ROWS = 2_500
-
-
-async def _checked_while_storing(
-    session: AsyncSession, items: list[MeasurementItem], catalogue: Catalogue, *, org_id: int, user_id: int | None, source: str,
-    reason: str | None,
-) -> tuple[list[RecordedMeasurement], list[RowProblem]]:
-    """Every row checked and stored, or (a problem found in any part) nothing stored and every problem
-    found: the parts already stored are undone with the savepoint that holds them."""
-    check = SubmissionCheck(catalogue, may_validate=False, reason=reason)
-    recorded: list[RecordedMeasurement] = []
-    storing: asyncio.Task[list[RecordedMeasurement]] | None = None
-    savepoint = await session.begin_nested()
-    try:
-        for start in range(0, len(items), OVERLAP_PART_ROWS):
-            rows = await asyncio.to_thread(check.rows, items[start:start + OVERLAP_PART_ROWS])
-            if storing is not None:
-                recorded += await storing
-                storing = None
-            if not check.problems:
-                storing = asyncio.create_task(
-                    store_measurements(session, org_id=org_id, user_id=user_id, source=source, reason=reason, rows=rows))
-        if storing is not None:
-            recorded += await storing
-    except BaseException:
-        if storing is not None and not storing.done():
-            storing.cancel()
-            await asyncio.gather(storing, return_exceptions=True)
-        await savepoint.rollback()
-        raise
-    if check.problems:
-        await savepoint.rollback()
-        return [], check.problems
-    await savepoint.commit()
-    return recorded, []
 
 
 async def read_catalogue(session: AsyncSession, org_id: int) -> Catalogue:

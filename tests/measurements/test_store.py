@@ -3,7 +3,6 @@ rows stores nothing, and changed rows get a revision while the old value stays."
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -95,46 +94,3 @@ async def test_a_history_written_before_migration_0030_is_read_once_and_replaced
         history = (await session.exec(text(
             "select revision, value, reason from measurement_history where org_id = :o order by revision"), params={"o": trust.org_id})).all()
     assert [tuple(r) for r in history] == [(1, 2, "old way"), (2, 6, "new way")]
-
-
-async def _history_import(database, code: str):  # type: ignore[no-untyped-def]
-    """A trust and 7,200 rows (FALLS at 200 wards x 36 months, as a history import sends them)."""
-    from server.measurements.record import OVERLAP_FROM_ROWS, OVERLAP_PART_ROWS
-
-    trust = await create_trust(database, code, wards=200)
-    items = [MeasurementItem("FALLS", ward, month, value=str((index + number) % 7))
-             for number, ward in enumerate(trust.leaf_codes) for index, month in enumerate(MONTHS)]
-    assert len(items) >= OVERLAP_FROM_ROWS and len(items) > 2 * OVERLAP_PART_ROWS  # checked in parts while the part before is stored
-    return trust, items
-
-
-async def test_a_large_submission_checked_in_parts_stores_every_row_in_order(database) -> None:
-    trust, items = await _history_import(database, "PART1")
-    async with database.session(trust.access) as session:
-        outcome = await record_measurements(session, org_id=trust.org_id, user_id=None, items=items, reason="history")
-    assert outcome.ok and len(outcome.recorded) == len(items)
-    async with database.session(trust.access) as session:
-        stored = dict(((unit, period), (measurement_id, value)) for measurement_id, unit, period, value in (await session.exec(text(
-            "select m.id, u.code, m.period, m.value from measurement m join org_unit u on u.id = m.unit_id where m.org_id = :o"),
-            params={"o": trust.org_id})).all())
-    assert len(stored) == len(items)
-    for item, recorded in zip(items, outcome.recorded):  # the answer is in the order the rows were sent
-        assert stored[(item.unit_code, item.period)] == (recorded.measurement_id, Decimal(item.value))
-        assert recorded.revision == 1 and recorded.changed
-
-
-@pytest.mark.parametrize("bad", ["value", "repeat"])
-async def test_a_problem_in_a_late_part_stores_nothing_and_names_its_row(database, bad) -> None:
-    trust, items = await _history_import(database, f"PART{2 if bad == 'value' else 3}")
-    last = len(items)
-    if bad == "value":
-        items[-1] = MeasurementItem("FALLS", items[-1].unit_code, items[-1].period, value="-4")
-    else:  # the first row sent again at the end: the repeat is seen across parts
-        items.append(items[0])
-        last += 1
-    async with database.session(trust.access) as session:
-        outcome = await record_measurements(session, org_id=trust.org_id, user_id=None, items=items, reason="history")
-        assert [(p.row, p.field) for p in outcome.problems] == [(last, "value" if bad == "value" else "period")]
-        assert outcome.recorded == []
-        # Nothing of the parts stored before the problem was found is left, even in this transaction.
-        assert (await session.exec(text("select count(*) from measurement where org_id = :o"), params={"o": trust.org_id})).scalar_one() == 0
