@@ -61,7 +61,7 @@ async def test_an_issued_pack_is_frozen_when_the_data_changes(database, org_ids)
         first = issued.pack["indicators"][0]
         # Every stored point of the series moves, and the SPC evidence behind the chart is gone.
         await session.exec(text(
-            "update assessment set value = value + 1000, rag = 'red', evidence = '{}'::jsonb from indicator i"
+            "update assessment set value = value + 1000, rag = 'red', evidence = '{}'::jsonb, spc_points = null from indicator i"
             " where i.id = assessment.indicator_id and i.code = :code and assessment.org_id = :o and assessment.unit_id is null"
         ), params={"code": first["code"], "o": ulht})
         stored = (await session.exec(select(Meeting).where(Meeting.id == meeting.id))).one()
