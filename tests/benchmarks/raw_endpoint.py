@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.assessment.codes import POINT_TYPES
+from server.assessment_store.points import decode_points
 from server.reporting.series import _SERIES
 
 POOL: dict[str, asyncpg.Pool] = {}
@@ -52,6 +54,10 @@ async def _fetch(sql: str, *args):  # type: ignore[no-untyped-def]
         return await connection.fetch(sql, *args)
 
 
+def _number(value: float) -> float | None:
+    return None if value != value else value  # NaN: no value at that point
+
+
 def _json(payload: object) -> Response:
     return Response(orjson.dumps({"data": payload}), media_type="application/json")
 
@@ -76,9 +82,22 @@ async def organisation_series(request: Request) -> Response:
 
     rows = await _fetch(sql, ids, dt.date.min, dt.date.max)
     series: dict[int, list] = {i: [] for i in ids}
+    # The SPC points are stored column-wise (assessment.spc_points, migration 0028), on each series'
+    # first row: decoded once per series, the k-th observed point for the series' k-th row.
+    points: dict[int, tuple] = {}
     for row in rows:
+        if row[13] is not None:
+            decoded = decode_points(row[13])
+            observed = decoded.observed
+            points[row[0]] = (decoded.floats["mean"][observed].tolist(), decoded.floats["lower_limit"][observed].tolist(),
+                              decoded.floats["upper_limit"][observed].tolist(), decoded.point_type[observed].tolist())
+        mean, lower, upper, kind = points.get(row[0], ((), (), (), ()))
+        k = row[12]
+        present = k < len(mean)
         series[row[0]].append({"period": row[1], "value": row[2], "numerator": row[3], "denominator": row[4], "target": row[5],
-                               "rag": row[7], "mean": row[12], "lowerLimit": row[13], "upperLimit": row[14], "pointType": row[15]})
+                               "rag": row[7], "mean": _number(mean[k]) if present else None,
+                               "lowerLimit": _number(lower[k]) if present else None, "upperLimit": _number(upper[k]) if present else None,
+                               "pointType": POINT_TYPES[kind[k]] if present else None})
     return _json({"organisation": {"indicators": {"nodes": [{"code": code, "series": series[i]} for i, code in indicators]}}})
 
 
