@@ -54,6 +54,18 @@ async def run_ladders_for_indicators(
 
 
 async def _run(session: AsyncSession, org_id: int, *, at: dt.datetime | None, indicator_ids: frozenset[int] | None) -> RunSummary:
+    # The ladders read what the engine reads for the organisation (its own rows and its providers'
+    # contractual ones), whoever's action set them off: a person who may record a judgement or a
+    # maturity assessment but not read the providers' figures must not close the escalations those
+    # figures keep open. The request's own context is back when the run ends.
+    from server.assessment_store.members import acting_for
+    from server.assessment_store.recompute import engine_access
+
+    async with acting_for(session, await engine_access(session, org_id)):
+        return await _run_as_engine(session, org_id, at=at, indicator_ids=indicator_ids)
+
+
+async def _run_as_engine(session: AsyncSession, org_id: int, *, at: dt.datetime | None, indicator_ids: frozenset[int] | None) -> RunSummary:
     # One run per organisation at a time, and each reads what the previous one committed.
     await lock_for_transaction(session, LADDERS, [org_id])
     framework = await framework_of(session, org_id)

@@ -140,3 +140,29 @@ async def test_a_run_sends_a_fixed_number_of_statements_whatever_the_number_of_s
         # Sheffield's contracts add four: its framework (the contract units), the contracts, the figures recorded at
         # the contract units and the open notices (server/escalation_store/contracts.py), whatever the number of contracts.
         assert len(sent) <= 16, [statement.split("\n")[0][:80] for statement in sent]
+
+
+async def test_the_ladders_read_what_the_engine_reads_whoever_sets_them_off(database):
+    """A service that re-runs a commissioner's ladders for a person who may not read its providers'
+    contractual figures (a maturity record, a judgement) must not close the escalations those figures
+    keep open: the run reads with the engine's access, then the request's context is back."""
+    from server.db.session import NO_ACCESS, AccessContext
+    from server.escalation_store.run import run_ladders
+
+    async with database.session() as session:
+        org_ids = list((await session.exec(text("select id from organisation"))).scalars())
+    query = text("select org_id, count(*) from escalation where subject_type = 'contract' and status <> 'closed' group by org_id order by 2 desc")
+    async with database.session(AccessContext.for_orgs(org_ids)) as session:
+        commissioner, open_before = (await session.exec(query)).first()
+    assert open_before > 0
+    narrow = AccessContext.for_orgs([commissioner], write=True)  # its own rows only: no contractual reads
+    assert not narrow.contract_org_ids
+    async with database.session(narrow) as session:
+        await run_ladders(session, commissioner)
+        still_open = (await session.exec(text(
+            "select count(*) from escalation where org_id = :o and subject_type = 'contract' and status <> 'closed'"),
+            params={"o": commissioner})).scalar_one()
+        context = (await session.exec(text("select current_setting('app.contract_org_ids', true)"))).scalar_one()
+        await session.rollback()
+    assert still_open == open_before
+    assert context in ("", None) and NO_ACCESS.contract_org_ids == frozenset()  # the request's own context again
