@@ -16,14 +16,13 @@ it recomputes the system on its own (``recompute.runner_access``), for that bloc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.assessment_store.locks import DERIVATION
-from server.db.session import NO_ACCESS, AccessContext, apply_access
+from server.db.session import acting_for
 
 # system organisation id -> indicator id -> the periods whose figure changed
 ChangedBySystem = dict[int, dict[int, set[dt.date]]]
@@ -50,19 +49,6 @@ async def compose_system_figures(
     return changed
 
 
-@asynccontextmanager
-async def acting_for(session: AsyncSession, access: AccessContext) -> AsyncIterator[None]:
-    """Within this block, the transaction's row-level security context is ``access``; then the session's own again.
-
-    Not restored when the block raises: the transaction is then rolled back anyway. Whatever the
-    session holds unwritten is written first, under the context it was made in.
-    """
-    await session.flush()
-    await apply_access(session, access)
-    yield
-    await apply_access(session, session.info.get("access", NO_ACCESS))
-
-
 async def derive_member_systems(session: AsyncSession, member_org_id: int, changed: dict[int, set[dt.date]]) -> ChangedBySystem:
     """After a member's measurements changed: recompose the system figures they feed and derive those systems."""
     from server.assessment_store.recompute import assessment_settings, engine_access, recompute_organisation
@@ -79,9 +65,7 @@ async def derive_member_systems(session: AsyncSession, member_org_id: int, chang
 async def run_system_ladders(session: AsyncSession, systems: ChangedBySystem) -> None:
     """The recomposed systems' ladders (the subjects their changed indicators feed), after the member's
     own: ladder locks member first, then system."""
-    from server.assessment_store.recompute import engine_access
     from server.escalation_store.run import run_ladders_for_indicators
 
-    for system_org_id, changed in sorted(systems.items()):
-        async with acting_for(session, await engine_access(session, system_org_id)):
-            await run_ladders_for_indicators(session, system_org_id, changed)
+    for system_org_id, changed in sorted(systems.items()):  # each run reads with the system's engine access itself (run.py)
+        await run_ladders_for_indicators(session, system_org_id, changed)

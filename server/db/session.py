@@ -82,6 +82,19 @@ async def apply_access(session: AsyncSession, access: AccessContext) -> None:
     await session.exec(_SET_ACCESS, params=_access_settings(access, own.user_id))
 
 
+@asynccontextmanager
+async def acting_for(session: AsyncSession, access: AccessContext) -> AsyncIterator[None]:
+    """Within this block, the transaction's row-level security context is ``access``; then the session's own again.
+
+    Not restored when the block raises: the transaction is then rolled back anyway. Whatever the
+    session holds unwritten is written first, under the context it was made in.
+    """
+    await session.flush()
+    await apply_access(session, access)
+    yield
+    await apply_access(session, session.info.get("access", NO_ACCESS))
+
+
 async def give_access(session: AsyncSession, access: AccessContext) -> None:
     """Give an open transaction the request's access context for good (row-level security reads
     it from now on, and so does any later work on the session): the request boundary

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.assessment_store.locks import LADDERS, lock_for_transaction
 from server.autonomy.framework import autonomy_framework
 from server.autonomy.store import refresh_autonomy
+from server.db.session import acting_for
 from server.db.models import Escalation as EscalationRow
 from server.db.models import EscalationEvent
 from server.escalation.engine import ENGINE_ACTOR, step
@@ -58,7 +59,6 @@ async def _run(session: AsyncSession, org_id: int, *, at: dt.datetime | None, in
     # contractual ones), whoever's action set them off: a person who may record a judgement or a
     # maturity assessment but not read the providers' figures must not close the escalations those
     # figures keep open. The request's own context is back when the run ends.
-    from server.assessment_store.members import acting_for
     from server.assessment_store.recompute import engine_access
 
     async with acting_for(session, await engine_access(session, org_id)):
